@@ -1,1 +1,92 @@
-export const placeholder = 1;
+/**
+ * `@shardprop/core`: a multilayer perceptron engine over flat Float32Array parameters. Dense layers,
+ * activations, losses and optimizers that match TensorFlow.js, data utilities, gradient checking, and
+ * save/load in the TensorFlow.js Layers format. This entry runs in browsers as well as Node.js: threads live
+ * in `@shardprop/core/parallel`, the file-system adapter in `@shardprop/core/node`.
+ * @packageDocumentation
+ */
+
+export * from './data/batches.js';
+// Data
+export type { Dataset } from './data/dataset.js';
+export { createDataset, sliceRows, subset } from './data/dataset.js';
+export * from './data/encode.js';
+export { gatherRows } from './data/gather.js';
+export { permutation, shuffleInPlace } from './data/shuffle.js';
+export {
+  type DatasetSplit,
+  type RandomSplit,
+  randomSplit,
+  trainValidationSplit,
+  validationSplitAt,
+} from './data/split.js';
+export * from './data/standardize.js';
+export * from './data/synthetic.js';
+export {
+  type GradcheckOptions,
+  type GradcheckResult,
+  gradcheck,
+  REL_FLOOR,
+  type TensorGradcheck,
+} from './gradcheck.js';
+// Serialisation (in-memory; the file-system adapter is in @shardprop/core/node)
+export * from './io/artifacts.js';
+export { activationBackward, activationForward, ELU_ALPHA, LEAKY_RELU_ALPHA } from './kernels/activations.js';
+// Kernels and losses
+export { gemmBias, gemmNt, gemmTnBias } from './kernels/gemm.js';
+export { EPSILON, LOSSES, type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
+// Model
+export { ACTIVATIONS, type ActivationName } from './model/activation-names.js';
+export { denseBackward, denseForward } from './model/dense.js';
+export { initialize, initializeParams } from './model/init.js';
+export { INITIALIZERS, type InitializerName } from './model/initializer-names.js';
+export { type DenseLayout, flopsPerRow, type ParamLayout, paramLayout, trainFlopsPerRow } from './model/layout.js';
+export { type CreateOptions, Mlp } from './model/mlp.js';
+export {
+  type LayerSpec,
+  type ModelSpec,
+  ModelSpecError,
+  mlpSpec,
+  parseActivation,
+  validateSpec,
+} from './model/spec.js';
+export * from './optim/create.js';
+// Optimizers
+export type { Optimizer, OptimizerConfig, OptimizerName } from './optim/optimizer.js';
+export { Rng } from './random.js';
+export { checkData, fit, initialOptimizerState, prepareData } from './train/fit.js';
+export {
+  type EpochEngine,
+  type EpochResult,
+  epochOrder,
+  type FitResult,
+  TrainingError,
+  trainLoop,
+} from './train/loop.js';
+export { evaluate, isClassification, type Metrics } from './train/metrics.js';
+export type {
+  BatchLog,
+  Callbacks,
+  EarlyStoppingOptions,
+  EpochLog,
+  FitOptions,
+  OptimizerSnapshot,
+  ResolvedFitOptions,
+} from './train/options.js';
+export { resolveFitOptions } from './train/options.js';
+export {
+  computeShards,
+  DEFAULT_MAX_SHARDS,
+  DEFAULT_MIN_SHARD_ROWS,
+  forwardRows,
+  maxShardRows,
+  reduceAndUpdate,
+  type StepContext,
+  shardCount,
+  shardGradient,
+  shardStart,
+  sumLoss,
+} from './train/step.js';
+// Training
+export { createWorkspace, type Workspace } from './train/workspace.js';
+export type { FloatArray } from './types.js';

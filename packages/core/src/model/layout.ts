@@ -57,3 +57,13 @@ export function flopsPerRow(layout: ParamLayout): number {
   for (const l of layout.layers) flops += 2 * l.inSize * l.outSize + l.outSize;
   return flops;
 }
+
+/**
+ * Multiply-add FLOPs to train on one row: forward `x W`, backward `X^T dZ` for every layer and `dZ W^T` for all
+ * but the first (elementwise work is not counted). Benchmarks divide this by time to report GFLOP/s.
+ */
+export function trainFlopsPerRow(layout: ParamLayout): number {
+  let flops = 0;
+  for (const l of layout.layers) flops += (l.index === 0 ? 4 : 6) * l.inSize * l.outSize;
+  return flops;
+}

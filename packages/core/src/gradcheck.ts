@@ -1,0 +1,140 @@
+/**
+ * Gradient checking: the analytic gradient of the batch-mean loss, computed by the training step's own code
+ * in float64, against five-point central finite differences
+ * `(8 (L(p + h) - L(p - h)) - (L(p + 2h) - L(p - 2h))) / 12h`.
+ */
+import type { Dataset } from './data/dataset.js';
+import { gatherRows } from './data/gather.js';
+import { type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
+import { type ParamLayout, paramLayout } from './model/layout.js';
+import type { ModelSpec } from './model/spec.js';
+import { validateSpec } from './model/spec.js';
+import { Rng } from './random.js';
+import { forwardRows, shardGradient } from './train/step.js';
+import { createWorkspace, type Workspace } from './train/workspace.js';
+
+export interface GradcheckOptions {
+  /** Loss name or alias. */
+  loss: LossName | string;
+  /** Finite-difference step (default 1e-4). */
+  epsilon?: number;
+  /**
+   * Check at most this many randomly chosen entries per kernel and per bias (default: all). Keeps the check fast
+   * on wide layers.
+   */
+  maxPerTensor?: number;
+  /** Seed for choosing entries (default 1). */
+  seed?: number;
+}
+
+export interface TensorGradcheck {
+  /** e.g. `dense_1/kernel`. */
+  name: string;
+  layer: number;
+  checked: number;
+  maxAbsError: number;
+  /** `max |analytic - numeric| / max(|analytic|, |numeric|, floor)` over the checked entries. */
+  maxRelError: number;
+}
+
+export interface GradcheckResult {
+  tensors: TensorGradcheck[];
+  maxRelError: number;
+  maxAbsError: number;
+  /** Denominator floor used for relative errors, so entries whose gradient is ~0 are judged absolutely. */
+  relFloor: number;
+}
+
+/** Relative errors divide by at least this, so a gradient that is ~0 is judged by its absolute error. */
+export const REL_FLOOR = 1e-6;
+
+/**
+ * Checks the gradient of the batch-mean `loss` of the model (`spec`, `params`) on every row of `batch`.
+ * Parameters are converted to float64, so float32 rounding does not hide or fake errors.
+ */
+export function gradcheck(
+  model: { spec: ModelSpec; params: ArrayLike<number> },
+  batch: Dataset,
+  options: GradcheckOptions,
+): GradcheckResult {
+  const spec = validateSpec(model.spec);
+  const layout = paramLayout(spec);
+  const loss = parseLoss(options.loss);
+  const h = options.epsilon ?? 1e-4;
+  const targetCols = targetWidth(loss, layout.outputSize);
+  if (batch.features !== layout.inputSize)
+    throw new RangeError(`batch has ${batch.features} features, model ${layout.inputSize}`);
+  if (batch.outputs !== targetCols)
+    throw new RangeError(`batch has ${batch.outputs} target columns, ${loss} needs ${targetCols}`);
+  const params = Float64Array.from(model.params);
+  const x = Float64Array.from(batch.x);
+  const y = Float64Array.from(batch.y);
+  const rows = batch.rows;
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  const ws = createWorkspace(layout, targetCols, rows, Float64Array);
+  const analytic = new Float64Array(layout.paramCount);
+  shardGradient({ layout, loss, targetCols }, params, x, y, order, 0, rows, ws, analytic, 0);
+  for (let i = 0; i < analytic.length; i++) analytic[i] /= rows;
+
+  gatherRows(x, layout.inputSize, order, 0, rows, ws.input);
+  gatherRows(y, targetCols, order, 0, rows, ws.target);
+  const lossAt = (): number => meanLoss(layout, loss, params, ws, rows);
+
+  const rng = new Rng(options.seed ?? 1);
+  const tensors: TensorGradcheck[] = [];
+  for (const l of layout.layers) {
+    const parts: Array<[string, number, number]> = [
+      [`dense_${l.index + 1}/kernel`, l.kernelOffset, l.inSize * l.outSize],
+      [`dense_${l.index + 1}/bias`, l.biasOffset, l.outSize],
+    ];
+    for (const [name, offset, count] of parts) {
+      const picks = pick(count, options.maxPerTensor, rng);
+      let maxAbs = 0;
+      let maxRel = 0;
+      for (const j of picks) {
+        const i = offset + j;
+        const saved = params[i];
+        params[i] = saved + h;
+        const up = lossAt();
+        params[i] = saved - h;
+        const down = lossAt();
+        params[i] = saved + 2 * h;
+        const up2 = lossAt();
+        params[i] = saved - 2 * h;
+        const down2 = lossAt();
+        params[i] = saved;
+        // Five-point central difference: truncation error O(h^4), so h can be large enough that rounding in
+        // the loss (about 1e-16 relative) stays far below the gradients being checked.
+        const numeric = (8 * (up - down) - (up2 - down2)) / (12 * h);
+        const abs = Math.abs(numeric - analytic[i]);
+        const rel = abs / Math.max(Math.abs(numeric), Math.abs(analytic[i]), REL_FLOOR);
+        if (abs > maxAbs) maxAbs = abs;
+        if (rel > maxRel) maxRel = rel;
+      }
+      tensors.push({ name, layer: l.index, checked: picks.length, maxAbsError: maxAbs, maxRelError: maxRel });
+    }
+  }
+  return {
+    tensors,
+    maxRelError: Math.max(...tensors.map((t) => t.maxRelError)),
+    maxAbsError: Math.max(...tensors.map((t) => t.maxAbsError)),
+    relFloor: REL_FLOOR,
+  };
+}
+
+function meanLoss(layout: ParamLayout, loss: LossName, params: Float64Array, ws: Workspace, rows: number): number {
+  const out = forwardRows(layout, params, ws, rows);
+  const last = layout.layers[layout.layers.length - 1];
+  return lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, rows, last.outSize) / rows;
+}
+
+function pick(count: number, max: number | undefined, rng: Rng): number[] {
+  const all = Array.from({ length: count }, (_, i) => i);
+  if (max === undefined || max >= count) return all;
+  for (let i = 0; i < max; i++) {
+    const j = i + rng.int(count - i);
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  return all.slice(0, max);
+}

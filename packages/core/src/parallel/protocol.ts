@@ -1,0 +1,96 @@
+/**
+ * What the parallel trainer's main thread and its workers share: the arena's views, the words of the control
+ * block, and the task each worker receives. Both sides import this one file, so they cannot disagree.
+ */
+import type { ArenaDescription, ArenaLayout } from '@shardprop/worker-pool';
+import type { LossName } from '../losses/loss.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { OptimizerConfig } from '../optim/optimizer.js';
+
+/** Int32 words of the `control` view. The step barrier occupies the first three. */
+export const Ctl = {
+  /** First of the step barrier's words. */
+  BARRIER: 0,
+  /** Incremented by the main thread to issue a command; workers sleep on it between epochs. */
+  COMMAND: 3,
+  /** The command: RUN_EPOCH or EXIT. */
+  COMMAND_KIND: 4,
+  /** Workers that finished the current command; the main thread waits on it. */
+  DONE: 5,
+  /** Set by the main thread to ask for a stop after the current step. */
+  STOP_REQUEST: 6,
+  /** Thread 0's decision, copied from STOP_REQUEST between the step's two barriers so every thread agrees. */
+  STOP_DECISION: 7,
+  /** Outcome of the epoch: one of the Status values. */
+  STATUS: 8,
+  /** Step (1-based, within the epoch) at which a non-finite loss appeared. */
+  FAIL_STEP: 9,
+  /** Steps completed in the current epoch (written by thread 0). */
+  STEPS_DONE: 10,
+  /** Rows completed in the current epoch (written by thread 0). */
+  ROWS_DONE: 11,
+  /** Rows in the current epoch's order. */
+  EPOCH_ROWS: 12,
+  /** Optimizer updates so far (written by thread 0). */
+  OPT_STEP: 13,
+  /** Test hook: fault to inject (0 none, 1 throw, 2 exit the thread). */
+  FAULT_KIND: 14,
+  FAULT_WORKER: 15,
+  /** Global optimizer step at which the fault fires. */
+  FAULT_STEP: 16,
+  WORDS: 17,
+} as const;
+
+export const Command = { RUN_EPOCH: 1, EXIT: 2 } as const;
+export const Status = { OK: 0, STOPPED: 1, NON_FINITE: 2 } as const;
+
+/** The arena of one training run. */
+export function arenaLayout(
+  paramCount: number,
+  stateSlots: number,
+  maxShards: number,
+  rows: number,
+  features: number,
+  targetCols: number,
+) {
+  return {
+    control: { type: 'i32', length: Ctl.WORDS },
+    /** [0] loss sum of the epoch so far, [1] non-finite batch loss. */
+    stats: { type: 'f64', length: 2 },
+    params: { type: 'f32', length: paramCount },
+    grad: { type: 'f32', length: paramCount },
+    optState: { type: 'f32', length: Math.max(1, stateSlots * paramCount) },
+    gradSlots: { type: 'f32', length: maxShards * paramCount },
+    lossSlots: { type: 'f64', length: maxShards },
+    x: { type: 'f32', length: rows * features },
+    y: { type: 'f32', length: rows * targetCols },
+    order: { type: 'i32', length: rows },
+  } as const satisfies ArenaLayout;
+}
+
+export type TrainArenaLayout = ReturnType<typeof arenaLayout>;
+
+/** The long task each worker runs for a whole training run. */
+export interface WorkerTask {
+  arena: ArenaDescription<TrainArenaLayout>;
+  index: number;
+  threads: number;
+  spec: ModelSpec;
+  loss: LossName;
+  targetCols: number;
+  optimizer: Required<OptimizerConfig>;
+  batchSize: number;
+  shards: number | undefined;
+  /** Optimizer updates already applied (when resuming). */
+  initialStep: number;
+  barrierTimeoutMs: number;
+  /** Thread 0 only: where to send progress, through comlink. */
+  progressPort?: MessagePort;
+  /** Minimum milliseconds between progress reports. */
+  progressIntervalMs: number;
+}
+
+/** What the main thread exposes to thread 0 for progress. */
+export interface ProgressSink {
+  progress(step: number, lossSum: number, rowsDone: number): void;
+}

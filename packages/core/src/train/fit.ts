@@ -1,0 +1,158 @@
+/**
+ * Single-thread training: `fit` runs the shared epoch loop with an engine that executes every shard of a step
+ * and then the whole update, in this thread. The parallel trainer runs the same step functions on workers.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { trainValidationSplit } from '../data/split.js';
+import { targetWidth } from '../losses/loss.js';
+import type { Mlp } from '../model/mlp.js';
+import { type EpochEngine, type EpochResult, type FitResult, TrainingError, trainLoop } from './loop.js';
+import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
+import { computeShards, maxShardRows, reduceAndUpdate, type StepContext, shardCount, sumLoss } from './step.js';
+import { createWorkspace } from './workspace.js';
+
+/** Checks that `data` fits `model` under `loss`, with messages that say what to change. */
+export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, what = 'training data'): void {
+  const expected = targetWidth(opts.loss, model.outputSize);
+  if (data.features !== model.inputSize) {
+    throw new RangeError(`${what} has ${data.features} features, the model's input size is ${model.inputSize}`);
+  }
+  if (data.outputs !== expected) {
+    throw new RangeError(
+      `${what} has ${data.outputs} target columns, ${opts.loss} on ${model.outputSize} outputs needs ${expected}`,
+    );
+  }
+}
+
+/** Splits off validation data as the options ask and checks shapes; shared by every trainer. */
+export function prepareData(
+  model: Mlp,
+  data: Dataset,
+  opts: ResolvedFitOptions,
+): { train: Dataset; validation?: Dataset } {
+  checkData(model, data, opts);
+  let train = data;
+  let validation = opts.validationData;
+  if (!validation && opts.validationSplit > 0) {
+    const split = trainValidationSplit(data, opts.validationSplit);
+    train = split.train;
+    validation = split.validation;
+  }
+  if (validation) checkData(model, validation, opts, 'validation data');
+  if (train.rows === 0) throw new RangeError('training data has no rows');
+  return { train, validation };
+}
+
+/** Initial optimizer state: the snapshot to resume from, or zeros. */
+export function initialOptimizerState(model: Mlp, opts: ResolvedFitOptions): { step: number; state: Float32Array } {
+  const length = opts.optimizer.stateSlots * model.paramCount;
+  const snap = opts.optimizerState;
+  if (!snap) return { step: 0, state: new Float32Array(length) };
+  if (snap.state.length !== length) {
+    throw new RangeError(
+      `optimizer state has ${snap.state.length} values, ${opts.optimizer.config.name} on ${model.paramCount} parameters needs ${length}`,
+    );
+  }
+  return { step: snap.step, state: snap.state.slice() };
+}
+
+class SingleThreadEngine implements EpochEngine {
+  private readonly ctx: StepContext;
+  private readonly ws;
+  private readonly gradSlots: Float32Array;
+  private readonly lossSlots: Float64Array;
+  private readonly grad: Float32Array;
+  private readonly state: Float32Array;
+  private step: number;
+
+  constructor(
+    private readonly model: Mlp,
+    private readonly data: Dataset,
+    private readonly opts: ResolvedFitOptions,
+  ) {
+    const layout = model.layout;
+    const targetCols = targetWidth(opts.loss, model.outputSize);
+    this.ctx = { layout, loss: opts.loss, targetCols };
+    const batch = Math.min(opts.batchSize, data.rows);
+    this.ws = createWorkspace(layout, targetCols, maxShardRows(batch, opts.shards), Float32Array);
+    const maxShards = shardCount(batch, opts.shards);
+    this.gradSlots = new Float32Array(maxShards * layout.paramCount);
+    this.lossSlots = new Float64Array(maxShards);
+    this.grad = new Float32Array(layout.paramCount);
+    const init = initialOptimizerState(model, opts);
+    this.state = init.state;
+    this.step = init.step;
+  }
+
+  async runEpoch(
+    order: Int32Array,
+    epoch: number,
+    report: (step: number, lossSum: number, rowsDone: number) => void,
+  ): Promise<EpochResult> {
+    const { model, data, opts, ctx } = this;
+    const params = model.params;
+    const rows = order.length;
+    let lossSum = 0;
+    let rowsDone = 0;
+    for (let from = 0, step = 1; from < rows; from += opts.batchSize, step++) {
+      if (opts.signal?.aborted) return { lossSum, rowsDone, aborted: true };
+      const batchRows = Math.min(opts.batchSize, rows - from);
+      const shards = shardCount(batchRows, opts.shards);
+      computeShards(
+        ctx,
+        params,
+        data.x,
+        data.y,
+        order,
+        from,
+        batchRows,
+        shards,
+        0,
+        1,
+        this.ws,
+        this.gradSlots,
+        this.lossSlots,
+      );
+      const batchLoss = sumLoss(this.lossSlots, shards);
+      // Checked before the update, so the weights never take a step from a non-finite gradient.
+      if (!Number.isFinite(batchLoss)) {
+        throw new TrainingError(
+          `loss became ${batchLoss} at epoch ${epoch + 1}, step ${step}: lower the learning rate or check the data for extreme values`,
+          epoch,
+          step,
+        );
+      }
+      this.step++;
+      reduceAndUpdate(
+        opts.optimizer,
+        params,
+        this.gradSlots,
+        shards,
+        this.grad,
+        this.state,
+        batchRows,
+        this.step,
+        0,
+        params.length,
+      );
+      lossSum += batchLoss;
+      rowsDone += batchRows;
+      report(step, lossSum, rowsDone);
+    }
+    return { lossSum, rowsDone, aborted: false };
+  }
+
+  optimizerSnapshot() {
+    return { step: this.step, state: this.state.slice() };
+  }
+}
+
+/**
+ * Trains `model` in place on `data` in this thread (Keras `model.fit` semantics: mini-batch gradient is the
+ * mean over the batch, last batch may be partial, shuffling per epoch).
+ */
+export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promise<FitResult> {
+  const opts = resolveFitOptions(options);
+  const { train, validation } = prepareData(model, data, opts);
+  return trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts));
+}

@@ -1,0 +1,150 @@
+/**
+ * The epoch loop shared by every trainer: per-epoch shuffles, validation, early stopping, callbacks and
+ * history. What happens inside an epoch is the engine's business (one thread, or many).
+ */
+import type { Dataset } from '../data/dataset.js';
+import { shuffleInPlace } from '../data/shuffle.js';
+import type { Mlp } from '../model/mlp.js';
+import { Rng } from '../random.js';
+import { evaluate } from './metrics.js';
+import type { EpochLog, OptimizerSnapshot, ResolvedFitOptions } from './options.js';
+
+/** Raised when training cannot continue (a non-finite loss); names the epoch and step. */
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly step: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface EpochResult {
+  /** Sum of per-row losses over the rows trained. */
+  lossSum: number;
+  rowsDone: number;
+  /** True when the abort signal stopped the epoch early. */
+  aborted: boolean;
+}
+
+/** Runs the steps of one epoch. Implemented by the single-thread and the parallel trainers. */
+export interface EpochEngine {
+  /**
+   * Trains over the rows `order` (one permutation of the training rows) in batches, leaving the model's
+   * parameters up to date on return. `report` may be called after steps with the running totals.
+   */
+  runEpoch(
+    order: Int32Array,
+    epoch: number,
+    report: (step: number, lossSum: number, rowsDone: number) => void,
+  ): Promise<EpochResult>;
+  /** The optimizer's update count and state, for checkpoints. */
+  optimizerSnapshot(): OptimizerSnapshot;
+}
+
+export interface FitResult {
+  history: EpochLog[];
+  /** Epochs actually run. */
+  epochsRun: number;
+  /** Index of the next epoch to run when resuming (initialEpoch + epochs completed). */
+  nextEpoch: number;
+  stoppedEarly: boolean;
+  /** True when the abort signal stopped training (the last epoch may be partial). */
+  aborted: boolean;
+  /** Epoch with the best monitored value, when early stopping is on. */
+  bestEpoch?: number;
+  /** Optimizer state after the last step, for exact resumption. */
+  optimizerState: OptimizerSnapshot;
+}
+
+/**
+ * The row order of one epoch: identity, or a permutation drawn from a stream seeded by (seed, epoch) alone so
+ * that a resumed run sees the same orders as an uninterrupted one.
+ */
+export function epochOrder(rows: number, seed: number, epoch: number, shuffle: boolean, out?: Int32Array): Int32Array {
+  const order = out ?? new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  if (shuffle)
+    shuffleInPlace(order, new Rng((Math.imul(seed | 0, 0x2c1b3c6d) ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0));
+  return order;
+}
+
+/** Runs epochs `initialEpoch .. initialEpoch + epochs - 1` with `engine` and the shared bookkeeping. */
+export async function trainLoop(
+  model: Mlp,
+  train: Dataset,
+  validation: Dataset | undefined,
+  opts: ResolvedFitOptions,
+  engine: EpochEngine,
+): Promise<FitResult> {
+  const { callbacks, earlyStopping: es } = opts;
+  const history: EpochLog[] = [];
+  const order = new Int32Array(train.rows);
+  const stepsPerEpoch = Math.ceil(train.rows / opts.batchSize);
+  let best = Number.POSITIVE_INFINITY;
+  let bestEpoch: number | undefined;
+  let bestParams: Float32Array | undefined;
+  let waited = 0;
+  let stoppedEarly = false;
+  let aborted = false;
+  let epoch = opts.initialEpoch;
+  const lastEpoch = opts.initialEpoch + opts.epochs;
+
+  await callbacks.onTrainBegin?.();
+  for (; epoch < lastEpoch && !aborted && !stoppedEarly; epoch++) {
+    await callbacks.onEpochBegin?.(epoch);
+    epochOrder(train.rows, opts.seed, epoch, opts.shuffle, order);
+    const started = performance.now();
+    const onBatchEnd = callbacks.onBatchEnd;
+    const report = (step: number, lossSum: number, rowsDone: number): void => {
+      if (!onBatchEnd) return;
+      const seconds = (performance.now() - started) / 1000;
+      onBatchEnd({ epoch, step, stepsPerEpoch, loss: lossSum / rowsDone, rowsDone, rowsPerSec: rowsDone / seconds });
+    };
+    const result = await engine.runEpoch(order, epoch, report);
+    const msPerEpoch = performance.now() - started;
+    if (result.aborted) {
+      aborted = true;
+      if (result.rowsDone === 0) break;
+    }
+    const log: EpochLog = {
+      epoch,
+      loss: result.lossSum / Math.max(1, result.rowsDone),
+      msPerEpoch,
+      rowsPerSec: result.rowsDone / (msPerEpoch / 1000),
+    };
+    if (validation) {
+      const m = evaluate(model, validation, opts.loss);
+      log.valLoss = m.loss;
+      if (m.accuracy !== undefined) log.valAccuracy = m.accuracy;
+    }
+    history.push(log);
+    await callbacks.onEpochEnd?.(log);
+    if (es && !result.aborted) {
+      const value = es.monitor === 'valLoss' ? (log.valLoss as number) : log.loss;
+      if (value < best - es.minDelta) {
+        best = value;
+        bestEpoch = epoch;
+        waited = 0;
+        if (es.restoreBestWeights) bestParams = model.params.slice();
+      } else if (++waited >= es.patience) {
+        stoppedEarly = true;
+      }
+    }
+  }
+  if (stoppedEarly && bestParams) model.params.set(bestParams);
+  await callbacks.onTrainEnd?.(history);
+  // An aborted epoch is incomplete: resuming starts it again.
+  const completed = aborted ? history.length - 1 : history.length;
+  return {
+    history,
+    epochsRun: history.length,
+    nextEpoch: opts.initialEpoch + (aborted ? completed : history.length),
+    stoppedEarly,
+    aborted,
+    bestEpoch,
+    optimizerState: engine.optimizerSnapshot(),
+  };
+}

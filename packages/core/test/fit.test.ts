@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { Mlp } from '../src/model/mlp.js';
+import { mlpSpec } from '../src/model/spec.js';
+import { fit } from '../src/train/fit.js';
+import { TrainingError } from '../src/train/loop.js';
+import { evaluate } from '../src/train/metrics.js';
+import type { BatchLog } from '../src/train/options.js';
+import { randomData } from './helpers.js';
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const seedSpec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
+
+describe('fit', () => {
+  it('same seed, same data, same options: bitwise-identical weights', async () => {
+    const data = randomData(300, 39, 1, 'meanSquaredError');
+    const run = async () => {
+      const m = Mlp.create(seedSpec, { seed: 4 });
+      await fit(m, data, {
+        loss: 'mse',
+        optimizer: { name: 'adam', learningRate: 0.01 },
+        epochs: 3,
+        batchSize: 32,
+        seed: 8,
+      });
+      return m.params;
+    };
+    const a = await run();
+    const b = await run();
+    expect(bits(a).equals(bits(b))).toBe(true);
+  });
+
+  it('a different shuffle seed gives different weights', async () => {
+    const data = randomData(200, 39, 1, 'meanSquaredError');
+    const m1 = Mlp.create(seedSpec, { seed: 4 });
+    const m2 = Mlp.create(seedSpec, { seed: 4 });
+    await fit(m1, data, { loss: 'mse', epochs: 1, seed: 1 });
+    await fit(m2, data, { loss: 'mse', epochs: 1, seed: 2 });
+    expect(bits(m1.params).equals(bits(m2.params))).toBe(false);
+  });
+
+  it('learns: the loss falls on a learnable problem and beats predicting the mean', async () => {
+    const data = randomData(512, 4, 1, 'meanSquaredError');
+    // Target: a smooth function of the inputs, squashed into (0, 1).
+    for (let r = 0; r < data.rows; r++) {
+      const x = data.x.subarray(r * 4, r * 4 + 4);
+      data.y[r] = 1 / (1 + Math.exp(-(2 * x[0] - 3 * x[1] * x[2] + x[3])));
+    }
+    const m = Mlp.create(mlpSpec(4, [16, 16, 1], 'tanh', 'sigmoid'), { seed: 1 });
+    const result = await fit(m, data, {
+      loss: 'mse',
+      optimizer: { name: 'adam', learningRate: 0.01 },
+      epochs: 30,
+      batchSize: 32,
+    });
+    const first = result.history[0].loss;
+    const last = result.history[result.history.length - 1].loss;
+    expect(last).toBeLessThan(first / 5);
+    expect(evaluate(m, data, 'meanSquaredError').r2).toBeGreaterThan(0.9);
+  });
+
+  it('resuming from a snapshot continues bitwise-identically to an uninterrupted run', async () => {
+    const data = randomData(250, 39, 1, 'meanSquaredError');
+    const opts = { loss: 'mse', optimizer: { name: 'adam' as const, learningRate: 0.01 }, batchSize: 32, seed: 3 };
+    const whole = Mlp.create(seedSpec, { seed: 6 });
+    const wr = await fit(whole, data, { ...opts, epochs: 4 });
+    const part = Mlp.create(seedSpec, { seed: 6 });
+    const first = await fit(part, data, { ...opts, epochs: 2 });
+    expect(first.nextEpoch).toBe(2);
+    const second = await fit(part, data, {
+      ...opts,
+      epochs: 2,
+      initialEpoch: first.nextEpoch,
+      optimizerState: first.optimizerState,
+    });
+    expect(bits(part.params).equals(bits(whole.params))).toBe(true);
+    expect(second.optimizerState.step).toBe(wr.optimizerState.step);
+    expect(second.history.map((h) => h.epoch)).toEqual([2, 3]);
+  });
+
+  it('reports every step with running loss and rows/s; the last batch may be partial', async () => {
+    const data = randomData(70, 3, 1, 'meanSquaredError');
+    const logs: BatchLog[] = [];
+    const m = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    await fit(m, data, { loss: 'mse', batchSize: 32, callbacks: { onBatchEnd: (l) => logs.push({ ...l }) } });
+    expect(logs.map((l) => [l.step, l.rowsDone])).toEqual([
+      [1, 32],
+      [2, 64],
+      [3, 70],
+    ]);
+    expect(logs.every((l) => l.stepsPerEpoch === 3 && l.rowsPerSec > 0 && Number.isFinite(l.loss))).toBe(true);
+  });
+
+  it('a diverging run stops with an error naming the epoch and step, before the weights turn non-finite', async () => {
+    const data = randomData(128, 5, 1, 'meanSquaredError');
+    data.x.fill(1e4, 0, 5 * 40);
+    const m = Mlp.create(mlpSpec(5, [8, 1], 'relu', 'linear'), { seed: 1 });
+    const err = await fit(m, data, {
+      loss: 'mse',
+      optimizer: { name: 'sgd', learningRate: 10 },
+      epochs: 5,
+      batchSize: 16,
+      shuffle: false,
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingError);
+    expect(err.message).toMatch(/^loss became (NaN|Infinity) at epoch \d+, step \d+/);
+    expect(m.params.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('abort signal stops after the current step and reports a partial epoch', async () => {
+    const data = randomData(320, 3, 1, 'meanSquaredError');
+    const controller = new AbortController();
+    const m = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    const r = await fit(m, data, {
+      loss: 'mse',
+      epochs: 5,
+      batchSize: 32,
+      signal: controller.signal,
+      callbacks: { onBatchEnd: (l) => l.epoch === 1 && l.step === 3 && controller.abort() },
+    });
+    expect(r.aborted).toBe(true);
+    expect(r.epochsRun).toBe(2);
+    expect(r.nextEpoch).toBe(1);
+    expect(r.optimizerState.step).toBe(13);
+  });
+
+  it('early stopping restores the best epoch weights', async () => {
+    const train = randomData(200, 3, 1, 'meanSquaredError', 1);
+    const validation = randomData(100, 3, 1, 'meanSquaredError', 2);
+    // Validation targets that move away as training fits the training set.
+    for (let r = 0; r < train.rows; r++) train.y[r] = train.x[r * 3] > 0 ? 0.9 : 0.1;
+    for (let r = 0; r < validation.rows; r++) validation.y[r] = validation.x[r * 3] > 0 ? 0.1 : 0.9;
+    const snapshots: Float32Array[] = [];
+    const m = Mlp.create(mlpSpec(3, [8, 1], 'tanh', 'sigmoid'), { seed: 1 });
+    const r = await fit(m, train, {
+      loss: 'mse',
+      optimizer: { name: 'adam', learningRate: 0.05 },
+      epochs: 50,
+      validationData: validation,
+      earlyStopping: { patience: 2 },
+      callbacks: { onEpochEnd: () => void snapshots.push(m.params.slice()) },
+    });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.bestEpoch).toBeDefined();
+    const losses = r.history.map((h) => h.valLoss as number);
+    expect(Math.min(...losses)).toBe(losses[r.bestEpoch as number]);
+    expect(r.epochsRun).toBe((r.bestEpoch as number) + 3);
+    expect(bits(m.params).equals(bits(snapshots[r.bestEpoch as number]))).toBe(true);
+  });
+
+  it('validationSplit holds out the last rows and reports valLoss', async () => {
+    const data = randomData(100, 3, 2, 'categoricalCrossentropy');
+    const m = Mlp.create(mlpSpec(3, [5, 2], 'relu', 'softmax'), { seed: 1 });
+    const r = await fit(m, data, { loss: 'cce', validationSplit: 0.2, epochs: 2 });
+    expect(r.history[0].valLoss).toBeGreaterThan(0);
+    expect(r.history[0].valAccuracy).toBeGreaterThanOrEqual(0);
+    expect(r.history[0].rowsPerSec).toBeGreaterThan(0);
+  });
+
+  it('rejects bad options and mismatched data with messages that name them', async () => {
+    const data = randomData(10, 3, 1, 'meanSquaredError');
+    const m = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    await expect(fit(m, data, { loss: 'mse', batchSize: 0 })).rejects.toThrow(
+      'options.batchSize must be a positive integer, got 0',
+    );
+    await expect(fit(m, data, { loss: 'hinge' })).rejects.toThrow('unknown loss "hinge"');
+    await expect(fit(m, data, { loss: 'mse', validationSplit: 1 })).rejects.toThrow(
+      'options.validationSplit must be in [0, 1)',
+    );
+    await expect(fit(m, data, { loss: 'mse', earlyStopping: { patience: 2, monitor: 'valLoss' } })).rejects.toThrow(
+      'no validation data',
+    );
+    const wide = randomData(10, 4, 1, 'meanSquaredError');
+    await expect(fit(m, wide, { loss: 'mse' })).rejects.toThrow(
+      "training data has 4 features, the model's input size is 3",
+    );
+  });
+});
+
+describe('evaluate', () => {
+  it('accuracy for classification, MAE and R^2 for regression', () => {
+    const m = Mlp.create(mlpSpec(2, [2], 'linear', 'softmax'), { seed: 1 });
+    // Identity kernel: class = argmax of the inputs.
+    m.params.set([10, 0, 0, 10, 0, 0]);
+    const x = Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1]);
+    const y = Float32Array.from([1, 0, 0, 1, 0, 1, 0, 1]);
+    const cls = evaluate(m, { x, y, rows: 4, features: 2, outputs: 2 }, 'categoricalCrossentropy');
+    expect(cls.accuracy).toBe(0.75);
+    const reg = Mlp.create(mlpSpec(1, [1], 'linear'), { seed: 1 });
+    reg.params.set([2, 1]);
+    const rx = Float32Array.from([0, 1, 2, 3]);
+    const perfect = evaluate(
+      reg,
+      { x: rx, y: Float32Array.from([1, 3, 5, 7]), rows: 4, features: 1, outputs: 1 },
+      'meanSquaredError',
+    );
+    expect(perfect).toEqual({ loss: 0, mae: 0, r2: 1 });
+    const off = evaluate(
+      reg,
+      { x: rx, y: Float32Array.from([2, 4, 6, 8]), rows: 4, features: 1, outputs: 1 },
+      'meanSquaredError',
+    );
+    expect(off.mae).toBe(1);
+    expect(off.r2).toBeCloseTo(1 - 4 / 20, 12);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { gradcheck } from '../src/gradcheck.js';
+import type { LossName } from '../src/losses/loss.js';
+import type { ActivationName } from '../src/model/activation-names.js';
+import { Mlp } from '../src/model/mlp.js';
+import { mlpSpec } from '../src/model/spec.js';
+import { Rng } from '../src/random.js';
+import { randomData } from './helpers.js';
+
+const HIDDEN: ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'linear'];
+// Output activation and loss pairs that make sense, fused and unfused.
+const HEADS: Array<[ActivationName, LossName, number]> = [
+  ['linear', 'meanSquaredError', 2],
+  ['sigmoid', 'meanSquaredError', 1],
+  ['tanh', 'meanSquaredError', 2],
+  ['softmax', 'meanSquaredError', 3],
+  ['sigmoid', 'binaryCrossentropy', 2],
+  ['softmax', 'categoricalCrossentropy', 4],
+  ['softmax', 'sparseCategoricalCrossentropy', 4],
+  ['elu', 'meanSquaredError', 1],
+];
+
+/**
+ * Zero biases put a relu unit whose inputs are all zero exactly on its kink, where a finite difference is
+ * one-sided; small random biases keep every pre-activation away from it.
+ */
+function offsetBiases(model: Mlp): void {
+  const rng = new Rng(17);
+  for (const l of model.layout.layers) {
+    for (let j = 0; j < l.outSize; j++) model.params[l.biasOffset + j] = rng.uniform(-0.1, 0.1);
+  }
+}
+
+describe('gradcheck: analytic gradients match float64 finite differences', () => {
+  for (const hidden of HIDDEN) {
+    for (const [out, loss, outputs] of HEADS) {
+      it(`${hidden} hidden, ${out} + ${loss}`, () => {
+        const spec = mlpSpec(5, [7, 6, outputs], hidden, out);
+        const model = Mlp.create(spec, { seed: 3 });
+        offsetBiases(model);
+        const data = randomData(9, 5, outputs, loss, 11);
+        const result = gradcheck(model, data, { loss });
+        expect(result.tensors).toHaveLength(6);
+        expect(result.maxRelError).toBeLessThan(1e-6);
+      });
+    }
+  }
+
+  it('the seed network (39-39-39-1 sigmoid, mse) passes', () => {
+    const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid'), { seed: 1 });
+    const result = gradcheck(model, randomData(16, 39, 1, 'meanSquaredError'), { loss: 'mse', maxPerTensor: 200 });
+    expect(result.maxRelError).toBeLessThan(1e-6);
+    expect(result.tensors[0].checked).toBe(200);
+  });
+
+  it('detects a wrong gradient: a model whose params disagree with the check data fails loudly', () => {
+    // Gradient of a different batch than the one perturbed: the check must see a large error.
+    const spec = mlpSpec(4, [5, 1], 'tanh', 'linear');
+    const model = Mlp.create(spec, { seed: 5 });
+    const data = randomData(6, 4, 1, 'meanSquaredError', 1);
+    const ok = gradcheck(model, data, { loss: 'mse' });
+    expect(ok.maxRelError).toBeLessThan(1e-6);
+    const badStep = gradcheck(model, data, { loss: 'mse', epsilon: 10 });
+    expect(badStep.maxRelError).toBeGreaterThan(1e-3);
+  });
+});

@@ -1,0 +1,185 @@
+// Data-parallel training: bitwise equality with single-thread fit for any thread count, progress, and failures
+// that reject promptly and leave nothing running. Needs the compiled worker (the test task builds first).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { LossName } from '../src/losses/loss.js';
+import { Mlp } from '../src/model/mlp.js';
+import { mlpSpec } from '../src/model/spec.js';
+import type { OptimizerConfig } from '../src/optim/optimizer.js';
+import { fitParallel } from '../src/parallel/trainer.js';
+import { fit } from '../src/train/fit.js';
+import { TrainingError } from '../src/train/loop.js';
+import type { BatchLog } from '../src/train/options.js';
+import { randomData } from './helpers.js';
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+const CASES: Array<{ loss: LossName; out: 'sigmoid' | 'softmax'; outputs: number; optimizer: OptimizerConfig }> = [
+  { loss: 'meanSquaredError', out: 'sigmoid', outputs: 1, optimizer: { name: 'sgd', learningRate: 0.5 } },
+  { loss: 'meanSquaredError', out: 'sigmoid', outputs: 1, optimizer: { name: 'adam', learningRate: 0.01 } },
+  {
+    loss: 'categoricalCrossentropy',
+    out: 'softmax',
+    outputs: 3,
+    optimizer: { name: 'momentum', learningRate: 0.05, nesterov: true },
+  },
+  { loss: 'categoricalCrossentropy', out: 'softmax', outputs: 3, optimizer: { name: 'rmsprop', learningRate: 0.01 } },
+];
+
+describe('fitParallel', () => {
+  for (const c of CASES) {
+    it(`threads 1-4 give the same bits as fit: ${c.loss}, ${c.optimizer.name}`, async () => {
+      const spec = mlpSpec(10, [12, 9, c.outputs], 'tanh', c.out);
+      // 300 rows at batch 64: 5 steps per epoch, the last one partial (44 rows, 5 shards of 8-9 rows).
+      const data = randomData(300, 10, c.outputs, c.loss, 3);
+      const opts = { loss: c.loss, optimizer: c.optimizer, epochs: 3, batchSize: 64, seed: 5, validationSplit: 0.1 };
+      const reference = Mlp.create(spec, { seed: 2 });
+      const ref = await fit(reference, data, opts);
+      for (const threads of [1, 2, 3, 4]) {
+        const m = Mlp.create(spec, { seed: 2 });
+        const r = await fitParallel(m, data, { ...opts, threads });
+        expect(bits(m.params).equals(bits(reference.params)), `threads=${threads}`).toBe(true);
+        expect(r.history.map((h) => h.loss)).toEqual(ref.history.map((h) => h.loss));
+        expect(r.history.map((h) => h.valLoss)).toEqual(ref.history.map((h) => h.valLoss));
+        expect(bits(r.optimizerState.state).equals(bits(ref.optimizerState.state))).toBe(true);
+        expect(r.optimizerState.step).toBe(ref.optimizerState.step);
+      }
+    });
+  }
+
+  it('the seed network, batch 32, 2 threads: identical to fit, and resumable', async () => {
+    const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
+    const data = randomData(640, 39, 1, 'meanSquaredError', 8);
+    const opts = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.3 }, batchSize: 32, seed: 1 };
+    const whole = Mlp.create(spec, { seed: 1 });
+    await fit(whole, data, { ...opts, epochs: 2 });
+    const m = Mlp.create(spec, { seed: 1 });
+    const first = await fitParallel(m, data, { ...opts, epochs: 1, threads: 2 });
+    await fitParallel(m, data, {
+      ...opts,
+      epochs: 1,
+      threads: 2,
+      initialEpoch: 1,
+      optimizerState: first.optimizerState,
+    });
+    expect(bits(m.params).equals(bits(whole.params))).toBe(true);
+  });
+
+  it('reports progress through onBatchEnd while training', async () => {
+    const data = randomData(4000, 8, 1, 'meanSquaredError');
+    const logs: BatchLog[] = [];
+    const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
+    await fitParallel(m, data, {
+      loss: 'mse',
+      batchSize: 16,
+      epochs: 2,
+      threads: 2,
+      progressIntervalMs: 0,
+      callbacks: { onBatchEnd: (l) => logs.push(l) },
+    });
+    expect(logs.length).toBeGreaterThan(2);
+    const last = logs.filter((l) => l.epoch === 1).at(-1) as BatchLog;
+    expect(last.step).toBe(250);
+    expect(last.rowsDone).toBe(4000);
+    expect(logs.every((l) => Number.isFinite(l.loss) && l.rowsDone <= 4000)).toBe(true);
+  });
+
+  it('a worker that throws at step k rejects promptly with its message; a new trainer works afterwards', async () => {
+    const data = randomData(2000, 8, 1, 'meanSquaredError');
+    const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
+    const started = Date.now();
+    const err = await fitParallel(m, data, {
+      loss: 'mse',
+      batchSize: 32,
+      epochs: 3,
+      threads: 3,
+      injectFault: { kind: 'throw', worker: 1, step: 70 },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toContain('injected fault in worker 1 at step 70');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const again = await fitParallel(Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 }), data, { loss: 'mse', threads: 2 });
+    expect(again.epochsRun).toBe(1);
+  });
+
+  it('a worker terminated mid-run rejects within a second of its death', async () => {
+    const data = randomData(2000, 8, 1, 'meanSquaredError');
+    const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
+    const started = Date.now();
+    const err = await fitParallel(m, data, {
+      loss: 'mse',
+      batchSize: 32,
+      epochs: 3,
+      threads: 2,
+      injectFault: { kind: 'exit', worker: 0, step: 5 },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/parallel training failed: .*(exit|terminated|stopped)/i);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a non-finite loss stops every thread at the same step with a TrainingError', async () => {
+    const data = randomData(256, 5, 1, 'meanSquaredError');
+    data.x.fill(1e4, 0, 5 * 40);
+    const m = Mlp.create(mlpSpec(5, [8, 1], 'relu', 'linear'), { seed: 1 });
+    const opts = {
+      loss: 'mse',
+      optimizer: { name: 'sgd' as const, learningRate: 10 },
+      epochs: 5,
+      batchSize: 16,
+      shuffle: false,
+    };
+    const single = await fit(m.clone(), data, opts).catch((e) => e);
+    const err = await fitParallel(m, data, { ...opts, threads: 2 }).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingError);
+    expect(err.message).toBe(single.message);
+  });
+
+  it('the abort signal stops after the current step', async () => {
+    const data = randomData(3000, 8, 1, 'meanSquaredError');
+    const controller = new AbortController();
+    const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
+    const r = await fitParallel(m, data, {
+      loss: 'mse',
+      batchSize: 8,
+      epochs: 50,
+      threads: 2,
+      progressIntervalMs: 0,
+      signal: controller.signal,
+      callbacks: { onBatchEnd: () => controller.abort() },
+    });
+    expect(r.aborted).toBe(true);
+    expect(r.epochsRun).toBeLessThan(50);
+  });
+
+  it('rejects a bad thread count', async () => {
+    const data = randomData(10, 2, 1, 'meanSquaredError');
+    await expect(fitParallel(Mlp.create(mlpSpec(2, [1])), data, { loss: 'mse', threads: 0 })).rejects.toThrow(
+      'options.threads must be a positive integer, got 0',
+    );
+  });
+
+  it('leaves no threads behind: a process that trained exits on its own', () => {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const parallel = fileURLToPath(new URL('../dist/parallel/index.js', import.meta.url));
+    const script = `
+      const { Mlp, mlpSpec } = await import(${JSON.stringify(entry)});
+      const { fitParallel } = await import(${JSON.stringify(parallel)});
+      const x = new Float32Array(400).map((_, i) => Math.sin(i));
+      const y = new Float32Array(100).map((_, i) => (Math.cos(i) + 1) / 2);
+      const r = await fitParallel(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 }, { loss: 'mse', threads: 2, epochs: 2 });
+      console.log('trained', r.epochsRun);
+      const bad = await fitParallel(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 },
+        { loss: 'mse', threads: 2, epochs: 2, injectFault: { kind: 'throw', worker: 0, step: 2 } }).catch((e) => e.message);
+      console.log('failed', bad);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toContain('trained 2');
+    expect(child.stdout).toContain('failed parallel training failed: injected fault');
+    expect(child.status).toBe(0);
+  });
+});

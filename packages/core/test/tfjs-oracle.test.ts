@@ -1,0 +1,152 @@
+// The golden test: the same network, initial weights, data and optimizer in real TensorFlow.js (cpu backend)
+// and in shardprop must produce the same weights and losses after 1 and after 10 training steps.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Dataset } from '../src/data/dataset.js';
+import type { LossName } from '../src/losses/loss.js';
+import type { ActivationName } from '../src/model/activation-names.js';
+import { Mlp } from '../src/model/mlp.js';
+import { type ModelSpec, mlpSpec } from '../src/model/spec.js';
+import { createOptimizer } from '../src/optim/create.js';
+import type { OptimizerConfig } from '../src/optim/optimizer.js';
+import { fit } from '../src/train/fit.js';
+import { randomData } from './helpers.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** The equivalent tfjs Sequential with our initial weights. */
+export function toTfjs(spec: ModelSpec, params: Float32Array): tf.Sequential {
+  const model = tf.sequential();
+  const weights: tf.Tensor[] = [];
+  let offset = 0;
+  let inSize = spec.inputSize;
+  spec.layers.forEach((l, i) => {
+    const leaky = l.activation === 'leakyRelu';
+    model.add(
+      tf.layers.dense({
+        units: l.units,
+        activation: (leaky ? 'linear' : l.activation) as 'linear',
+        ...(i === 0 ? { inputShape: [spec.inputSize] } : {}),
+      }),
+    );
+    if (leaky) model.add(tf.layers.leakyReLU({ alpha: 0.2 }));
+    weights.push(tf.tensor2d(params.slice(offset, offset + inSize * l.units), [inSize, l.units]));
+    offset += inSize * l.units;
+    weights.push(tf.tensor1d(params.slice(offset, offset + l.units)));
+    offset += l.units;
+    inSize = l.units;
+  });
+  model.setWeights(weights);
+  return model;
+}
+
+function tfOptimizer(c: Required<OptimizerConfig>): tf.Optimizer {
+  switch (c.name) {
+    case 'sgd':
+      return tf.train.sgd(c.learningRate);
+    case 'momentum':
+      return tf.train.momentum(c.learningRate, c.momentum, c.nesterov);
+    case 'adam':
+      return tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
+    case 'rmsprop':
+      return tf.train.rmsprop(c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
+    default:
+      throw new Error(`no tfjs equivalent for ${c.name}`);
+  }
+}
+
+async function tfjsWeights(model: tf.Sequential): Promise<Float32Array> {
+  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function rowsOf(d: Dataset, from: number, to: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  return {
+    x: tf.tensor2d(d.x.slice(from * d.features, to * d.features), [to - from, d.features]),
+    y: tf.tensor2d(d.y.slice(from * d.outputs, to * d.outputs), [to - from, d.outputs]),
+  };
+}
+
+function firstRows(d: Dataset, rows: number): Dataset {
+  return { ...d, rows, x: d.x.slice(0, rows * d.features), y: d.y.slice(0, rows * d.outputs) };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const ARCHS: Array<{ name: string; hidden: ActivationName; out: ActivationName; loss: LossName; outputs: number }> = [
+  { name: 'sigmoid / mse (the seed problem)', hidden: 'sigmoid', out: 'sigmoid', loss: 'meanSquaredError', outputs: 1 },
+  { name: 'tanh / sigmoid + bce', hidden: 'tanh', out: 'sigmoid', loss: 'binaryCrossentropy', outputs: 2 },
+  { name: 'relu / softmax + cce', hidden: 'relu', out: 'softmax', loss: 'categoricalCrossentropy', outputs: 4 },
+  {
+    name: 'elu / softmax + sparse cce',
+    hidden: 'elu',
+    out: 'softmax',
+    loss: 'sparseCategoricalCrossentropy',
+    outputs: 3,
+  },
+  { name: 'leakyRelu / linear + mse', hidden: 'leakyRelu', out: 'linear', loss: 'meanSquaredError', outputs: 2 },
+];
+
+const OPTIMIZERS: OptimizerConfig[] = [
+  { name: 'sgd', learningRate: 0.1 },
+  { name: 'momentum', learningRate: 0.05, momentum: 0.9 },
+  { name: 'momentum', learningRate: 0.05, momentum: 0.9, nesterov: true },
+  { name: 'adam', learningRate: 0.001 },
+  { name: 'rmsprop', learningRate: 0.001 },
+  { name: 'rmsprop', learningRate: 0.001, momentum: 0.5, centered: true },
+];
+
+const BATCH = 16;
+
+describe('training matches TensorFlow.js step for step', () => {
+  for (const arch of ARCHS) {
+    for (const opt of OPTIMIZERS) {
+      it(`${arch.name}, ${JSON.stringify(opt)}`, async () => {
+        const spec = mlpSpec(6, [8, 7, arch.outputs], arch.hidden, arch.out);
+        const data = randomData(10 * BATCH, 6, arch.outputs, arch.loss, 5);
+        const initial = Mlp.create(spec, { seed: 9 });
+
+        const tfModel = toTfjs(spec, initial.params);
+        const ours1 = initial.clone();
+        const r1 = await fit(ours1, firstRows(data, BATCH), {
+          loss: arch.loss,
+          optimizer: opt,
+          batchSize: BATCH,
+          shuffle: false,
+        });
+        tfModel.compile({ loss: arch.loss, optimizer: tfOptimizer(createOptimizer(opt).config) });
+        const tfLosses: number[] = [];
+        for (let s = 0; s < 10; s++) {
+          const { x, y } = rowsOf(data, s * BATCH, (s + 1) * BATCH);
+          tfLosses.push((await tfModel.trainOnBatch(x, y)) as number);
+          if (s === 0) {
+            expect(maxAbsDiff(ours1.params, await tfjsWeights(tfModel))).toBeLessThan(1e-5);
+            expect(r1.history[0].loss).toBeCloseTo(tfLosses[0], 5);
+            expect(Math.abs(r1.history[0].loss - tfLosses[0]) / tfLosses[0]).toBeLessThan(1e-5);
+          }
+          tf.dispose([x, y]);
+        }
+        const ours10 = initial.clone();
+        const r10 = await fit(ours10, data, { loss: arch.loss, optimizer: opt, batchSize: BATCH, shuffle: false });
+        const tfMean = tfLosses.reduce((a, b) => a + b, 0) / tfLosses.length;
+        expect(maxAbsDiff(ours10.params, await tfjsWeights(tfModel))).toBeLessThan(1e-5);
+        expect(Math.abs(r10.history[0].loss - tfMean) / tfMean).toBeLessThan(1e-5);
+        // Ten steps must actually have moved the weights, or the comparison proves nothing.
+        expect(maxAbsDiff(ours10.params, initial.params)).toBeGreaterThan(1e-4);
+        tfModel.dispose();
+      });
+    }
+  }
+});
