@@ -44,7 +44,7 @@ class V {
     if (t > 2) v128.store32_lane(p, v, 2, 8);
   }
 
-  /** Loads `t` (1..4) floats: a whole vector when `t == 4`. */
+  /** Loads `t` (1..4) floats: a whole vector when `t === 4`. */
   @inline static loadN(p: usize, t: i32): v128 {
     return t >= 4 ? v128.load(p) : V.load3(p, t);
   }
@@ -73,23 +73,43 @@ class V {
    * the true function. Relative error about 1.5e-7 (a couple of float32 ulps); NaN propagates.
    */
   @inline static exp(x: v128): v128 {
-    const xc = f32x4.min(f32x4.max(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
-    const fx = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+    // pmax/pmin (one instruction each, unlike max/min) with x first keep NaN: pmax(x, lo) = x < lo ? lo : x.
+    const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
+    // n = round(x log2 e) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits (ties to even).
+    const t = f32x4.add(f32x4.mul(xc, f32x4.splat(Mathf.LOG2E)), f32x4.splat(12582912.0));
+    const fx = f32x4.sub(t, f32x4.splat(12582912.0));
     let r = f32x4.sub(xc, f32x4.mul(fx, f32x4.splat(0.693359375)));
-    r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+    r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.1219444e-4)));
     const z = f32x4.mul(r, r);
-    let y = f32x4.add(f32x4.mul(f32x4.splat(1.9875691500e-4), r), f32x4.splat(1.3981999507e-3));
+    let y = f32x4.add(f32x4.mul(f32x4.splat(1.98756915e-4), r), f32x4.splat(1.3981999507e-3));
     y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
     y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
     y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
     y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
     y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1.0));
-    const n = i32x4.trunc_sat_f32x4_s(fx);
+    const n = i32x4.sub(t, f32x4.splat(12582912.0));
     const n1 = i32x4.shr_s(n, 1);
     const n2 = i32x4.sub(n, n1);
     const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
     const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
     return f32x4.mul(f32x4.mul(y, s1), s2);
+  }
+
+  /**
+   * e^(x - m) for four floats x and a float m, with the difference taken exactly (in float64) rather than rounded to
+   * float32: exp(hi) (1 + lo) where hi + lo = x - m. Keeps softmax's small probabilities accurate to ~1e-7.
+   */
+  @inline static expDiff(x: v128, m: v128): v128 {
+    const dlo = f64x2.sub(f64x2.promote_low_f32x4(x), m);
+    const dhi = f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1)), m);
+    const hlo = f32x4.demote_f64x2_zero(dlo);
+    const hhi = f32x4.demote_f64x2_zero(dhi);
+    const hi = v128.shuffle<f32>(hlo, hhi, 0, 1, 4, 5);
+    const llo = f32x4.demote_f64x2_zero(f64x2.sub(dlo, f64x2.promote_low_f32x4(hlo)));
+    const lhi = f32x4.demote_f64x2_zero(f64x2.sub(dhi, f64x2.promote_low_f32x4(hhi)));
+    const lo = v128.shuffle<f32>(llo, lhi, 0, 1, 4, 5);
+    const e = V.exp(hi);
+    return f32x4.add(e, f32x4.mul(e, lo));
   }
 
   /** e^x - 1 for x < 0 (other lanes: anything): a degree-8 Taylor polynomial on [-0.5, 0), exp(x) - 1 below. */
@@ -106,7 +126,7 @@ class V {
     return v128.bitselect(small, big, f32x4.ge(x, f32x4.splat(-0.5)));
   }
 
-  /** tanh: Cephes' odd polynomial for |x| < 0.625, `1 - 2 / (e^{2|x|} + 1)` above, with the sign of x. */
+  /** tanh: Cephes' odd polynomial for |x| < 0.625, `1 - 2 / (e^{2|x|} + 1)` above; computed on |x|, sign of x. */
   @inline static tanh(x: v128): v128 {
     const ax = f32x4.abs(x);
     const z = f32x4.mul(x, x);
@@ -114,11 +134,11 @@ class V {
     p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
     p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
     p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-    const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+    const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), ax), ax);
     const e = V.exp(f32x4.add(ax, ax));
-    const bigAbs = f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
-    const big = v128.or(bigAbs, v128.and(x, f32x4.splat(-0.0)));
-    return v128.bitselect(big, small, f32x4.gt(ax, f32x4.splat(0.625)));
+    const big = f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
+    const r = v128.bitselect(big, small, f32x4.gt(ax, f32x4.splat(0.625)));
+    return v128.or(r, v128.and(x, f32x4.splat(-0.0)));
   }
 
   /** `1 / (1 + e^-x)`: saturates to exactly 0 or 1 without producing NaN. */
@@ -188,7 +208,7 @@ function fullRows(rows: i32, n: i32, j: i32): i32 {
   if (over <= 0) return rows;
   const extra = (over + n - 1) / n; // whole rows it spills into
   const r = rows - extra;
-  return r > 0 ? r : 0;
+  return max(r, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -273,7 +293,7 @@ function gemmBlock4(
   }
   // Remaining columns four (or fewer, at the very end of the row) at a time.
   for (; j < j1; j += 4) {
-    const t = j1 - j < 4 ? j1 - j : 4;
+    const t = min(j1 - j, 4);
     const jo = (<usize>j) << 2;
     let c0: v128, c1: v128, c2: v128, c3: v128;
     if (first) {
@@ -290,7 +310,7 @@ function gemmBlock4(
     let pa = a;
     let pb = b + jo;
     // Whole-vector loads of b while they stay inside b, then lane by lane.
-    const qf = t == 4 ? kc : qFull < kc ? (qFull > 0 ? qFull : 0) : kc;
+    const qf = t === 4 ? kc : min(max(qFull, 0), kc);
     const aMid = a + ((<usize>qf) << 2);
     while (pa < aMid) {
       const b0 = v128.load(pb);
@@ -364,12 +384,12 @@ function gemmBlock1(
     v128.store(o + jo, c3, 48);
   }
   for (; j < j1; j += 4) {
-    const t = j1 - j < 4 ? j1 - j : 4;
+    const t = min(j1 - j, 4);
     const jo = (<usize>j) << 2;
     let c0 = first ? V.loadN(bias + jo, t) : V.loadN(o + jo, t);
     let pa = a;
     let pb = b + jo;
-    const qf = t == 4 ? kc : qFull < kc ? (qFull > 0 ? qFull : 0) : kc;
+    const qf = t === 4 ? kc : min(max(qFull, 0), kc);
     const aMid = a + ((<usize>qf) << 2);
     while (pa < aMid) {
       c0 = V.mac(c0, v128.load32_splat(pa), v128.load(pb));
@@ -385,7 +405,7 @@ function gemmBlock1(
   }
 }
 
-/** n == 1: out[i] = bias + a[i] . b, as lane sums over the depth (4 rows share each load of b). */
+/** n === 1: out[i] = bias + a[i] . b, as lane sums over the depth (4 rows share each load of b). */
 function gemvBias(out: usize, a: usize, b: usize, bias: usize, m: i32, k: i32): void {
   const lda = (<usize>k) << 2;
   const k4 = k & ~3;
@@ -394,7 +414,7 @@ function gemvBias(out: usize, a: usize, b: usize, bias: usize, m: i32, k: i32): 
   const bv = f32x4.splat(load<f32>(bias));
   let i = 0;
   for (; i + 4 <= m; i += 4) {
-    const a0 = a + (<usize>i) * lda;
+    const a0 = a + <usize>i * lda;
     const a1 = a0 + lda;
     const a2 = a1 + lda;
     const a3 = a2 + lda;
@@ -419,7 +439,7 @@ function gemvBias(out: usize, a: usize, b: usize, bias: usize, m: i32, k: i32): 
     v128.store(out + ((<usize>i) << 2), f32x4.add(bv, V.sum4(c0, c1, c2, c3)));
   }
   for (; i < m; i++) {
-    const a0 = a + (<usize>i) * lda;
+    const a0 = a + <usize>i * lda;
     let c0 = f32x4.splat(0);
     for (let off: usize = 0; off < tailOff; off += 16) c0 = V.mac(c0, v128.load(a0 + off), v128.load(b + off));
     if (t > 0) c0 = V.mac(c0, V.load3(a0 + tailOff, t), V.load3(b + tailOff, t));
@@ -429,35 +449,58 @@ function gemvBias(out: usize, a: usize, b: usize, bias: usize, m: i32, k: i32): 
 
 /**
  * `out[m x n] = a[m x k] * b[k x n] + bias[n]`. Each element is `bias[j]` plus the products a[i][p] b[p][j]
- * added in order p = 0..k-1 in float32 (n == 1: lane-wise partial sums over p, then `V.hsum`).
+ * added in order p = 0..k-1 in float32 (n === 1: lane-wise partial sums over p, then `V.hsum`).
  */
 export function gemmBias(out: usize, a: usize, b: usize, bias: usize, m: i32, k: i32, n: i32): void {
   if (m <= 0 || n <= 0) return;
-  if (n == 1 && k > 0) {
+  if (n === 1 && k > 0) {
     gemvBias(out, a, b, bias, m, k);
     return;
   }
   const ldo = (<usize>n) << 2;
   const lda = (<usize>k) << 2;
   if (k <= 0) {
-    for (let i = 0; i < m; i++) memory.copy(out + (<usize>i) * ldo, bias, ldo);
+    for (let i = 0; i < m; i++) memory.copy(out + <usize>i * ldo, bias, ldo);
     return;
   }
   for (let j0 = 0; j0 < n; j0 += NC) {
-    const j1 = j0 + NC < n ? j0 + NC : n;
+    const j1 = min(j0 + NC, n);
     // Only the last column block can be partial; its whole-vector loads are safe in rows < pFull of b.
     const pFull = fullRows(k, n, j1 & ~3);
     for (let p0 = 0; p0 < k; p0 += KC) {
-      const kc = k - p0 < KC ? k - p0 : KC;
-      const first = p0 == 0;
-      const bp = b + (<usize>p0) * ldo;
+      const kc = min(k - p0, KC);
+      const first = p0 === 0;
+      const bp = b + <usize>p0 * ldo;
       const qFull = pFull - p0;
       let i = 0;
       for (; i + 4 <= m; i += 4) {
-        gemmBlock4(out + (<usize>i) * ldo, a + (<usize>i) * lda + ((<usize>p0) << 2), bp, bias, first, kc, lda, n, j0, j1, qFull);
+        gemmBlock4(
+          out + <usize>i * ldo,
+          a + <usize>i * lda + ((<usize>p0) << 2),
+          bp,
+          bias,
+          first,
+          kc,
+          lda,
+          n,
+          j0,
+          j1,
+          qFull,
+        );
       }
       for (; i < m; i++) {
-        gemmBlock1(out + (<usize>i) * ldo, a + (<usize>i) * lda + ((<usize>p0) << 2), bp, bias, first, kc, n, j0, j1, qFull);
+        gemmBlock1(
+          out + <usize>i * ldo,
+          a + <usize>i * lda + ((<usize>p0) << 2),
+          bp,
+          bias,
+          first,
+          kc,
+          n,
+          j0,
+          j1,
+          qFull,
+        );
       }
     }
   }
@@ -476,7 +519,7 @@ function tnBlock4(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize
   const o1 = o + ldd;
   const o2 = o1 + ldd;
   const o3 = o2 + ldd;
-  const dEnd = d + (<usize>mc) * ldd;
+  const dEnd = d + <usize>mc * ldd;
   let j = 0;
   for (; j + 8 <= n; j += 8) {
     const jo = (<usize>j) << 2;
@@ -530,7 +573,7 @@ function tnBlock4(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize
     v128.store(o3 + jo, c31, 16);
   }
   for (; j < n; j += 4) {
-    const t = n - j < 4 ? n - j : 4;
+    const t = min(n - j, 4);
     const jo = (<usize>j) << 2;
     let c0: v128, c1: v128, c2: v128, c3: v128;
     if (first) {
@@ -546,8 +589,8 @@ function tnBlock4(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize
     }
     let pa = a;
     let pd = d + jo;
-    const rf = t == 4 ? mc : rFull < mc ? (rFull > 0 ? rFull : 0) : mc;
-    const dMid = d + (<usize>rf) * ldd;
+    const rf = t === 4 ? mc : min(max(rFull, 0), mc);
+    const dMid = d + <usize>rf * ldd;
     while (pd < dMid) {
       const d0 = v128.load(pd);
       c0 = V.mac(c0, v128.load32_splat(pa), d0);
@@ -575,7 +618,7 @@ function tnBlock4(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize
 
 function tnBlock1(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize, n: i32, rFull: i32): void {
   const ldd = (<usize>n) << 2;
-  const dEnd = d + (<usize>mc) * ldd;
+  const dEnd = d + <usize>mc * ldd;
   let j = 0;
   for (; j + 16 <= n; j += 16) {
     const jo = (<usize>j) << 2;
@@ -608,13 +651,13 @@ function tnBlock1(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize
     v128.store(o + jo, c3, 48);
   }
   for (; j < n; j += 4) {
-    const t = n - j < 4 ? n - j : 4;
+    const t = min(n - j, 4);
     const jo = (<usize>j) << 2;
     let c0 = first ? f32x4.splat(0) : V.loadN(o + jo, t);
     let pa = a;
     let pd = d + jo;
-    const rf = t == 4 ? mc : rFull < mc ? (rFull > 0 ? rFull : 0) : mc;
-    const dMid = d + (<usize>rf) * ldd;
+    const rf = t === 4 ? mc : min(max(rFull, 0), mc);
+    const dMid = d + <usize>rf * ldd;
     while (pd < dMid) {
       c0 = V.mac(c0, v128.load32_splat(pa), v128.load(pd));
       pa += lda;
@@ -629,10 +672,10 @@ function tnBlock1(o: usize, a: usize, d: usize, first: bool, mc: i32, lda: usize
   }
 }
 
-/** n == 1: out[p] = sum over r of a[r][p] d[r], vectorised over p (out is a column, contiguous). */
+/** n === 1: out[p] = sum over r of a[r][p] d[r], vectorised over p (out is a column, contiguous). */
 function tnColumn(out: usize, a: usize, d: usize, m: i32, k: i32): void {
   const lda = (<usize>k) << 2;
-  const aEnd = a + (<usize>m) * lda;
+  const aEnd = a + <usize>m * lda;
   let p = 0;
   for (; p + 16 <= k; p += 16) {
     const po = (<usize>p) << 2;
@@ -655,12 +698,12 @@ function tnColumn(out: usize, a: usize, d: usize, m: i32, k: i32): void {
     v128.store(out + po, c3, 48);
   }
   for (; p < k; p += 4) {
-    const t = k - p < 4 ? k - p : 4;
+    const t = min(k - p, 4);
     const po = (<usize>p) << 2;
     let c0 = f32x4.splat(0);
     let pd = d;
-    const rf = t == 4 ? m : fullRows(m, k, p);
-    const aMid = a + (<usize>rf) * lda;
+    const rf = t === 4 ? m : fullRows(m, k, p);
+    const aMid = a + <usize>rf * lda;
     let pa = a + po;
     for (; pa < aMid + po; pa += lda) {
       c0 = V.mac(c0, v128.load(pa), v128.load32_splat(pd));
@@ -677,7 +720,7 @@ function tnColumn(out: usize, a: usize, d: usize, m: i32, k: i32): void {
 /** biasOut[j] = sum over r = 0..m-1 (in order) of d[r][j]. */
 function columnSums(out: usize, d: usize, m: i32, n: i32): void {
   const ldd = (<usize>n) << 2;
-  const dEnd = d + (<usize>m) * ldd;
+  const dEnd = d + <usize>m * ldd;
   let j = 0;
   for (; j + 16 <= n; j += 16) {
     const jo = (<usize>j) << 2;
@@ -697,12 +740,12 @@ function columnSums(out: usize, d: usize, m: i32, n: i32): void {
     v128.store(out + jo, c3, 48);
   }
   for (; j < n; j += 4) {
-    const t = n - j < 4 ? n - j : 4;
+    const t = min(n - j, 4);
     const jo = (<usize>j) << 2;
-    const rf = t == 4 ? m : fullRows(m, n, j);
+    const rf = t === 4 ? m : fullRows(m, n, j);
     let c0 = f32x4.splat(0);
     let pd = d + jo;
-    const dMid = d + (<usize>rf) * ldd + jo;
+    const dMid = d + <usize>rf * ldd + jo;
     for (; pd < dMid; pd += ldd) c0 = f32x4.add(c0, v128.load(pd));
     for (; pd < dEnd + jo; pd += ldd) c0 = f32x4.add(c0, V.load3(pd, t));
     V.storeN(out + jo, c0, t);
@@ -716,13 +759,13 @@ function columnSums(out: usize, d: usize, m: i32, n: i32): void {
 export function gemmTnBias(out: usize, biasOut: usize, a: usize, d: usize, m: i32, k: i32, n: i32): void {
   if (n <= 0) return;
   if (m <= 0) {
-    if (k > 0) memory.fill(out, 0, ((<usize>k) * (<usize>n)) << 2);
+    if (k > 0) memory.fill(out, 0, (<usize>k * <usize>n) << 2);
     memory.fill(biasOut, 0, (<usize>n) << 2);
     return;
   }
   columnSums(biasOut, d, m, n);
   if (k <= 0) return;
-  if (n == 1) {
+  if (n === 1) {
     tnColumn(out, a, d, m, k);
     return;
   }
@@ -730,14 +773,14 @@ export function gemmTnBias(out: usize, biasOut: usize, a: usize, d: usize, m: i3
   const lda = (<usize>k) << 2;
   const rFullAll = fullRows(m, n, n & ~3);
   for (let r0 = 0; r0 < m; r0 += MC) {
-    const mc = m - r0 < MC ? m - r0 : MC;
-    const first = r0 == 0;
-    const ar = a + (<usize>r0) * lda;
-    const dr = d + (<usize>r0) * ldo;
+    const mc = min(m - r0, MC);
+    const first = r0 === 0;
+    const ar = a + <usize>r0 * lda;
+    const dr = d + <usize>r0 * ldo;
     const rFull = rFullAll - r0;
     let p = 0;
-    for (; p + 4 <= k; p += 4) tnBlock4(out + (<usize>p) * ldo, ar + ((<usize>p) << 2), dr, first, mc, lda, n, rFull);
-    for (; p < k; p++) tnBlock1(out + (<usize>p) * ldo, ar + ((<usize>p) << 2), dr, first, mc, lda, n, rFull);
+    for (; p + 4 <= k; p += 4) tnBlock4(out + <usize>p * ldo, ar + ((<usize>p) << 2), dr, first, mc, lda, n, rFull);
+    for (; p < k; p++) tnBlock1(out + <usize>p * ldo, ar + ((<usize>p) << 2), dr, first, mc, lda, n, rFull);
   }
 }
 
@@ -825,51 +868,51 @@ function ntBlock1(o: usize, d0: usize, b0: usize, ldb: usize, n4: usize, t: i32,
 /**
  * `out[m x k] = d[m x n] * b[k x n]^T`: out[r][p] is the dot product of rows d[r] and b[p], computed as four
  * lane-wise partial sums over j (whole vectors in order, then the zero-padded tail) combined as
- * `(s0 + s2) + (s1 + s3)`. For n == 1 that is exactly the product d[r][0] b[p][0].
+ * `(s0 + s2) + (s1 + s3)`. For n === 1 that is exactly the product d[r][0] b[p][0].
  */
 export function gemmNt(out: usize, d: usize, b: usize, m: i32, k: i32, n: i32): void {
   if (m <= 0 || k <= 0) return;
   const ldo = (<usize>k) << 2;
   if (n <= 0) {
-    memory.fill(out, 0, (<usize>m) * ldo);
+    memory.fill(out, 0, <usize>m * ldo);
     return;
   }
   const ldd = (<usize>n) << 2;
-  if (n == 1) {
+  if (n === 1) {
     // Outer product d b^T, vectorised over p.
     const k4 = k & ~3;
     const t = k - k4;
     const tailOff = (<usize>k4) << 2;
     for (let r = 0; r < m; r++) {
       const x = v128.load32_splat(d + ((<usize>r) << 2));
-      const o = out + (<usize>r) * ldo;
+      const o = out + <usize>r * ldo;
       for (let off: usize = 0; off < tailOff; off += 16) v128.store(o + off, f32x4.mul(x, v128.load(b + off)));
       if (t > 0) V.store3(o + tailOff, f32x4.mul(x, V.load3(b + tailOff, t)), t);
     }
     return;
   }
-  const n4 = ((<usize>n) & ~3) << 2;
+  const n4 = (<usize>n & ~3) << 2;
   const t = n & 3;
   for (let p0 = 0; p0 < k; p0 += PC) {
-    const p1 = p0 + PC < k ? p0 + PC : k;
+    const p1 = min(p0 + PC, k);
     let r = 0;
     for (; r + 2 <= m; r += 2) {
-      const d0 = d + (<usize>r) * ldd;
-      const o0 = out + (<usize>r) * ldo;
+      const d0 = d + <usize>r * ldd;
+      const o0 = out + <usize>r * ldo;
       let p = p0;
       for (; p + 4 <= p1; p += 4) {
-        ntBlock2x4(o0 + ((<usize>p) << 2), o0 + ldo + ((<usize>p) << 2), d0, d0 + ldd, b + (<usize>p) * ldd, ldd, n4, t);
+        ntBlock2x4(o0 + ((<usize>p) << 2), o0 + ldo + ((<usize>p) << 2), d0, d0 + ldd, b + <usize>p * ldd, ldd, n4, t);
       }
       if (p < p1) {
-        ntBlock1(o0 + ((<usize>p) << 2), d0, b + (<usize>p) * ldd, ldd, n4, t, p1 - p);
-        ntBlock1(o0 + ldo + ((<usize>p) << 2), d0 + ldd, b + (<usize>p) * ldd, ldd, n4, t, p1 - p);
+        ntBlock1(o0 + ((<usize>p) << 2), d0, b + <usize>p * ldd, ldd, n4, t, p1 - p);
+        ntBlock1(o0 + ldo + ((<usize>p) << 2), d0 + ldd, b + <usize>p * ldd, ldd, n4, t, p1 - p);
       }
     }
     if (r < m) {
-      const d0 = d + (<usize>r) * ldd;
-      const o0 = out + (<usize>r) * ldo;
+      const d0 = d + <usize>r * ldd;
+      const o0 = out + <usize>r * ldo;
       for (let p = p0; p < p1; p += 4) {
-        ntBlock1(o0 + ((<usize>p) << 2), d0, b + (<usize>p) * ldd, ldd, n4, t, p1 - p < 4 ? p1 - p : 4);
+        ntBlock1(o0 + ((<usize>p) << 2), d0, b + <usize>p * ldd, ldd, n4, t, min(p1 - p, 4));
       }
     }
   }
@@ -940,16 +983,16 @@ function softmaxRows(z: usize, rows: i32, cols: i32): void {
   const t = cols & 3;
   const ldz = (<usize>cols) << 2;
   for (let r = 0; r < rows; r++) {
-    const o = z + (<usize>r) * ldz;
+    const o = z + <usize>r * ldz;
     let max = load<f32>(o);
     for (let j = 1; j < cols; j++) {
       const v = load<f32>(o + ((<usize>j) << 2));
       if (v > max) max = v;
     }
-    const mv = f32x4.splat(max);
+    const mv = f64x2.splat(<f64>max);
     let sum: f64 = 0;
     for (let off: usize = 0; off < c4; off += 16) {
-      const e = V.exp(f32x4.sub(v128.load(o + off), mv));
+      const e = V.expDiff(v128.load(o + off), mv);
       v128.store(o + off, e);
       sum += <f64>f32x4.extract_lane(e, 0);
       sum += <f64>f32x4.extract_lane(e, 1);
@@ -957,7 +1000,7 @@ function softmaxRows(z: usize, rows: i32, cols: i32): void {
       sum += <f64>f32x4.extract_lane(e, 3);
     }
     if (t > 0) {
-      const e = V.exp(f32x4.sub(V.load3(o + c4, t), mv));
+      const e = V.expDiff(V.load3(o + c4, t), mv);
       V.store3(o + c4, e, t);
       sum += <f64>f32x4.extract_lane(e, 0);
       if (t > 1) sum += <f64>f32x4.extract_lane(e, 1);
@@ -971,8 +1014,8 @@ function softmaxRows(z: usize, rows: i32, cols: i32): void {
 
 /** `z <- act(z)` in place over `rows x cols` floats (the same contract as the TypeScript activationForward). */
 export function activationForward(act: i32, z: usize, rows: i32, cols: i32): void {
-  if (rows <= 0 || cols <= 0 || act == ACT_LINEAR) return;
-  if (act == ACT_SOFTMAX) softmaxRows(z, rows, cols);
+  if (rows <= 0 || cols <= 0 || act === ACT_LINEAR) return;
+  if (act === ACT_SOFTMAX) softmaxRows(z, rows, cols);
   else elementwise(act, z, rows * cols);
 }
 
@@ -1000,12 +1043,12 @@ function gradVec(act: i32, g: v128, y: v128): v128 {
  * they match it bit for bit; softmax's row dot products too (sequential float64 sums).
  */
 export function activationBackward(act: i32, g: usize, a: usize, rows: i32, cols: i32): void {
-  if (rows <= 0 || cols <= 0 || act == ACT_LINEAR) return;
-  if (act == ACT_SOFTMAX) {
+  if (rows <= 0 || cols <= 0 || act === ACT_LINEAR) return;
+  if (act === ACT_SOFTMAX) {
     const ld = (<usize>cols) << 2;
     for (let r = 0; r < rows; r++) {
-      const go = g + (<usize>r) * ld;
-      const ao = a + (<usize>r) * ld;
+      const go = g + <usize>r * ld;
+      const ao = a + <usize>r * ld;
       let dot: f64 = 0;
       for (let off: usize = 0; off < ld; off += 4) dot += <f64>load<f32>(go + off) * <f64>load<f32>(ao + off);
       for (let off: usize = 0; off < ld; off += 4) {
@@ -1054,9 +1097,9 @@ export function reduceSlots(
   if (to <= from || slotCount <= 0) return;
   const stride = (<usize>slotLength) << 2;
   const sv = f64x2.splat(scale);
-  const unit = scale == 1.0;
-  let i = <usize>from << 2;
-  const end = <usize>to << 2;
+  const unit = scale === 1.0;
+  let i = (<usize>from) << 2;
+  const end = (<usize>to) << 2;
   for (; i + 64 <= end; i += 64) {
     let p = slots + i;
     let c0 = v128.load(p);

@@ -2,7 +2,7 @@
 // TensorFlow.js's cpu backend, in one process on the same data and initial weights. Run with `pnpm bench`
 // (after a build). Prints ms/epoch (median of repetitions, with min-max), rows/s, GFLOP/s and the ratio.
 import { performance } from 'node:perf_hooks';
-import { Mlp, fit, mlpSpec, paramLayout, seedProblem, trainFlopsPerRow } from '../dist/index.js';
+import { fit, Mlp, mlpSpec, paramLayout, seedProblem, trainFlopsPerRow } from '../dist/index.js';
 
 const ROWS = 10_000;
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -21,7 +21,12 @@ async function shardprop(batchSize) {
   for (let r = 0; r < REPS + 1; r++) {
     const model = Mlp.create(spec, { seed: 1 });
     const t0 = performance.now();
-    const res = await fit(model, data, { loss: 'mse', optimizer: { name: 'sgd', learningRate: 0.1 }, batchSize, epochs: 1 });
+    const res = await fit(model, data, {
+      loss: 'mse',
+      optimizer: { name: 'sgd', learningRate: 0.1 },
+      batchSize,
+      epochs: 1,
+    });
     const ms = performance.now() - t0;
     if (r > 0) times.push(ms); // the first run warms up the JIT
     loss = res.history[0].loss;
@@ -75,9 +80,13 @@ for (const batchSize of [1, 32, 256]) {
 }
 
 const fmt = (n, d = 1) => n.toFixed(d);
-console.log(`\nseed workload: 39-39-39-1 sigmoid, MSE, SGD lr 0.1, ${ROWS} rows, 1 epoch, single thread, median of ${REPS}`);
+console.log(
+  `\nseed workload: 39-39-39-1 sigmoid, MSE, SGD lr 0.1, ${ROWS} rows, 1 epoch, single thread, median of ${REPS}`,
+);
 console.log(`${(flopsPerEpoch / 1e6).toFixed(1)} MFLOP per epoch (multiply-adds of forward and backward)\n`);
-console.log('| batch | shardprop ms/epoch (min-max) | rows/s | GFLOP/s | loss | tfjs cpu ms/epoch | tfjs loss | ratio |');
+console.log(
+  '| batch | shardprop ms/epoch (min-max) | rows/s | GFLOP/s | loss | tfjs cpu ms/epoch | tfjs loss | ratio |',
+);
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const { batchSize, ours, theirs } of rows) {
   console.log(

@@ -69,7 +69,12 @@ export const KERNELS_WASM_BASE64 =
 function checkModule(bytes) {
   const module = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length !== 1 || imports[0].module !== 'env' || imports[0].name !== 'memory' || imports[0].kind !== 'memory') {
+  if (
+    imports.length !== 1 ||
+    imports[0].module !== 'env' ||
+    imports[0].name !== 'memory' ||
+    imports[0].kind !== 'memory'
+  ) {
     throw new Error(`build-wasm: expected exactly one import, env.memory; got ${JSON.stringify(imports)}`);
   }
   // Section ids: 6 global, 8 start, 11 data.

@@ -5,6 +5,7 @@
  */
 import type { Dataset } from './data/dataset.js';
 import { gatherRows } from './data/gather.js';
+import { jsKernels } from './kernels/kernels.js';
 import { type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
 import { type ParamLayout, paramLayout } from './model/layout.js';
 import type { ModelSpec } from './model/spec.js';
@@ -72,9 +73,9 @@ export function gradcheck(
   const rows = batch.rows;
   const order = new Int32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
-  const ws = createWorkspace(layout, targetCols, rows, Float64Array);
+  const ws = createWorkspace(layout, targetCols, rows, (n) => new Float64Array(n));
   const analytic = new Float64Array(layout.paramCount);
-  shardGradient({ layout, loss, targetCols }, params, x, y, order, 0, rows, ws, analytic, 0);
+  shardGradient({ kernels: jsKernels, layout, loss, targetCols }, params, x, y, order, 0, rows, ws, analytic, 0);
   for (let i = 0; i < analytic.length; i++) analytic[i] /= rows;
 
   gatherRows(x, layout.inputSize, order, 0, rows, ws.input);
@@ -124,7 +125,7 @@ export function gradcheck(
 }
 
 function meanLoss(layout: ParamLayout, loss: LossName, params: Float64Array, ws: Workspace, rows: number): number {
-  const out = forwardRows(layout, params, ws, rows);
+  const out = forwardRows(jsKernels, layout, params, ws, rows);
   const last = layout.layers[layout.layers.length - 1];
   return lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, rows, last.outSize) / rows;
 }

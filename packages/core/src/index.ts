@@ -34,6 +34,25 @@ export * from './io/artifacts.js';
 export { activationBackward, activationForward, ELU_ALPHA, LEAKY_RELU_ALPHA } from './kernels/activations.js';
 // Kernels and losses
 export { gemmBias, gemmNt, gemmTnBias } from './kernels/gemm.js';
+export {
+  createKernels,
+  jsKernels,
+  type KernelBackend,
+  type KernelPreference,
+  type Kernels,
+  parseKernelPreference,
+  resolveBackend,
+  wasmKernels,
+} from './kernels/kernels.js';
+export {
+  compileWasmKernels,
+  createWasmMemory,
+  loadWasmKernels,
+  WASM_ACTIVATION_CODES,
+  type WasmKernels,
+  type WasmMemoryOptions,
+  wasmKernelsSupported,
+} from './kernels/wasm/backend.js';
 export { EPSILON, LOSSES, type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
 // Model
 export { ACTIVATIONS, type ActivationName } from './model/activation-names.js';

@@ -29,23 +29,36 @@ const CASES: Array<{ loss: LossName; out: 'sigmoid' | 'softmax'; outputs: number
 
 describe('fitParallel', () => {
   for (const c of CASES) {
-    it(`threads 1-4 give the same bits as fit: ${c.loss}, ${c.optimizer.name}`, async () => {
-      const spec = mlpSpec(10, [12, 9, c.outputs], 'tanh', c.out);
-      // 300 rows at batch 64: 5 steps per epoch, the last one partial (44 rows, 5 shards of 8-9 rows).
-      const data = randomData(300, 10, c.outputs, c.loss, 3);
-      const opts = { loss: c.loss, optimizer: c.optimizer, epochs: 3, batchSize: 64, seed: 5, validationSplit: 0.1 };
-      const reference = Mlp.create(spec, { seed: 2 });
-      const ref = await fit(reference, data, opts);
-      for (const threads of [1, 2, 3, 4]) {
-        const m = Mlp.create(spec, { seed: 2 });
-        const r = await fitParallel(m, data, { ...opts, threads });
-        expect(bits(m.params).equals(bits(reference.params)), `threads=${threads}`).toBe(true);
-        expect(r.history.map((h) => h.loss)).toEqual(ref.history.map((h) => h.loss));
-        expect(r.history.map((h) => h.valLoss)).toEqual(ref.history.map((h) => h.valLoss));
-        expect(bits(r.optimizerState.state).equals(bits(ref.optimizerState.state))).toBe(true);
-        expect(r.optimizerState.step).toBe(ref.optimizerState.step);
-      }
-    });
+    it.each(['js', 'wasm'] as const)(
+      `threads 1-4 give the same bits as fit: ${c.loss}, ${c.optimizer.name}, %s kernels`,
+      async (kernels) => {
+        const spec = mlpSpec(10, [12, 9, c.outputs], 'tanh', c.out);
+        // 300 rows at batch 64: 5 steps per epoch, the last one partial (44 rows, 5 shards of 8-9 rows).
+        const data = randomData(300, 10, c.outputs, c.loss, 3);
+        const opts = {
+          loss: c.loss,
+          optimizer: c.optimizer,
+          epochs: 3,
+          batchSize: 64,
+          seed: 5,
+          validationSplit: 0.1,
+          kernels,
+        };
+        const reference = Mlp.create(spec, { seed: 2 });
+        const ref = await fit(reference, data, opts);
+        expect(ref.kernels).toBe(kernels);
+        for (const threads of [1, 2, 3, 4]) {
+          const m = Mlp.create(spec, { seed: 2 });
+          const r = await fitParallel(m, data, { ...opts, threads });
+          expect(r.kernels).toBe(kernels);
+          expect(bits(m.params).equals(bits(reference.params)), `threads=${threads}`).toBe(true);
+          expect(r.history.map((h) => h.loss)).toEqual(ref.history.map((h) => h.loss));
+          expect(r.history.map((h) => h.valLoss)).toEqual(ref.history.map((h) => h.valLoss));
+          expect(bits(r.optimizerState.state).equals(bits(ref.optimizerState.state))).toBe(true);
+          expect(r.optimizerState.step).toBe(ref.optimizerState.step);
+        }
+      },
+    );
   }
 
   it('the seed network, batch 32, 2 threads: identical to fit, and resumable', async () => {

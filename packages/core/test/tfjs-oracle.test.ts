@@ -105,12 +105,14 @@ const OPTIMIZERS: OptimizerConfig[] = [
   { name: 'momentum', learningRate: 0.05, momentum: 0.9, nesterov: true },
   { name: 'adam', learningRate: 0.001 },
   { name: 'rmsprop', learningRate: 0.001 },
-  { name: 'rmsprop', learningRate: 0.001, momentum: 0.5, centered: true },
+  // Centered RMSprop is left out here: tfjs 4.22 computes sqrt(ms - mg^2 - eps), which is NaN for small
+  // gradients. test/optim.test.ts checks our sqrt(max(ms - mg^2, 0) + eps) against that formula built from tf ops.
+  { name: 'rmsprop', learningRate: 0.001, momentum: 0.5 },
 ];
 
 const BATCH = 16;
 
-describe('training matches TensorFlow.js step for step', () => {
+describe.each(['js', 'wasm'] as const)('training matches TensorFlow.js step for step (%s kernels)', (kernels) => {
   for (const arch of ARCHS) {
     for (const opt of OPTIMIZERS) {
       it(`${arch.name}, ${JSON.stringify(opt)}`, async () => {
@@ -121,6 +123,7 @@ describe('training matches TensorFlow.js step for step', () => {
         const tfModel = toTfjs(spec, initial.params);
         const ours1 = initial.clone();
         const r1 = await fit(ours1, firstRows(data, BATCH), {
+          kernels,
           loss: arch.loss,
           optimizer: opt,
           batchSize: BATCH,
@@ -139,7 +142,14 @@ describe('training matches TensorFlow.js step for step', () => {
           tf.dispose([x, y]);
         }
         const ours10 = initial.clone();
-        const r10 = await fit(ours10, data, { loss: arch.loss, optimizer: opt, batchSize: BATCH, shuffle: false });
+        const r10 = await fit(ours10, data, {
+          kernels,
+          loss: arch.loss,
+          optimizer: opt,
+          batchSize: BATCH,
+          shuffle: false,
+        });
+        expect(r10.kernels).toBe(kernels);
         const tfMean = tfLosses.reduce((a, b) => a + b, 0) / tfLosses.length;
         expect(maxAbsDiff(ours10.params, await tfjsWeights(tfModel))).toBeLessThan(1e-5);
         expect(Math.abs(r10.history[0].loss - tfMean) / tfMean).toBeLessThan(1e-5);

@@ -3,13 +3,13 @@
  * gradients live in caller-owned buffers, parameters and parameter gradients are addressed by the layout's
  * offsets into flat vectors.
  */
-import { activationForward } from '../kernels/activations.js';
-import { gemmBias, gemmNt, gemmTnBias } from '../kernels/gemm.js';
+import type { Kernels } from '../kernels/kernels.js';
 import type { FloatArray } from '../types.js';
 import type { DenseLayout } from './layout.js';
 
 /** `out = act(x W + b)`; `x` is `rows x inSize`, `out` is `rows x outSize`. */
 export function denseForward(
+  k: Kernels,
   l: DenseLayout,
   params: FloatArray,
   x: FloatArray,
@@ -18,8 +18,8 @@ export function denseForward(
   outOff: number,
   rows: number,
 ): void {
-  gemmBias(out, outOff, x, xOff, params, l.kernelOffset, params, l.biasOffset, rows, l.inSize, l.outSize);
-  activationForward(l.activation, out, outOff, rows, l.outSize);
+  k.gemmBias(out, outOff, x, xOff, params, l.kernelOffset, params, l.biasOffset, rows, l.inSize, l.outSize);
+  k.activationForward(l.activation, out, outOff, rows, l.outSize);
 }
 
 /**
@@ -28,6 +28,7 @@ export function denseForward(
  * null (the first layer needs no input gradient), `dx = dz W^T` (`rows x inSize`).
  */
 export function denseBackward(
+  k: Kernels,
   l: DenseLayout,
   params: FloatArray,
   x: FloatArray,
@@ -40,7 +41,7 @@ export function denseBackward(
   dxOff: number,
   rows: number,
 ): void {
-  gemmTnBias(
+  k.gemmTnBias(
     grad,
     gradOff + l.kernelOffset,
     grad,
@@ -53,5 +54,5 @@ export function denseBackward(
     l.inSize,
     l.outSize,
   );
-  if (dx !== null) gemmNt(dx, dxOff, dz, dzOff, params, l.kernelOffset, rows, l.inSize, l.outSize);
+  if (dx !== null) k.gemmNt(dx, dxOff, dz, dzOff, params, l.kernelOffset, rows, l.inSize, l.outSize);
 }

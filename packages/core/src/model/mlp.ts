@@ -2,6 +2,7 @@
  * `Mlp`: a validated spec, its parameter layout and its flat float32 parameters. The object is deliberately
  * thin; training, evaluation and serialisation are functions over it.
  */
+import { jsKernels } from '../kernels/kernels.js';
 import { forwardRows } from '../train/step.js';
 import { createWorkspace, type Workspace } from '../train/workspace.js';
 import { initializeParams } from './init.js';
@@ -71,12 +72,12 @@ export class Mlp {
     }
     const result = out ?? new Float32Array(rows * outputSize);
     if (result.length < rows * outputSize) throw new RangeError(`predict: out is too small for ${rows} rows`);
-    this.predictWs ??= createWorkspace(this.layout, outputSize, PREDICT_CHUNK_ROWS, Float32Array);
+    this.predictWs ??= createWorkspace(this.layout, outputSize, PREDICT_CHUNK_ROWS, jsKernels.allocF32);
     const ws = this.predictWs;
     for (let start = 0; start < rows; start += PREDICT_CHUNK_ROWS) {
       const n = Math.min(PREDICT_CHUNK_ROWS, rows - start);
       ws.input.set(x.subarray(start * inputSize, (start + n) * inputSize));
-      const y = forwardRows(this.layout, this.params, ws, n);
+      const y = forwardRows(jsKernels, this.layout, this.params, ws, n);
       result.set(y.subarray(0, n * outputSize), start * outputSize);
     }
     return result;

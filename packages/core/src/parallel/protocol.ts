@@ -3,6 +3,7 @@
  * block, and the task each worker receives. Both sides import this one file, so they cannot disagree.
  */
 import type { ArenaDescription, ArenaLayout } from '@shardprop/worker-pool';
+import type { KernelBackend } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
@@ -84,6 +85,8 @@ export interface WorkerTask {
   /** Optimizer updates already applied (when resuming). */
   initialStep: number;
   barrierTimeoutMs: number;
+  /** Kernel backend; with `wasm` the arena lives in the shared WebAssembly.Memory of `arena.memory`. */
+  kernels: KernelBackend;
   /** Thread 0 only: where to send progress, through comlink. */
   progressPort?: MessagePort;
   /** Minimum milliseconds between progress reports. */

@@ -7,10 +7,19 @@
 import { availableParallelism } from 'node:os';
 import { Barrier, exposeOverChannel, SharedArena, WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
+import { type KernelBackend, resolveBackend } from '../kernels/kernels.js';
+import { createWasmMemory, loadWasmKernels, wasmKernelsSupported } from '../kernels/wasm/backend.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { initialOptimizerState, prepareData } from '../train/fit.js';
-import { type EpochEngine, type EpochResult, type FitResult, TrainingError, trainLoop } from '../train/loop.js';
+import {
+  type EpochEngine,
+  type EpochResult,
+  type FitResult,
+  nonFiniteLoss,
+  TrainingError,
+  trainLoop,
+} from '../train/loop.js';
 import {
   type FitOptions,
   type OptimizerSnapshot,
@@ -51,6 +60,7 @@ class ParallelEngine implements EpochEngine {
   private commands = 0;
   private progress: ((step: number, lossSum: number, rowsDone: number) => void) | null = null;
   private readonly channel;
+  readonly backend: KernelBackend;
 
   constructor(
     private readonly model: Mlp,
@@ -62,9 +72,9 @@ class ParallelEngine implements EpochEngine {
     const P = model.paramCount;
     const targetCols = targetWidth(opts.loss, model.outputSize);
     const maxShards = shardCount(Math.min(opts.batchSize, train.rows), opts.shards);
-    this.arena = SharedArena.create(
-      arenaLayout(P, opts.optimizer.stateSlots, maxShards, train.rows, train.features, targetCols),
-    );
+    const layout = arenaLayout(P, opts.optimizer.stateSlots, maxShards, train.rows, train.features, targetCols);
+    this.backend = resolveBackend(opts.kernels, wasmKernelsSupported);
+    this.arena = this.backend === 'wasm' ? wasmArena(layout) : SharedArena.create(layout);
     const v = this.arena.views;
     this.control = v.control;
     this.barrier = new Barrier(this.control, { participants: threads, index: Ctl.BARRIER });
@@ -100,6 +110,7 @@ class ParallelEngine implements EpochEngine {
         shards: opts.shards,
         initialStep: init.step,
         barrierTimeoutMs: parallel.barrierTimeoutMs ?? 60_000,
+        kernels: this.backend,
         progressIntervalMs: parallel.progressIntervalMs ?? 200,
         ...(index === 0 ? { progressPort } : {}),
       }),
@@ -174,14 +185,7 @@ class ParallelEngine implements EpochEngine {
     this.model.params.set(v.params);
     const status = Atomics.load(c, Ctl.STATUS);
     const rowsDone = Atomics.load(c, Ctl.ROWS_DONE);
-    if (status === Status.NON_FINITE) {
-      const step = Atomics.load(c, Ctl.FAIL_STEP);
-      throw new TrainingError(
-        `loss became ${v.stats[1]} at epoch ${epoch + 1}, step ${step}: lower the learning rate or check the data for extreme values`,
-        epoch,
-        step,
-      );
-    }
+    if (status === Status.NON_FINITE) throw nonFiniteLoss(v.stats[1], epoch, Atomics.load(c, Ctl.FAIL_STEP));
     if (rowsDone > 0) report(Atomics.load(c, Ctl.STEPS_DONE), v.stats[0], rowsDone);
     return { lossSum: v.stats[0], rowsDone, aborted: status === Status.STOPPED };
   }
@@ -203,6 +207,19 @@ class ParallelEngine implements EpochEngine {
       await this.pool.close();
     }
   }
+}
+
+/**
+ * An arena inside a shared WebAssembly.Memory, so every worker's kernels address the same bytes as the views.
+ * The block is reserved through the kernels' allocator; workers allocate their workspaces after it.
+ */
+function wasmArena(layout: TrainArenaLayout): SharedArena<TrainArenaLayout> {
+  const bytes = SharedArena.byteLengthOf(layout);
+  const memory = createWasmMemory({ initialBytes: bytes + 16 * 1024 * 1024 });
+  const k = loadWasmKernels(memory);
+  if (!k) throw new Error('WebAssembly kernels are unavailable');
+  const block = k.alloc(Float32Array, Math.ceil(bytes / 4) + 16);
+  return SharedArena.create(layout, { buffer: memory, byteOffset: block.byteOffset });
 }
 
 /**

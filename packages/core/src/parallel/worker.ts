@@ -4,6 +4,8 @@
  * of the shards and of the parameter range, meeting the other threads at the step barrier twice per step.
  */
 import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool';
+import { jsKernels, type Kernels, wasmKernels } from '../kernels/kernels.js';
+import { loadWasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
 import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
@@ -19,9 +21,10 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   const { control, stats, params, grad, optState, gradSlots, lossSlots, x, y, order } = arena.views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
-  const ctx: StepContext = { layout, loss: task.loss, targetCols: task.targetCols };
+  const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
+  const ctx: StepContext = { kernels, layout, loss: task.loss, targetCols: task.targetCols };
   const optimizer = createOptimizer(task.optimizer);
-  const ws = createWorkspace(layout, task.targetCols, maxShardRows(task.batchSize, task.shards), Float32Array);
+  const ws = createWorkspace(layout, task.targetCols, maxShardRows(task.batchSize, task.shards), kernels.allocF32);
   const barrier = new Barrier(control, {
     participants: task.threads,
     index: Ctl.BARRIER,
@@ -66,7 +69,19 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
           break;
         }
         step++;
-        reduceAndUpdate(optimizer, params, gradSlots, shards, grad, optState, batchRows, step, range.from, range.to);
+        reduceAndUpdate(
+          kernels,
+          optimizer,
+          params,
+          gradSlots,
+          shards,
+          grad,
+          optState,
+          batchRows,
+          step,
+          range.from,
+          range.to,
+        );
         if (leader) {
           lossSum += batchLoss;
           rowsDone += batchRows;
@@ -96,6 +111,14 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   } finally {
     task.progressPort?.close();
   }
+}
+
+/** This thread's instance of the WebAssembly kernels over the run's shared memory. */
+function wasmBackend(task: WorkerTask): Kernels {
+  const memory = task.arena.memory;
+  const k = memory ? loadWasmKernels(memory) : null;
+  if (!k) throw new Error('worker: the run uses wasm kernels but this thread cannot instantiate them');
+  return wasmKernels(k);
 }
 
 /** Test hook for fault-injection tests: fails this thread at a chosen optimizer step. */

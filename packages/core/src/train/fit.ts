@@ -4,12 +4,13 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { trainValidationSplit } from '../data/split.js';
+import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
-import { type EpochEngine, type EpochResult, type FitResult, TrainingError, trainLoop } from './loop.js';
+import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
 import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
 import { computeShards, maxShardRows, reduceAndUpdate, type StepContext, shardCount, sumLoss } from './step.js';
-import { createWorkspace } from './workspace.js';
+import { createWorkspace, type Workspace } from './workspace.js';
 
 /** Checks that `data` fits `model` under `loss`, with messages that say what to change. */
 export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, what = 'training data'): void {
@@ -58,27 +59,33 @@ export function initialOptimizerState(model: Mlp, opts: ResolvedFitOptions): { s
 
 class SingleThreadEngine implements EpochEngine {
   private readonly ctx: StepContext;
-  private readonly ws;
+  private readonly ws: Workspace<Float32Array>;
+  /** The model's parameters, or a copy inside the WebAssembly memory where the kernels can reach it. */
+  private readonly params: Float32Array;
   private readonly gradSlots: Float32Array;
   private readonly lossSlots: Float64Array;
   private readonly grad: Float32Array;
   private readonly state: Float32Array;
   private step: number;
+  readonly backend: KernelBackend;
 
   constructor(
     private readonly model: Mlp,
     private readonly data: Dataset,
     private readonly opts: ResolvedFitOptions,
+    kernels: Kernels,
   ) {
+    this.backend = kernels.backend;
     const layout = model.layout;
     const targetCols = targetWidth(opts.loss, model.outputSize);
-    this.ctx = { layout, loss: opts.loss, targetCols };
+    this.ctx = { kernels, layout, loss: opts.loss, targetCols };
     const batch = Math.min(opts.batchSize, data.rows);
-    this.ws = createWorkspace(layout, targetCols, maxShardRows(batch, opts.shards), Float32Array);
-    const maxShards = shardCount(batch, opts.shards);
-    this.gradSlots = new Float32Array(maxShards * layout.paramCount);
-    this.lossSlots = new Float64Array(maxShards);
-    this.grad = new Float32Array(layout.paramCount);
+    const alloc = kernels.allocF32;
+    this.ws = createWorkspace(layout, targetCols, maxShardRows(batch, opts.shards), alloc);
+    this.params = kernels.backend === 'js' ? model.params : alloc(layout.paramCount);
+    this.gradSlots = alloc(shardCount(batch, opts.shards) * layout.paramCount);
+    this.lossSlots = new Float64Array(shardCount(batch, opts.shards));
+    this.grad = alloc(layout.paramCount);
     const init = initialOptimizerState(model, opts);
     this.state = init.state;
     this.step = init.step;
@@ -89,44 +96,29 @@ class SingleThreadEngine implements EpochEngine {
     epoch: number,
     report: (step: number, lossSum: number, rowsDone: number) => void,
   ): Promise<EpochResult> {
-    const { model, data, opts, ctx } = this;
-    const params = model.params;
+    const { data, opts, ctx, params, ws, gradSlots, lossSlots } = this;
+    if (params !== this.model.params) params.set(this.model.params);
     const rows = order.length;
     let lossSum = 0;
     let rowsDone = 0;
+    let aborted = false;
     for (let from = 0, step = 1; from < rows; from += opts.batchSize, step++) {
-      if (opts.signal?.aborted) return { lossSum, rowsDone, aborted: true };
+      if (opts.signal?.aborted) {
+        aborted = true;
+        break;
+      }
       const batchRows = Math.min(opts.batchSize, rows - from);
       const shards = shardCount(batchRows, opts.shards);
-      computeShards(
-        ctx,
-        params,
-        data.x,
-        data.y,
-        order,
-        from,
-        batchRows,
-        shards,
-        0,
-        1,
-        this.ws,
-        this.gradSlots,
-        this.lossSlots,
-      );
-      const batchLoss = sumLoss(this.lossSlots, shards);
+      computeShards(ctx, params, data.x, data.y, order, from, batchRows, shards, 0, 1, ws, gradSlots, lossSlots);
+      const batchLoss = sumLoss(lossSlots, shards);
       // Checked before the update, so the weights never take a step from a non-finite gradient.
-      if (!Number.isFinite(batchLoss)) {
-        throw new TrainingError(
-          `loss became ${batchLoss} at epoch ${epoch + 1}, step ${step}: lower the learning rate or check the data for extreme values`,
-          epoch,
-          step,
-        );
-      }
+      if (!Number.isFinite(batchLoss)) throw nonFiniteLoss(batchLoss, epoch, step);
       this.step++;
       reduceAndUpdate(
+        ctx.kernels,
         opts.optimizer,
         params,
-        this.gradSlots,
+        gradSlots,
         shards,
         this.grad,
         this.state,
@@ -139,7 +131,8 @@ class SingleThreadEngine implements EpochEngine {
       rowsDone += batchRows;
       report(step, lossSum, rowsDone);
     }
-    return { lossSum, rowsDone, aborted: false };
+    if (params !== this.model.params) this.model.params.set(params);
+    return { lossSum, rowsDone, aborted };
   }
 
   optimizerSnapshot() {
@@ -154,5 +147,6 @@ class SingleThreadEngine implements EpochEngine {
 export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promise<FitResult> {
   const opts = resolveFitOptions(options);
   const { train, validation } = prepareData(model, data, opts);
-  return trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts));
+  const kernels = createKernels(opts.kernels);
+  return trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts, kernels));
 }

@@ -4,6 +4,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { shuffleInPlace } from '../data/shuffle.js';
+import type { KernelBackend } from '../kernels/kernels.js';
 import type { Mlp } from '../model/mlp.js';
 import { Rng } from '../random.js';
 import { evaluate } from './metrics.js';
@@ -21,6 +22,15 @@ export class TrainingError extends Error {
   }
 }
 
+/** The error for a batch whose loss is not finite, worded the same by every trainer. */
+export function nonFiniteLoss(loss: number, epoch: number, step: number): TrainingError {
+  return new TrainingError(
+    `loss became ${loss} at epoch ${epoch + 1}, step ${step}: lower the learning rate or check the data for extreme values`,
+    epoch,
+    step,
+  );
+}
+
 export interface EpochResult {
   /** Sum of per-row losses over the rows trained. */
   lossSum: number;
@@ -31,6 +41,8 @@ export interface EpochResult {
 
 /** Runs the steps of one epoch. Implemented by the single-thread and the parallel trainers. */
 export interface EpochEngine {
+  /** The kernel backend the engine runs. */
+  readonly backend: KernelBackend;
   /**
    * Trains over the rows `order` (one permutation of the training rows) in batches, leaving the model's
    * parameters up to date on return. `report` may be called after steps with the running totals.
@@ -57,6 +69,8 @@ export interface FitResult {
   bestEpoch?: number;
   /** Optimizer state after the last step, for exact resumption. */
   optimizerState: OptimizerSnapshot;
+  /** The kernel backend that ran the steps (record it with the model: results are reproducible per backend). */
+  kernels: KernelBackend;
 }
 
 /**
@@ -146,5 +160,6 @@ export async function trainLoop(
     aborted,
     bestEpoch,
     optimizerState: engine.optimizerSnapshot(),
+    kernels: engine.backend,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { gatherRows } from '../data/gather.js';
+import { jsKernels } from '../kernels/kernels.js';
 import { type LossName, lossAndGradient, targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { forwardRows } from './step.js';
@@ -38,7 +39,7 @@ export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
   if (data.outputs !== tCols) throw new RangeError(`data has ${data.outputs} target columns, ${loss} expects ${tCols}`);
   if (data.rows === 0) throw new RangeError('cannot evaluate on an empty dataset');
   const last = layout.layers[layout.layers.length - 1];
-  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), Float32Array);
+  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), jsKernels.allocF32);
   const order = new Int32Array(data.rows);
   for (let i = 0; i < data.rows; i++) order[i] = i;
   const classification = isClassification(loss);
@@ -55,7 +56,7 @@ export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
     const n = Math.min(ws.capacity, data.rows - start);
     gatherRows(data.x, layout.inputSize, order, start, start + n, ws.input);
     gatherRows(data.y, tCols, order, start, start + n, ws.target);
-    const out = forwardRows(layout, model.params, ws, n);
+    const out = forwardRows(jsKernels, layout, model.params, ws, n);
     lossSum += lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
     for (let r = 0; r < n; r++) {
       const o = r * cols;

@@ -3,6 +3,7 @@
  * once, up front, with a message naming it; nothing fails deep inside a step.
  */
 import type { Dataset } from '../data/dataset.js';
+import { type KernelPreference, parseKernelPreference } from '../kernels/kernels.js';
 import { type LossName, parseLoss } from '../losses/loss.js';
 import { createOptimizer } from '../optim/create.js';
 import type { Optimizer, OptimizerConfig } from '../optim/optimizer.js';
@@ -85,6 +86,11 @@ export interface FitOptions {
   callbacks?: Callbacks;
   /** Aborting stops training after the current step; `fit` then resolves with `aborted: true`. */
   signal?: AbortSignal;
+  /**
+   * Kernel backend: `wasm` (WebAssembly SIMD), `js` (plain TypeScript), or `auto` (default: wasm where
+   * available, unless the environment variable `SHARDPROP_KERNELS=js`). Fixed for the whole run.
+   */
+  kernels?: KernelPreference;
 }
 
 export interface ResolvedFitOptions {
@@ -102,6 +108,7 @@ export interface ResolvedFitOptions {
   optimizerState: OptimizerSnapshot | undefined;
   callbacks: Callbacks;
   signal: AbortSignal | undefined;
+  kernels: KernelPreference;
 }
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
@@ -172,5 +179,6 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     optimizerState: snap,
     callbacks: options.callbacks ?? {},
     signal: options.signal,
+    kernels: parseKernelPreference(options.kernels ?? 'auto'),
   };
 }

@@ -6,9 +6,8 @@
  * two functions with shards and parameter ranges divided among threads, so both produce identical bits.
  */
 
-import { reduceSlots } from '@shardprop/worker-pool/browser';
 import { gatherRows } from '../data/gather.js';
-import { activationBackward } from '../kernels/activations.js';
+import type { Kernels } from '../kernels/kernels.js';
 import { type LossName, lossAndGradient } from '../losses/loss.js';
 import { denseBackward, denseForward } from '../model/dense.js';
 import type { ParamLayout } from '../model/layout.js';
@@ -18,6 +17,8 @@ import type { Workspace } from './workspace.js';
 
 /** What a step needs to know about the problem, fixed for a whole run. */
 export interface StepContext {
+  /** The kernel backend; every buffer the step touches must be addressable by it. */
+  readonly kernels: Kernels;
   readonly layout: ParamLayout;
   readonly loss: LossName;
   /** Target columns per row (1 for sparse categorical labels). */
@@ -52,6 +53,7 @@ export function maxShardRows(batchSize: number, shards?: number): number {
 
 /** Runs the forward pass over the first `rows` rows of `ws.input`; returns the output activations. */
 export function forwardRows<T extends FloatArray>(
+  k: Kernels,
   layout: ParamLayout,
   params: FloatArray,
   ws: Workspace<T>,
@@ -59,7 +61,7 @@ export function forwardRows<T extends FloatArray>(
 ): T {
   let x: FloatArray = ws.input;
   for (const l of layout.layers) {
-    denseForward(l, params, x, 0, ws.acts[l.index], 0, rows);
+    denseForward(k, l, params, x, 0, ws.acts[l.index], 0, rows);
     x = ws.acts[l.index];
   }
   return ws.acts[layout.layers.length - 1];
@@ -85,7 +87,7 @@ export function shardGradient(
   const rows = to - from;
   gatherRows(x, layout.inputSize, order, from, to, ws.input);
   gatherRows(y, ctx.targetCols, order, from, to, ws.target);
-  const out = forwardRows(layout, params, ws, rows);
+  const out = forwardRows(ctx.kernels, layout, params, ws, rows);
   const last = layout.layers[layout.layers.length - 1];
   let dz = ws.deltaA;
   let dx = ws.deltaB;
@@ -93,11 +95,11 @@ export function shardGradient(
   for (let i = layout.layers.length - 1; i >= 0; i--) {
     const l = layout.layers[i];
     const input = i === 0 ? ws.input : ws.acts[i - 1];
-    denseBackward(l, params, input, 0, dz, 0, grad, gradOff, i === 0 ? null : dx, 0, rows);
+    denseBackward(ctx.kernels, l, params, input, 0, dz, 0, grad, gradOff, i === 0 ? null : dx, 0, rows);
     if (i > 0) {
       const prev = layout.layers[i - 1];
       // The previous layer's activation derivative turns dL/da into dL/dz.
-      activationBackward(prev.activation, dx, 0, ws.acts[i - 1], 0, rows, prev.outSize);
+      ctx.kernels.activationBackward(prev.activation, dx, 0, ws.acts[i - 1], 0, rows, prev.outSize);
       const t = dz;
       dz = dx;
       dx = t;
@@ -145,6 +147,7 @@ export function sumLoss(lossSlots: Float64Array, shardTotal: number): number {
  * gradient, then apply the optimizer (`step` is the 1-based update count).
  */
 export function reduceAndUpdate(
+  k: Kernels,
   optimizer: Optimizer,
   params: FloatArray,
   gradSlots: FloatArray,
@@ -157,6 +160,6 @@ export function reduceAndUpdate(
   to: number,
 ): void {
   const P = params.length; // params is exactly paramCount long (a view, in the parallel trainer)
-  reduceSlots(gradSlots, shardTotal, P, grad, from, to, 1 / batchRows);
+  k.reduceSlots(gradSlots, shardTotal, P, grad, from, to, 1 / batchRows);
   optimizer.update(params, grad, state, P, from, to, step);
 }

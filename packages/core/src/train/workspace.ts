@@ -19,24 +19,25 @@ export interface Workspace<T extends FloatArray = FloatArray> {
   readonly deltaB: T;
 }
 
-type FloatArrayCtor<T extends FloatArray> = { new (length: number): T };
-
-/** Allocates a workspace of `capacity` rows for `layout`, with arrays of type `ctor`. */
+/**
+ * Allocates a workspace of `capacity` rows for `layout`. `alloc` makes each zeroed array: `Kernels.allocF32`
+ * so a WebAssembly backend can address them, or e.g. `(n) => new Float64Array(n)` for gradient checks.
+ */
 export function createWorkspace<T extends FloatArray>(
   layout: ParamLayout,
   targetCols: number,
   capacity: number,
-  ctor: FloatArrayCtor<T>,
+  alloc: (length: number) => T,
 ): Workspace<T> {
   if (!Number.isInteger(capacity) || capacity <= 0) {
     throw new RangeError(`workspace capacity must be a positive integer, got ${capacity}`);
   }
   return {
     capacity,
-    input: new ctor(capacity * layout.inputSize),
-    target: new ctor(capacity * targetCols),
-    acts: layout.layers.map((l) => new ctor(capacity * l.outSize)),
-    deltaA: new ctor(capacity * layout.maxWidth),
-    deltaB: new ctor(capacity * layout.maxWidth),
+    input: alloc(capacity * layout.inputSize),
+    target: alloc(capacity * targetCols),
+    acts: layout.layers.map((l) => alloc(capacity * l.outSize)),
+    deltaA: alloc(capacity * layout.maxWidth),
+    deltaB: alloc(capacity * layout.maxWidth),
   };
 }

@@ -206,12 +206,29 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The compiled kernel module (compiled once per thread, synchronously), or null where unsupported. */
+/**
+ * The compiled kernel module, compiled once per thread, synchronously (fine in Node and in workers; a browser's main
+ * thread may refuse synchronous compilation of large modules, see `compileWasmKernels`). Null where unsupported.
+ */
 export function wasmKernelsModule(): WebAssembly.Module | null {
   if (!wasmKernelsSupported()) return null;
   if (compiled === undefined) {
     try {
       compiled = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    } catch {
+      supported = false;
+      return null;
+    }
+  }
+  return compiled;
+}
+
+/** As `wasmKernelsModule`, compiled asynchronously (for a browser's main thread). Resolves null where unsupported. */
+export async function compileWasmKernels(): Promise<WebAssembly.Module | null> {
+  if (!wasmKernelsSupported()) return null;
+  if (compiled === undefined) {
+    try {
+      compiled = await WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
     } catch {
       supported = false;
       return null;
@@ -248,11 +265,14 @@ function isCount(x: number): boolean {
  * Instantiates the kernels over `memory` (a shared WebAssembly.Memory, e.g. one posted from another thread), or
  * over a new `createWasmMemory()` when omitted. Returns null when WebAssembly SIMD or shared memory is unavailable.
  * The first 64 bytes of the memory hold the allocator's header: place data in it only through `alloc`.
+ * @param module the compiled module (e.g. `kernels.module` posted from another thread, or `compileWasmKernels()`'s);
+ *   by default this thread's `wasmKernelsModule()`.
  * @throws TypeError when `memory` is not shared.
  */
-export function loadWasmKernels(memory?: WebAssembly.Memory): WasmKernels | null {
-  const module = wasmKernelsModule();
-  if (module === null) return null;
+export function loadWasmKernels(memory?: WebAssembly.Memory, module?: WebAssembly.Module): WasmKernels | null {
+  if (!wasmKernelsSupported()) return null;
+  module ??= wasmKernelsModule() ?? undefined;
+  if (module === undefined) return null;
   if (memory !== undefined && !(memory.buffer instanceof SharedArrayBuffer)) {
     throw new TypeError('loadWasmKernels: the memory must be shared (new WebAssembly.Memory({ ..., shared: true }))');
   }
