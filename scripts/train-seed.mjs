@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The main job until the CLI lands: trains the seed network (39 inputs, layers 39-39-39-1, sigmoid, MSE, SGD)
 // on the bundled seed problem (10,000 rows) and prints per-epoch loss and time.
-import { evaluate, fit, Mlp, mlpSpec, seedProblem } from '@shardprop/core';
+import { evaluate, Mlp, mlpSpec, seedProblem } from '../packages/core/dist/index.js';
+import { defaultThreads, fitParallel } from '../packages/core/dist/parallel/index.js';
 
 const epochs = Number(process.env.EPOCHS ?? 10);
 const data = seedProblem({ rows: 10_000, seed: 1 });
 const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid'), { seed: 1 });
-console.log(`seed network 39-39-39-1 sigmoid, ${model.paramCount} parameters, ${data.rows} rows, batch 32, sgd lr 0.5`);
-const result = await fit(model, data, {
+console.log(
+  `seed network 39-39-39-1 sigmoid, ${model.paramCount} parameters, ${data.rows} rows, batch 32, sgd lr 0.5, ${defaultThreads()} threads`,
+);
+const result = await fitParallel(model, data, {
   loss: 'mse',
   optimizer: { name: 'sgd', learningRate: 0.5 },
   epochs,
