@@ -15,7 +15,7 @@ function stats(times) {
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
 }
 
-async function shardprop(batchSize) {
+async function shardprop(batchSize, kernels) {
   const times = [];
   let loss = 0;
   for (let r = 0; r < REPS + 1; r++) {
@@ -26,6 +26,7 @@ async function shardprop(batchSize) {
       optimizer: { name: 'sgd', learningRate: 0.1 },
       batchSize,
       epochs: 1,
+      kernels,
     });
     const ms = performance.now() - t0;
     if (r > 0) times.push(ms); // the first run warms up the JIT
@@ -74,9 +75,9 @@ async function tfjsCpu(batchSize) {
 
 const rows = [];
 for (const batchSize of [1, 32, 256]) {
-  const ours = await shardprop(batchSize);
   const theirs = await tfjsCpu(batchSize);
-  rows.push({ batchSize, ours, theirs });
+  for (const kernels of ['wasm', 'js'])
+    rows.push({ batchSize, kernels, ours: await shardprop(batchSize, kernels), theirs });
 }
 
 const fmt = (n, d = 1) => n.toFixed(d);
@@ -85,11 +86,11 @@ console.log(
 );
 console.log(`${(flopsPerEpoch / 1e6).toFixed(1)} MFLOP per epoch (multiply-adds of forward and backward)\n`);
 console.log(
-  '| batch | shardprop ms/epoch (min-max) | rows/s | GFLOP/s | loss | tfjs cpu ms/epoch | tfjs loss | ratio |',
+  '| batch | kernels | shardprop ms/epoch (min-max) | rows/s | GFLOP/s | loss | tfjs cpu ms/epoch | tfjs loss | tfjs / shardprop |',
 );
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const { batchSize, ours, theirs } of rows) {
+console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const { batchSize, kernels, ours, theirs } of rows) {
   console.log(
-    `| ${batchSize} | ${fmt(ours.median)} (${fmt(ours.min)}-${fmt(ours.max)}) | ${Math.round(ROWS / (ours.median / 1000)).toLocaleString('en-US')} | ${fmt(flopsPerEpoch / (ours.median / 1000) / 1e9, 2)} | ${ours.loss.toFixed(5)} | ${fmt(theirs.median)}${theirs.note ? ` (${theirs.note})` : ''} | ${theirs.loss.toFixed(5)} | ${fmt(theirs.median / ours.median)}x |`,
+    `| ${batchSize} | ${kernels} | ${fmt(ours.median)} (${fmt(ours.min)}-${fmt(ours.max)}) | ${Math.round(ROWS / (ours.median / 1000)).toLocaleString('en-US')} | ${fmt(flopsPerEpoch / (ours.median / 1000) / 1e9, 2)} | ${ours.loss.toFixed(5)} | ${fmt(theirs.median)}${theirs.note ? ` (${theirs.note})` : ''} | ${theirs.loss.toFixed(5)} | ${fmt(theirs.median / ours.median)}x |`,
   );
 }

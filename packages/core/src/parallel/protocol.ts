@@ -87,6 +87,11 @@ export interface WorkerTask {
   barrierTimeoutMs: number;
   /** Kernel backend; with `wasm` the arena lives in the shared WebAssembly.Memory of `arena.memory`. */
   kernels: KernelBackend;
+  /**
+   * The main thread's compiled kernel module. Posting it (rather than compiling per worker) shares V8's compiled
+   * code, including its optimised tier, between threads.
+   */
+  wasmModule?: WebAssembly.Module;
   /** Thread 0 only: where to send progress, through comlink. */
   progressPort?: MessagePort;
   /** Minimum milliseconds between progress reports. */

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Barrier, exposeOverChannel, SharedArena, WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { type KernelBackend, resolveBackend } from '../kernels/kernels.js';
-import { createWasmMemory, loadWasmKernels, wasmKernelsSupported } from '../kernels/wasm/backend.js';
+import { createWasmMemory, loadWasmKernels, wasmKernelsModule, wasmKernelsSupported } from '../kernels/wasm/backend.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { initialOptimizerState, prepareData } from '../train/fit.js';
@@ -111,6 +111,7 @@ class ParallelEngine implements EpochEngine {
         initialStep: init.step,
         barrierTimeoutMs: parallel.barrierTimeoutMs ?? 60_000,
         kernels: this.backend,
+        ...(this.backend === 'wasm' ? { wasmModule: wasmKernelsModule() ?? undefined } : {}),
         progressIntervalMs: parallel.progressIntervalMs ?? 200,
         ...(index === 0 ? { progressPort } : {}),
       }),

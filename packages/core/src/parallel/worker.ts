@@ -116,7 +116,7 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
 /** This thread's instance of the WebAssembly kernels over the run's shared memory. */
 function wasmBackend(task: WorkerTask): Kernels {
   const memory = task.arena.memory;
-  const k = memory ? loadWasmKernels(memory) : null;
+  const k = memory ? loadWasmKernels(memory, task.wasmModule) : null;
   if (!k) throw new Error('worker: the run uses wasm kernels but this thread cannot instantiate them');
   return wasmKernels(k);
 }
