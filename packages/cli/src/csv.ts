@@ -139,7 +139,9 @@ export async function readCsv(file: string, options: ReadCsvOptions = {}): Promi
       if (name === '') throw dataError(`${where(file, line, i + 1)}: empty column name in the header`);
       const before = seen.get(name);
       if (before !== undefined) {
-        throw dataError(`${where(file, line, i + 1)}: duplicate column name ${quote(name)} (also column ${before + 1})`);
+        throw dataError(
+          `${where(file, line, i + 1)}: duplicate column name ${quote(name)} (also column ${before + 1})`,
+        );
       }
       seen.set(name, i);
     });
@@ -147,7 +149,8 @@ export async function readCsv(file: string, options: ReadCsvOptions = {}): Promi
     const selected = options.select ? options.select(names) : names;
     builders = selected.map((name) => {
       const index = seen.get(name);
-      if (index === undefined) throw usageError(`${file}: no column named ${quote(name)} (columns: ${listNames(names)})`);
+      if (index === undefined)
+        throw usageError(`${file}: no column named ${quote(name)} (columns: ${listNames(names)})`);
       const hint = options.types?.get(name);
       return {
         name,
@@ -218,7 +221,7 @@ export async function readCsv(file: string, options: ReadCsvOptions = {}): Promi
   } catch (error) {
     stream.destroy();
     if (error instanceof Error && 'code' in error && typeof (error as CsvError).code === 'string') {
-      const code = (error as CsvError).code;
+      const code = (error as CsvError).code as string;
       if (code === 'EISDIR') throw dataError(`${file}: is a directory, expected a CSV file`);
       if (code.startsWith('CSV_')) {
         const line = (error as CsvError).lines;

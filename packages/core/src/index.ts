@@ -87,6 +87,7 @@ export type {
   BatchLog,
   Callbacks,
   EarlyStoppingOptions,
+  EpochContext,
   EpochLog,
   FitOptions,
   OptimizerSnapshot,

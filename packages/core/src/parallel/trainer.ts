@@ -165,6 +165,8 @@ class ParallelEngine implements EpochEngine {
     report: (step: number, lossSum: number, rowsDone: number) => void,
   ): Promise<EpochResult> {
     if (this.failure) throw this.failure;
+    // Like fit: an already-aborted run takes no step.
+    if (this.opts.signal?.aborted) return { lossSum: 0, rowsDone: 0, aborted: true };
     const v = this.arena.views;
     const c = this.control;
     v.order.set(order);

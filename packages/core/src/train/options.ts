@@ -38,8 +38,18 @@ export interface Callbacks {
   onTrainBegin?: () => void | Promise<void>;
   onEpochBegin?: (epoch: number) => void | Promise<void>;
   onBatchEnd?: (log: BatchLog) => void;
-  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
+  /**
+   * After each epoch, with the model's parameters current. `context.optimizerState()` copies the optimizer's
+   * state at this epoch boundary, which is what a checkpoint needs to resume exactly.
+   */
+  onEpochEnd?: (log: EpochLog, context: EpochContext) => void | Promise<void>;
   onTrainEnd?: (history: EpochLog[]) => void | Promise<void>;
+}
+
+/** Passed to `onEpochEnd` beside the log. */
+export interface EpochContext {
+  /** A copy of the optimizer's update count and state after this epoch. */
+  optimizerState(): OptimizerSnapshot;
 }
 
 export interface EarlyStoppingOptions {

@@ -1,0 +1,112 @@
+/**
+ * `shardprop evaluate`: the loss and metrics of a trained model on a labelled CSV.
+ */
+import { evaluate, type Metrics } from '@shardprop/core';
+import type { Command } from 'commander';
+import { encodeDataset, type TargetEncoding, targetNames } from '../features.js';
+import type { Runner } from '../main.js';
+import { createOutput, table as textTable } from '../output.js';
+import { formatInt, formatLoss } from '../progress.js';
+import { type ApplyFlags, addDataFlags, loadApplied } from './apply.js';
+
+export function registerEvaluate(program: Command, runner: Runner): Command {
+  const cmd = program
+    .command('evaluate')
+    .description('measure a trained model on a labelled CSV (loss, accuracy or MAE and R^2)');
+  addDataFlags(cmd)
+    .addHelpText(
+      'after',
+      `
+The CSV needs the feature and target columns the model was trained on (by name; other columns are
+ignored). Numeric columns are standardised and categories one-hot encoded with the statistics saved
+in the model.
+
+Examples:
+  $ shardprop evaluate --model iris-model --data data/iris.csv
+  $ shardprop evaluate --model shardprop-model --data test.csv --json`,
+    )
+    .action(async (flags: ApplyFlags) => runner.setExitCode(await runEvaluate(flags)));
+  return cmd;
+}
+
+/** Confusion matrix: rows are true classes, columns predicted ones. */
+function confusion(
+  target: TargetEncoding,
+  out: Float32Array,
+  y: Float32Array,
+  rows: number,
+  units: number,
+  yCols: number,
+): number[][] {
+  const k = target.task === 'regression' ? 0 : target.classes.length;
+  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let r = 0; r < rows; r++) {
+    let predicted: number;
+    let actual: number;
+    if (units === 1) {
+      predicted = out[r] >= 0.5 ? 1 : 0;
+      actual = y[r] >= 0.5 ? 1 : 0;
+    } else {
+      predicted = argmax(out, r * units, units);
+      actual = yCols === 1 ? y[r] : argmax(y, r * yCols, yCols);
+    }
+    m[actual][predicted]++;
+  }
+  return m;
+}
+
+function argmax(v: Float32Array, off: number, n: number): number {
+  let best = 0;
+  for (let j = 1; j < n; j++) if (v[off + j] > v[off + best]) best = j;
+  return best;
+}
+
+export async function runEvaluate(flags: ApplyFlags): Promise<number> {
+  const out = createOutput(flags.json === true);
+  const a = await loadApplied(flags, true);
+  const { model } = a.loaded;
+  const loss = a.loaded.meta?.loss ?? 'meanSquaredError';
+  const units = model.outputSize;
+  const data = encodeDataset(a.table, a.encoding, a.rows, loss, units, { missing: a.missing, unknown: a.unknown });
+  const metrics: Metrics = evaluate(model, data, loss);
+  const target = a.encoding.target;
+  let matrix: number[][] | undefined;
+  if (target.task !== 'regression') {
+    const predictions = model.predict(data.x, data.rows);
+    matrix = confusion(target, predictions, data.y, data.rows, units, data.outputs);
+  }
+  if (out.json) {
+    out.printJson({
+      ok: true,
+      model: a.loaded.dir,
+      data: flags.data,
+      rows: data.rows,
+      droppedRows: a.dropped,
+      task: target.task,
+      target: targetNames(target),
+      loss,
+      metrics,
+      ...(matrix && target.task !== 'regression' ? { classes: target.classes, confusion: matrix } : {}),
+    });
+    return 0;
+  }
+  out.line(
+    `${flags.data}: ${formatInt(data.rows)} rows${a.dropped ? ` (${formatInt(a.dropped)} with missing values left out)` : ''}, model ${a.loaded.dir}`,
+  );
+  const rows: (string | number)[][] = [[`loss (${loss})`, formatLoss(metrics.loss)]];
+  if (metrics.accuracy !== undefined) rows.push(['accuracy', metrics.accuracy.toFixed(4)]);
+  if (metrics.mae !== undefined) rows.push(['mae', formatLoss(metrics.mae)]);
+  if (metrics.r2 !== undefined) rows.push(['r2', metrics.r2.toFixed(4)]);
+  out.line(textTable(['metric', 'value'], rows));
+  if (matrix && target.task !== 'regression') {
+    out.line();
+    out.line('confusion matrix (rows: true class, columns: predicted)');
+    out.line(
+      textTable(
+        ['', ...target.classes],
+        matrix.map((r, i) => [target.classes[i], ...r]),
+      ),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,242 @@
+/**
+ * Training settings: the `--config` JSON file (validated with zod), command-line flags (which override the
+ * file), and the defaults. The keys of the file are the long flag names in camelCase (`batchSize`,
+ * `valSplit`, ...). Paths in the file are relative to the file's folder.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+import { usageError } from './errors.js';
+import { TASKS, type Task } from './features.js';
+
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop'] as const;
+export type OptimizerFlag = (typeof OPTIMIZER_NAMES)[number];
+
+/** Every setting of `train`; undefined means "not given". */
+export interface TrainSettings {
+  data?: string;
+  target?: string[];
+  features?: string[];
+  ignore?: string[];
+  categorical?: string[];
+  header?: boolean;
+  delimiter?: string;
+  task?: Task;
+  layers?: number[];
+  activation?: string;
+  outputActivation?: string;
+  loss?: string;
+  optimizer?: OptimizerFlag;
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  rho?: number;
+  centered?: boolean;
+  batchSize?: number;
+  epochs?: number;
+  threads?: number;
+  shards?: number;
+  seed?: number;
+  shuffle?: boolean;
+  valSplit?: number;
+  earlyStop?: number;
+  init?: string;
+  resume?: string;
+  out?: string;
+  dropMissing?: boolean;
+  impute?: 'mean';
+  unknown?: 'error' | 'zeros';
+  kernels?: 'auto' | 'wasm' | 'js';
+}
+
+export const TRAIN_DEFAULTS = {
+  hidden: [39, 39, 39],
+  activation: 'sigmoid',
+  optimizer: 'sgd' as OptimizerFlag,
+  /** For sgd and momentum; adam, adamw and rmsprop default to their Keras learning rate, 0.001. */
+  lr: 0.1,
+  adaptiveLr: 0.001,
+  batchSize: 32,
+  epochs: 10,
+  seed: 1,
+  shuffle: true,
+  valSplit: 0,
+  header: true,
+  delimiter: ',',
+  out: 'shardprop-model',
+  unknown: 'error' as const,
+};
+
+const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'expected a column name or a list of column names',
+});
+const positive = z.number().positive().finite();
+const fraction = z.number().min(0).max(1);
+
+/** The `--config` file schema: strict, so a misspelt key is reported rather than ignored. */
+export const TrainConfigSchema = z
+  .object({
+    data: z.string().min(1),
+    target: names,
+    features: names,
+    ignore: names,
+    categorical: names,
+    header: z.boolean(),
+    delimiter: z.string().length(1),
+    task: z.enum(TASKS as [Task, ...Task[]]),
+    layers: z.array(z.int().positive()).min(1),
+    activation: z.string(),
+    outputActivation: z.string(),
+    loss: z.string(),
+    optimizer: z.enum(OPTIMIZER_NAMES),
+    lr: positive,
+    momentum: z.number().min(0).max(1),
+    nesterov: z.boolean(),
+    beta1: z.number().min(0).lt(1),
+    beta2: z.number().min(0).lt(1),
+    epsilon: positive,
+    weightDecay: z.number().min(0).finite(),
+    rho: z.number().min(0).lt(1),
+    centered: z.boolean(),
+    batchSize: z.int().positive(),
+    epochs: z.int().min(0),
+    threads: z.int().positive(),
+    shards: z.int().positive(),
+    seed: z.int(),
+    shuffle: z.boolean(),
+    valSplit: fraction.lt(1),
+    earlyStop: z.int().positive(),
+    init: z.string().min(1),
+    out: z.string().min(1),
+    dropMissing: z.boolean(),
+    impute: z.literal('mean'),
+    unknown: z.enum(['error', 'zeros']),
+    kernels: z.enum(['auto', 'wasm', 'js']),
+  })
+  .partial()
+  .strict();
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}${path ? ` in ${path}` : ''} (keys are the flag names in camelCase, e.g. "batchSize")`;
+  }
+  return `${path ? `${JSON.stringify(path)}: ` : ''}${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
+const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+
+/** Reads and validates a config file. */
+export async function loadConfig(file: string): Promise<TrainSettings> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw usageError(`--config ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw usageError(`--config ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = TrainConfigSchema.safeParse(json);
+  if (!parsed.success) throw usageError(`--config ${file}: ${describeIssue(parsed.error.issues[0])}`);
+  const c = parsed.data;
+  const base = dirname(resolve(file));
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
+  const out: TrainSettings = {
+    ...c,
+    target: list(c.target),
+    features: list(c.features),
+    ignore: list(c.ignore),
+    categorical: list(c.categorical),
+    data: path(c.data),
+    init: path(c.init),
+    out: path(c.out),
+  };
+  for (const key of Object.keys(out) as (keyof TrainSettings)[]) if (out[key] === undefined) delete out[key];
+  return out;
+}
+
+/** Flags override the config file; neither fills in defaults (see TRAIN_DEFAULTS). */
+export function mergeSettings(config: TrainSettings, flags: TrainSettings): TrainSettings {
+  const merged: TrainSettings = { ...config };
+  for (const [key, value] of Object.entries(flags)) {
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  }
+  return merged;
+}
+
+// Commander argument parsers: each throws InvalidArgumentError, which commander reports as a usage error.
+
+export function parseIntArg(min: number): (value: string) => number {
+  return (value: string) => {
+    const v = Number(value.trim());
+    if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    }
+    return v;
+  };
+}
+
+export function parsePositive(value: string): number {
+  const v = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(v) || v <= 0)
+    throw new InvalidArgumentError('expected a positive number');
+  return v;
+}
+
+export function parseUnit(value: string): number {
+  const v = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v >= 1) {
+    throw new InvalidArgumentError('expected a number in [0, 1)');
+  }
+  return v;
+}
+
+export function parseNonNegative(value: string): number {
+  const v = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return v;
+}
+
+export function parseIntList(min: number): (value: string) => number[] {
+  return (value: string) => {
+    const parts = value.split(',').map((s) => s.trim());
+    const out: number[] = [];
+    for (const p of parts) {
+      const v = Number(p);
+      if (!/^\d+$/.test(p) || !Number.isSafeInteger(v) || v < min) {
+        throw new InvalidArgumentError(`expected comma-separated integers >= ${min}, e.g. 39,39,39,1`);
+      }
+      out.push(v);
+    }
+    return out;
+  };
+}
+
+export function parseNameList(value: string): string[] {
+  const parts = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (parts.length === 0) throw new InvalidArgumentError('expected one or more comma-separated column names');
+  return parts;
+}
+
+export function parseChoice<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}`);
+    }
+    return value as T;
+  };
+}

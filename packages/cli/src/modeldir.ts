@@ -1,0 +1,290 @@
+/**
+ * The model directory as the CLI uses it: core's atomic `saveModel` / `loadModel` (model.json, weights.bin,
+ * optimizer.bin) plus the CLI's metadata in the `shardprop` section of model.json, the best weights of an
+ * early-stopping run (best-weights.bin) and the loss plot (training.svg).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  createOptimizer,
+  type EpochLog,
+  LOSSES,
+  type LossName,
+  Mlp,
+  modelToArtifacts,
+  type OptimizerConfig,
+  type OptimizerSnapshot,
+  type ShardpropMeta,
+  type ShardpropMetaInput,
+} from '@shardprop/core';
+import { loadModel, saveModel } from '@shardprop/core/node';
+import { z } from 'zod';
+import { dataError, oneLine } from './errors.js';
+import { type Encoding, inputWidth, TASKS, type Task, targetNames } from './features.js';
+import { lossSvg } from './plot.js';
+import type { CliMeta, RunSettings, RunState } from './run-state.js';
+
+export const BEST_WEIGHTS = 'best-weights.bin';
+export const TRAINING_SVG = 'training.svg';
+
+export interface LoadedModel {
+  /** The directory, resolved. */
+  dir: string;
+  model: Mlp;
+  /** The CLI's metadata; null for a model written by other tools (e.g. tfjs). */
+  meta: CliMeta | null;
+  optimizer?: OptimizerSnapshot;
+  /** Best weights of an early-stopping run, when checkpointed. */
+  bestParams?: Float32Array;
+  /** The files in the directory. */
+  files: string[];
+}
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const EncodingSchema = z.object({
+  features: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.object({ name: z.string(), kind: z.literal('numeric'), mean: finite, std: z.number().positive() }),
+        z.object({
+          name: z.string(),
+          kind: z.literal('categorical'),
+          vocabulary: z.array(z.string()).min(1),
+          mode: z.string(),
+        }),
+      ]),
+    )
+    .min(1),
+  target: z.discriminatedUnion('task', [
+    z.object({ task: z.literal('regression'), columns: z.array(z.string()).min(1) }),
+    z.object({
+      task: z.enum(['binary', 'multiclass']),
+      column: z.string(),
+      classes: z.array(z.string()).min(2),
+      numeric: z.boolean(),
+    }),
+  ]),
+});
+
+const RunSchema = z.object({
+  status: z.enum(['running', 'interrupted', 'complete', 'stopped-early']),
+  nextEpoch: z.int().min(0),
+  history: z.array(z.looseObject({ epoch: z.int(), loss: z.number() })),
+  earlyStopping: z.object({ best: z.number(), bestEpoch: z.int(), waited: z.int() }).nullable(),
+  trainRows: z.int(),
+  validationRows: z.int(),
+  updated: z.string(),
+  bestWeightsSha256: z.string().optional(),
+});
+
+const SettingsSchema = z.looseObject({
+  header: z.boolean(),
+  delimiter: z.string(),
+  target: z.array(z.string()),
+  features: z.array(z.string()),
+  categorical: z.array(z.string()),
+  task: z.enum(TASKS as [Task, ...Task[]]),
+  layers: z.array(z.int().positive()),
+  activation: z.string(),
+  outputActivation: z.string(),
+  loss: z.enum(LOSSES),
+  optimizer: z.looseObject({ name: z.string(), learningRate: z.number() }),
+  batchSize: z.int().positive(),
+  epochs: z.int().min(0),
+  seed: z.number(),
+  shuffle: z.boolean(),
+  shards: z.int().positive().nullable(),
+  valSplit: z.number(),
+  earlyStop: z.int().positive().nullable(),
+  missing: z.enum(['error', 'drop', 'impute']),
+  unknown: z.enum(['error', 'zeros']),
+  init: z.string().nullable(),
+  kernels: z.enum(['js', 'wasm']).nullable(),
+});
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function bytesOf(params: Float32Array): Uint8Array {
+  // The platform is little-endian wherever Node runs shardprop (x64, arm64); weights.bin is little-endian too.
+  return new Uint8Array(params.buffer.slice(params.byteOffset, params.byteOffset + params.byteLength));
+}
+
+/** Writes a file atomically: a temporary name in the same folder, then a rename. */
+export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+function cliMetaFrom(meta: ShardpropMeta | undefined, dir: string): CliMeta | null {
+  if (!meta) return null;
+  const corrupt = (what: string, error: z.ZodError): never => {
+    const issue = error.issues[0];
+    throw dataError(
+      `${join(dir, 'model.json')}: corrupt shardprop.${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  };
+  let encoding: Encoding | null = null;
+  if (meta.encodings !== undefined) {
+    const parsed = EncodingSchema.safeParse(meta.encodings);
+    if (!parsed.success) corrupt('encodings', parsed.error);
+    encoding = parsed.data as Encoding;
+  }
+  const loss = (LOSSES as readonly string[]).includes(meta.loss ?? '') ? (meta.loss as LossName) : 'meanSquaredError';
+  let run: RunState | null = null;
+  if (meta.run !== undefined && meta.training !== undefined) {
+    const r = RunSchema.safeParse(meta.run);
+    if (!r.success) corrupt('run', r.error);
+    const s = SettingsSchema.safeParse(meta.training);
+    if (!s.success) corrupt('training', s.error);
+    const settings = s.data as unknown as RunSettings;
+    try {
+      settings.optimizer = createOptimizer(settings.optimizer as OptimizerConfig).config;
+    } catch (error) {
+      throw dataError(`${join(dir, 'model.json')}: corrupt shardprop.training.optimizer: ${oneLine(error)}`);
+    }
+    const state = r.data as unknown as Omit<RunState, 'settings'> & { bestWeightsSha256?: string };
+    run = { ...state, history: state.history as EpochLog[], settings };
+  }
+  return { encoding, loss, run };
+}
+
+/** Loads a model directory; every problem is a one-line data error naming the flag and the path. */
+export async function loadModelDir(dir: string, flag: string): Promise<LoadedModel> {
+  const abs = resolve(dir);
+  let loaded: Awaited<ReturnType<typeof loadModel>>;
+  try {
+    loaded = await loadModel(abs);
+  } catch (error) {
+    const message = oneLine(error);
+    throw dataError(`${flag} ${dir}: ${message.includes(abs) ? message.replace(`${abs}/`, '') : message}`);
+  }
+  const model = new Mlp(loaded.spec, loaded.params);
+  const meta = cliMetaFrom(loaded.meta, abs);
+  if (meta?.encoding && inputWidth(meta.encoding.features) !== model.inputSize) {
+    throw dataError(
+      `${flag} ${dir}: corrupt model.json: the data encoding gives ${inputWidth(meta.encoding.features)} inputs, the network takes ${model.inputSize}`,
+    );
+  }
+  const files = (await readdir(abs)).filter((f) => !f.startsWith('.') && !f.endsWith('.tmp')).sort();
+  let bestParams: Float32Array | undefined;
+  const bestSha = (loaded.meta?.run as { bestWeightsSha256?: string } | undefined)?.bestWeightsSha256;
+  if (bestSha) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(join(abs, BEST_WEIGHTS));
+    } catch {
+      throw dataError(`${flag} ${dir}: ${BEST_WEIGHTS} is missing (the early-stopping state of the run)`);
+    }
+    if (sha256(bytes) !== bestSha || bytes.byteLength !== model.paramCount * 4) {
+      throw dataError(`${flag} ${dir}: ${BEST_WEIGHTS} does not match model.json (corrupt, or from another save)`);
+    }
+    bestParams = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  }
+  return { dir: abs, model, meta, optimizer: loaded.optimizer, bestParams, files };
+}
+
+export interface SaveOptions {
+  optimizer?: { config: Required<OptimizerConfig>; snapshot: OptimizerSnapshot };
+  bestParams?: Float32Array;
+}
+
+/** The per-input standardisation (one-hot inputs: mean 0, std 1) for the core `normalization` field. */
+function normalization(encoding: Encoding): { mean: number[]; std: number[] } {
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (const f of encoding.features) {
+    if (f.kind === 'numeric') {
+      mean.push(f.mean);
+      std.push(f.std);
+    } else {
+      for (const _ of f.vocabulary) {
+        mean.push(0);
+        std.push(1);
+      }
+    }
+  }
+  return { mean, std };
+}
+
+/** Saves the model, its metadata and (for checkpoints) the optimizer state, each file atomically. */
+export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, options: SaveOptions = {}): Promise<void> {
+  const run = meta.run;
+  let bestWeightsSha256: string | undefined;
+  if (options.bestParams) {
+    const bytes = bytesOf(options.bestParams);
+    bestWeightsSha256 = sha256(bytes);
+    try {
+      await writeAtomic(join(dir, BEST_WEIGHTS), bytes);
+    } catch (error) {
+      // The directory may not exist yet: saveModel creates it; retry after.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw dataError(`cannot write ${dir}: ${oneLine(error)}`);
+      bestWeightsSha256 = undefined;
+    }
+  }
+  const section: ShardpropMetaInput = {
+    loss: meta.loss,
+    ...(meta.encoding
+      ? {
+          featureNames: meta.encoding.features.map((f) => f.name),
+          targetNames: targetNames(meta.encoding.target),
+          encodings: meta.encoding,
+          normalization: normalization(meta.encoding),
+          task: meta.encoding.target.task,
+        }
+      : {}),
+    ...(options.optimizer ? { optimizer: options.optimizer.config } : {}),
+    ...(run
+      ? {
+          training: { ...run.settings } as unknown as Record<string, unknown>,
+          epoch: run.nextEpoch,
+          run: {
+            status: run.status,
+            nextEpoch: run.nextEpoch,
+            history: run.history,
+            earlyStopping: run.earlyStopping,
+            trainRows: run.trainRows,
+            validationRows: run.validationRows,
+            updated: run.updated,
+            ...(bestWeightsSha256 ? { bestWeightsSha256 } : {}),
+          },
+        }
+      : {}),
+    generator: 'shardprop-cli',
+  };
+  try {
+    await saveModel(dir, modelToArtifacts(model.spec, model.params, section), {
+      optimizer: options.optimizer?.snapshot,
+    });
+  } catch (error) {
+    throw dataError(`cannot write the model to ${dir}: ${oneLine(error)}`);
+  }
+  if (options.bestParams && !bestWeightsSha256) {
+    // First save into a new directory: write the best weights now that it exists, then re-stamp model.json.
+    await saveModelDir(dir, model, meta, options);
+  } else if (!options.bestParams) {
+    await unlink(join(dir, BEST_WEIGHTS)).catch(() => {});
+  }
+}
+
+/** Writes training.svg beside the model; returns its path. */
+export async function writeTrainingPlot(dir: string, history: EpochLog[], validation: boolean): Promise<string> {
+  const path = join(dir, TRAINING_SVG);
+  const loss = history.map((h) => h.loss);
+  const valLoss =
+    validation && history.every((h) => h.valLoss !== undefined) ? history.map((h) => h.valLoss as number) : undefined;
+  const title =
+    history.length > 0
+      ? `shardprop training loss (${history.length} epoch${history.length === 1 ? '' : 's'})`
+      : 'shardprop: no epochs trained yet';
+  await writeAtomic(path, lossSvg({ loss, valLoss, firstEpoch: history.length > 0 ? history[0].epoch + 1 : 1 }, title));
+  return path;
+}

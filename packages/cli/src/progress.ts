@@ -1,0 +1,82 @@
+/**
+ * Training progress. On a terminal: a cli-progress bar on stderr per epoch (step, loss, rows/s, ETA), replaced by
+ * a one-line summary when the epoch ends. Elsewhere: just the one line per epoch. With `--json` the epoch lines
+ * are suppressed (stdout carries only the JSON document) and the bar is shown only when stderr is a terminal.
+ */
+import type { BatchLog, EpochLog } from '@shardprop/core';
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  epochBegin(epoch: number, stepsPerEpoch: number): void;
+  batch(log: BatchLog): void;
+  epochEnd(log: EpochLog, totalEpochs: number): void;
+  /** Removes the bar (before printing anything else, e.g. on Ctrl-C). */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  /** Show a bar (stderr is a terminal). */
+  bar: boolean;
+  /** Print one line per epoch. */
+  lines: boolean;
+  totalEpochs: number;
+  /** Where epoch lines go (default stdout). */
+  write?: (line: string) => void;
+}
+
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatLoss(v: number | undefined): string {
+  if (v === undefined) return '-';
+  if (!Number.isFinite(v)) return String(v);
+  return v === 0 || Math.abs(v) >= 1e-4 ? v.toFixed(6) : v.toExponential(3);
+}
+
+/** The plain per-epoch line. */
+export function epochLine(log: EpochLog, totalEpochs: number): string {
+  const width = String(totalEpochs).length;
+  const parts = [`epoch ${String(log.epoch + 1).padStart(width)}/${totalEpochs}`, `loss ${formatLoss(log.loss)}`];
+  if (log.valLoss !== undefined) parts.push(`val_loss ${formatLoss(log.valLoss)}`);
+  if (log.valAccuracy !== undefined) parts.push(`val_acc ${log.valAccuracy.toFixed(4)}`);
+  parts.push(`${log.msPerEpoch.toFixed(0)} ms`, `${formatInt(log.rowsPerSec)} rows/s`);
+  return parts.join('  ');
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let bar: cliProgress.SingleBar | null = null;
+  const stopBar = (): void => {
+    if (bar) {
+      bar.stop();
+      bar = null;
+    }
+  };
+  return {
+    epochBegin(epoch, stepsPerEpoch) {
+      if (!options.bar) return;
+      stopBar();
+      bar = new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: `epoch ${epoch + 1}/${options.totalEpochs} {bar} {value}/{total} steps | loss {loss} | {rps} rows/s | ETA {eta_formatted}`,
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: true,
+          fps: 8,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(stepsPerEpoch, 0, { loss: '-', rps: '-' });
+    },
+    batch(log) {
+      bar?.update(log.step, { loss: formatLoss(log.loss), rps: formatInt(log.rowsPerSec) });
+    },
+    epochEnd(log, totalEpochs) {
+      stopBar();
+      if (options.lines) write(epochLine(log, totalEpochs));
+    },
+    stop: stopBar,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * The bundled default data: the seed-sized problem (10,000 rows, 39 numeric features x1..x39, a target y in
+ * (0, 1)) from core's deterministic `seedProblem`, with every value rounded to 6 significant digits: exactly
+ * the numbers of `data/seed.csv`, so `shardprop train` with no `--data` trains on the same table as
+ * `shardprop train --data data/seed.csv --target y`.
+ */
+import { seedProblem } from '@shardprop/core';
+import type { Column, Table } from './csv.js';
+
+export const SEED_FILE = 'seed problem (built in)';
+export const SEED_ROWS = 10_000;
+export const SEED_FEATURES = 39;
+
+/** A value as the CSV prints it: 6 significant digits. */
+export function sixDigits(v: number): number {
+  return Number(v.toPrecision(6));
+}
+
+export function seedHeader(features = SEED_FEATURES): string[] {
+  return [...Array.from({ length: features }, (_, i) => `x${i + 1}`), 'y'];
+}
+
+/** The seed problem as a table, line numbers as in the CSV (header on line 1). */
+export function seedTable(rows = SEED_ROWS, seed = 1): Table {
+  const data = seedProblem({ rows, seed, features: SEED_FEATURES });
+  const header = seedHeader();
+  const columns = new Map<string, Column>();
+  header.forEach((name, j) => {
+    const values = new Float64Array(rows);
+    if (j < SEED_FEATURES) for (let r = 0; r < rows; r++) values[r] = sixDigits(data.x[r * SEED_FEATURES + j]);
+    else for (let r = 0; r < rows; r++) values[r] = sixDigits(data.y[r]);
+    columns.set(name, { kind: 'numeric', name, position: j + 1, values });
+  });
+  const lines = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) lines[r] = r + 2;
+  return { file: SEED_FILE, header, columns, rows, lines };
+}
+
+/** The CSV text of the seed problem. */
+export function seedCsv(rows = SEED_ROWS, seed = 1): string {
+  const table = seedTable(rows, seed);
+  const cols = table.header.map((h) => (table.columns.get(h) as { values: Float64Array }).values);
+  const out: string[] = [table.header.join(',')];
+  for (let r = 0; r < rows; r++) out.push(cols.map((c) => String(c[r])).join(','));
+  return `${out.join('\n')}\n`;
+}

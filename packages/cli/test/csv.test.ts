@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseNumber, readCsv } from '../src/csv.js';
+import { UserError } from '../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'shardprop-csv-'));
+let n = 0;
+function file(text: string): string {
+  const path = join(dir, `t${n++}.csv`);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function failure(promise: Promise<unknown>): Promise<UserError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError);
+    return error as UserError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('readCsv', () => {
+  it('types columns: numbers, categories, quoted fields, BOM, blank lines', async () => {
+    const f = file('\uFEFFa,b,c\n1,x,"2.5"\n\n-3e2,"y, z",.5\n');
+    const t = await readCsv(f);
+    expect(t.header).toEqual(['a', 'b', 'c']);
+    expect(t.rows).toBe(2);
+    expect(Array.from(t.lines)).toEqual([2, 4]);
+    const a = t.columns.get('a');
+    const b = t.columns.get('b');
+    expect(a?.kind).toBe('numeric');
+    expect(Array.from(a?.values as Float64Array)).toEqual([1, -300]);
+    expect(b?.kind).toBe('categorical');
+    expect(b?.values).toEqual(['x', 'y, z']);
+    expect(Array.from(t.columns.get('c')?.values as Float64Array)).toEqual([2.5, 0.5]);
+  });
+
+  it('keeps missing values as NaN or null and decides the type from the first present value', async () => {
+    const t = await readCsv(file('a,b\nNA,\n2,red\nNaN,N/A\n'));
+    expect(Array.from(t.columns.get('a')?.values as Float64Array)).toEqual([Number.NaN, 2, Number.NaN]);
+    expect(t.columns.get('b')?.values).toEqual([null, 'red', null]);
+  });
+
+  it('selects columns and honours type hints', async () => {
+    const t = await readCsv(file('id,zip,y\n1,01234,0\n2,99999,1\n'), {
+      select: () => ['zip', 'y'],
+      types: new Map([['zip', 'categorical']]),
+    });
+    expect([...t.columns.keys()]).toEqual(['zip', 'y']);
+    expect(t.columns.get('zip')?.values).toEqual(['01234', '99999']);
+  });
+
+  it('names columns c1.. without a header', async () => {
+    const t = await readCsv(file('1,2\n3,4\n'), { header: false });
+    expect(t.header).toEqual(['c1', 'c2']);
+    expect(t.rows).toBe(2);
+    expect(Array.from(t.lines)).toEqual([1, 2]);
+  });
+
+  it('reports a ragged row with its line', async () => {
+    const f = file('a,b,c\n1,2,3\n4,5\n');
+    const e = await failure(readCsv(f));
+    expect(e.message).toBe(`${f}:3: ragged row: 2 fields, expected 3 as in the header`);
+    expect(e.exitCode).toBe(1);
+  });
+
+  it('reports a non-numeric value in a numeric column with line and column', async () => {
+    const f = file('a,b\n1,2\n3,abc\n');
+    const e = await failure(readCsv(f));
+    expect(e.message).toMatch(
+      new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:2: non-numeric value "abc" in numeric column "b"`),
+    );
+    expect(e.message).toContain('--categorical b');
+  });
+
+  it('reports empty files, header-only files, missing files, duplicate names and unknown columns', async () => {
+    const empty = file('');
+    expect((await failure(readCsv(empty))).message).toBe(`${empty}: empty file (expected a header row and data rows)`);
+    const headerOnly = file('a,b\n');
+    expect((await failure(readCsv(headerOnly))).message).toBe(`${headerOnly}: no data rows after the header`);
+    const missing = join(dir, 'nope.csv');
+    expect((await failure(readCsv(missing))).message).toBe(`${missing}: no such file`);
+    const dup = file('a,a\n1,2\n');
+    expect((await failure(readCsv(dup))).message).toBe(`${dup}:1:2: duplicate column name "a" (also column 1)`);
+    const e = await failure(readCsv(file('a,b\n1,2\n'), { select: () => ['z'] }));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain('no column named "z" (columns: a, b)');
+  });
+
+  it('reports CSV syntax errors with the line', async () => {
+    const f = file('a,b\n1,"2\n');
+    const e = await failure(readCsv(f));
+    expect(e.message).toMatch(/CSV syntax error/);
+    expect(e.message.startsWith(f)).toBe(true);
+  });
+});
+
+describe('parseNumber', () => {
+  it('accepts decimal numbers only', () => {
+    expect(parseNumber('1.5e-3')).toBe(0.0015);
+    expect(parseNumber('-.5')).toBe(-0.5);
+    expect(parseNumber('+7')).toBe(7);
+    for (const bad of ['0x10', 'Infinity', '1,5', 'abc', '1e', '.', '']) expect(parseNumber(bad)).toBeUndefined();
+  });
+});
