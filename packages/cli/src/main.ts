@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerGradcheck } from './commands/gradcheck.js';
+import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
@@ -57,6 +58,7 @@ Examples:
   $ shardprop evaluate --model iris-model --data iris.csv
   $ shardprop predict --model iris-model --data iris.csv --out predictions.csv
   $ shardprop inspect --model iris-model
+  $ shardprop export --model iris-model --format onnx --out iris.onnx
   $ shardprop gradcheck --layers 8,8,1 --activation tanh
   $ shardprop bench --threads 1,2
 
@@ -69,6 +71,7 @@ Run "shardprop COMMAND --help" for the flags of a command.`,
     registerGradcheck,
     registerBench,
     registerInspect,
+    registerExport,
   ];
   for (const register of commands) {
     const cmd = register(program, runner);
@@ -84,7 +87,7 @@ function describeCommanderError(error: CommanderError, argv: readonly string[]):
   const message = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   const sub = argv.slice(2).find((a) => !a.startsWith('-'));
   const help =
-    sub && ['train', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect'].includes(sub)
+    sub && ['train', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect', 'export'].includes(sub)
       ? `shardprop ${sub} --help`
       : 'shardprop --help';
   return `${message} (see ${help})`;

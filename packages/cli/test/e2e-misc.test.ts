@@ -10,7 +10,7 @@ import { cli, PACKAGE_DIR, parseCsv, tempDir, writeFixtures } from './helpers.js
 const dir = tempDir();
 const files = writeFixtures(dir);
 const model = join(dir, 'model');
-const COMMANDS = ['train', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect'];
+const COMMANDS = ['train', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect', 'export'];
 
 beforeAll(async () => {
   const r = await cli([
