@@ -2,8 +2,8 @@
  * WebAssembly SIMD kernels for @shardprop/core, written in AssemblyScript (compiled by `scripts/build-wasm.mjs`).
  *
  * Every pointer is a byte address into the imported (shared) linear memory and every matrix is row-major float32,
- * with the same semantics as the TypeScript reference kernels in `src/kernels/gemm.ts` and
- * `src/kernels/activations.ts`. Nothing here allocates, keeps state or touches memory outside the arguments, so
+ * with the same semantics as the TypeScript references in `src/kernels/gemm.ts`, `src/kernels/activations.ts`,
+ * `src/optim/*.ts` (the updates, in float32) and `src/losses/loss.ts` (the loss gradients). Nothing here allocates, keeps state or touches memory outside the arguments, so
  * any number of threads can run these kernels at once over one shared memory.
  *
  * Determinism: the arithmetic that produces each output element depends only on the sizes that the element's
@@ -1142,4 +1142,381 @@ export function reduceSlots(
     }
     store<f32>(out + i, <f32>(<f64>acc * scale));
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Optimizer updates: the formulas of src/optim/*.ts, elementwise over [from, to), in float32.
+//
+// The TypeScript optimizers evaluate each formula in float64 and round once on store; these round after every
+// operation (as tfjs's float32 tensor ops do), so the two differ by a few float32 ulps. Each element's arithmetic
+// is the same whether it falls in a whole vector or in the partial vector at the end of the range (lane-wise IEEE
+// operations, no FMA, no sums across elements), so any partition of [0, P) into ranges gives the same bits.
+// Pointers are the slot bases (element 0 of the slot); `from`/`to` are element indices.
+
+// biome-ignore lint/complexity/noStaticOnlyClass: AssemblyScript's @inline is only TypeScript-valid on methods.
+class Opt {
+  /** `p <- p + (-lr) g` on `t` (1..4) lanes at byte offset `o`. */
+  @inline static sgd(p: usize, g: usize, o: usize, t: i32, c: v128): void {
+    V.storeN(p + o, f32x4.add(f32x4.mul(c, V.loadN(g + o, t)), V.loadN(p + o, t)), t);
+  }
+
+  /** `acc <- mu acc + g`, then `p <- p + (-lr) acc` or, Nesterov, `p <- p + (-lr) (g + mu acc)`. */
+  @inline static momentum(p: usize, g: usize, acc: usize, o: usize, t: i32, c: v128, mu: v128, nesterov: bool): void {
+    const gv = V.loadN(g + o, t);
+    const a = f32x4.add(f32x4.mul(mu, V.loadN(acc + o, t)), gv);
+    V.storeN(acc + o, a, t);
+    const d = nesterov ? f32x4.add(gv, f32x4.mul(a, mu)) : a;
+    V.storeN(p + o, f32x4.add(f32x4.mul(c, d), V.loadN(p + o, t)), t);
+  }
+
+  /**
+   * `m <- b1 m + (1 - b1) g`, `v <- b2 v + (1 - b2) g^2`, `p <- (p - decay p) - stepSize m / (sqrt(v ic2) + eps)`
+   * with the bias corrections folded into stepSize = lr / (1 - b1^t) and ic2 = 1 / (1 - b2^t). `decay` is AdamW's
+   * lr * weightDecay; with 0, `p - 0 p` is p exactly (finite p), so Adam needs no separate loop.
+   */
+  @inline static adam(
+    p: usize,
+    g: usize,
+    m: usize,
+    v: usize,
+    o: usize,
+    t: i32,
+    b1: v128,
+    omb1: v128,
+    b2: v128,
+    omb2: v128,
+    stepSize: v128,
+    ic2: v128,
+    eps: v128,
+    decay: v128,
+  ): void {
+    const gv = V.loadN(g + o, t);
+    const mv = f32x4.add(f32x4.mul(b1, V.loadN(m + o, t)), f32x4.mul(omb1, gv));
+    const vv = f32x4.add(f32x4.mul(b2, V.loadN(v + o, t)), f32x4.mul(omb2, f32x4.mul(gv, gv)));
+    V.storeN(m + o, mv, t);
+    V.storeN(v + o, vv, t);
+    const pv = V.loadN(p + o, t);
+    const step = f32x4.div(f32x4.mul(stepSize, mv), f32x4.add(f32x4.sqrt(f32x4.mul(vv, ic2)), eps));
+    V.storeN(p + o, f32x4.sub(f32x4.sub(pv, f32x4.mul(decay, pv)), step), t);
+  }
+
+  /**
+   * RMSprop as rmsprop.ts: `ms <- rho ms + (1 - rho) g^2`; centered, `mg <- rho mg + (1 - rho) g` and the
+   * denominator `sqrt(max(ms - mg^2, 0) + eps)`, else `sqrt(ms + eps)`; `d = g lr / denominator`; with momentum,
+   * `mom <- mu mom + d` and `p <- p - mom`, else `p <- p - d`. f32x4.max propagates NaN, as Math.max does.
+   */
+  @inline static rmsprop(
+    p: usize,
+    g: usize,
+    ms: usize,
+    mom: usize,
+    mg: usize,
+    o: usize,
+    t: i32,
+    hasMom: bool,
+    centered: bool,
+    lr: v128,
+    rho: v128,
+    omr: v128,
+    mu: v128,
+    eps: v128,
+  ): void {
+    const gv = V.loadN(g + o, t);
+    const msv = f32x4.add(f32x4.mul(rho, V.loadN(ms + o, t)), f32x4.mul(omr, f32x4.mul(gv, gv)));
+    V.storeN(ms + o, msv, t);
+    let den: v128;
+    if (centered) {
+      const mgv = f32x4.add(f32x4.mul(rho, V.loadN(mg + o, t)), f32x4.mul(omr, gv));
+      V.storeN(mg + o, mgv, t);
+      const variance = f32x4.sub(msv, f32x4.mul(mgv, mgv));
+      den = f32x4.sqrt(f32x4.add(f32x4.max(variance, f32x4.splat(0)), eps));
+    } else {
+      den = f32x4.sqrt(f32x4.add(msv, eps));
+    }
+    let d = f32x4.div(f32x4.mul(gv, lr), den);
+    if (hasMom) {
+      d = f32x4.add(f32x4.mul(mu, V.loadN(mom + o, t)), d);
+      V.storeN(mom + o, d, t);
+    }
+    V.storeN(p + o, f32x4.sub(V.loadN(p + o, t), d), t);
+  }
+
+  /** The rmsprop range loop; inlined with constant flags, so each variant is straight-line vector code. */
+  @inline static rmspropRange(
+    p: usize,
+    g: usize,
+    ms: usize,
+    mom: usize,
+    mg: usize,
+    from: i32,
+    to: i32,
+    hasMom: bool,
+    centered: bool,
+    lr: v128,
+    rho: v128,
+    omr: v128,
+    mu: v128,
+    eps: v128,
+  ): void {
+    let o = (<usize>from) << 2;
+    const end = (<usize>to) << 2;
+    for (; o + 16 <= end; o += 16) Opt.rmsprop(p, g, ms, mom, mg, o, 4, hasMom, centered, lr, rho, omr, mu, eps);
+    if (o < end) Opt.rmsprop(p, g, ms, mom, mg, o, <i32>((end - o) >> 2), hasMom, centered, lr, rho, omr, mu, eps);
+  }
+}
+
+/** SGD (sgd.ts): `p <- p + (-lr) g` for elements [from, to). */
+export function sgdUpdate(params: usize, grads: usize, from: i32, to: i32, lr: f32): void {
+  const c = f32x4.splat(-lr);
+  let o = (<usize>from) << 2;
+  const end = (<usize>to) << 2;
+  for (; o + 16 <= end; o += 16) Opt.sgd(params, grads, o, 4, c);
+  if (o < end) Opt.sgd(params, grads, o, <i32>((end - o) >> 2), c);
+}
+
+/** Momentum SGD (momentum.ts), classic or Nesterov; `accum` is the state's one slot. */
+export function momentumUpdate(
+  params: usize,
+  grads: usize,
+  accum: usize,
+  from: i32,
+  to: i32,
+  lr: f32,
+  momentum: f32,
+  nesterov: bool,
+): void {
+  const c = f32x4.splat(-lr);
+  const mu = f32x4.splat(momentum);
+  let o = (<usize>from) << 2;
+  const end = (<usize>to) << 2;
+  if (nesterov) {
+    for (; o + 16 <= end; o += 16) Opt.momentum(params, grads, accum, o, 4, c, mu, true);
+    if (o < end) Opt.momentum(params, grads, accum, o, <i32>((end - o) >> 2), c, mu, true);
+  } else {
+    for (; o + 16 <= end; o += 16) Opt.momentum(params, grads, accum, o, 4, c, mu, false);
+    if (o < end) Opt.momentum(params, grads, accum, o, <i32>((end - o) >> 2), c, mu, false);
+  }
+}
+
+/**
+ * Adam and AdamW (adam.ts): `m`, `v` are the state's two slots; `stepSize = lr / (1 - beta1^t)`,
+ * `invCorrection2 = 1 / (1 - beta2^t)`, `decay = lr * weightDecay` (0: Adam). The caller computes these and
+ * `1 - beta` in float64 and rounds each once (as tfjs makes its scalars): `1 - beta1` in float32 would be off by
+ * ulps of 0.1.
+ */
+export function adamUpdate(
+  params: usize,
+  grads: usize,
+  m: usize,
+  v: usize,
+  from: i32,
+  to: i32,
+  beta1: f32,
+  oneMinusBeta1: f32,
+  beta2: f32,
+  oneMinusBeta2: f32,
+  epsilon: f32,
+  stepSize: f32,
+  invCorrection2: f32,
+  decay: f32,
+): void {
+  const b1 = f32x4.splat(beta1);
+  const omb1 = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2);
+  const omb2 = f32x4.splat(oneMinusBeta2);
+  const ss = f32x4.splat(stepSize);
+  const ic2 = f32x4.splat(invCorrection2);
+  const eps = f32x4.splat(epsilon);
+  const dc = f32x4.splat(decay);
+  let o = (<usize>from) << 2;
+  const end = (<usize>to) << 2;
+  for (; o + 16 <= end; o += 16) Opt.adam(params, grads, m, v, o, 4, b1, omb1, b2, omb2, ss, ic2, eps, dc);
+  if (o < end) Opt.adam(params, grads, m, v, o, <i32>((end - o) >> 2), b1, omb1, b2, omb2, ss, ic2, eps, dc);
+}
+
+/**
+ * RMSprop (rmsprop.ts): `ms`, `mom`, `mg` are the slots the caller found in the state (`mom` is read only when
+ * momentum > 0, `mg` only when centered).
+ */
+export function rmspropUpdate(
+  params: usize,
+  grads: usize,
+  ms: usize,
+  mom: usize,
+  mg: usize,
+  from: i32,
+  to: i32,
+  lr: f32,
+  rho: f32,
+  oneMinusRho: f32,
+  momentum: f32,
+  epsilon: f32,
+  centered: bool,
+): void {
+  const l = f32x4.splat(lr);
+  const r = f32x4.splat(rho);
+  const omr = f32x4.splat(oneMinusRho);
+  const mu = f32x4.splat(momentum);
+  const eps = f32x4.splat(epsilon);
+  const hasMom = momentum > 0;
+  if (centered) {
+    if (hasMom) Opt.rmspropRange(params, grads, ms, mom, mg, from, to, true, true, l, r, omr, mu, eps);
+    else Opt.rmspropRange(params, grads, ms, mom, mg, from, to, false, true, l, r, omr, mu, eps);
+  } else if (hasMom) Opt.rmspropRange(params, grads, ms, mom, mg, from, to, true, false, l, r, omr, mu, eps);
+  else Opt.rmspropRange(params, grads, ms, mom, mg, from, to, false, false, l, r, omr, mu, eps);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fused loss gradients (src/losses/loss.ts), in float64 exactly as the TypeScript loops: the same operations in the
+// same order, each output rounded once to float32, so dz is bit for bit the TypeScript one and so is the loss sum.
+// They run over rows x outputs values (32 for the seed network), so they are cheap either way.
+
+/** meanSquaredError over `n` values (`cols` per row): `dz = (2 / cols)(a - y)`; returns `sum (a - y)^2 / cols`. */
+export function mseGradient(a: usize, y: usize, dz: usize, n: i32, cols: i32): f64 {
+  const scale = 2.0 / <f64>cols;
+  const sv = f64x2.splat(scale);
+  let sum: f64 = 0;
+  let o: usize = 0;
+  const end = (<usize>n) << 2;
+  // Two values at a time: float64 lanes, each exactly the scalar operation.
+  for (; o + 8 <= end; o += 8) {
+    const diff = f64x2.sub(
+      f64x2.promote_low_f32x4(v128.load64_zero(a + o)),
+      f64x2.promote_low_f32x4(v128.load64_zero(y + o)),
+    );
+    const sq = f64x2.mul(diff, diff);
+    sum += f64x2.extract_lane(sq, 0); // in element order, as the TypeScript loop adds
+    sum += f64x2.extract_lane(sq, 1);
+    v128.store64_lane(dz + o, f32x4.demote_f64x2_zero(f64x2.mul(sv, diff)), 0);
+  }
+  if (o < end) {
+    const diff = <f64>load<f32>(a + o) - <f64>load<f32>(y + o);
+    sum += diff * diff;
+    store<f32>(dz + o, <f32>(scale * diff));
+  }
+  return sum / <f64>cols;
+}
+
+/** Keras's clipping epsilon (EPSILON in loss.ts). */
+const CLIP_EPS: f64 = 1e-7;
+
+/**
+ * binaryCrossentropy over `n` values (`cols` per row), p = clip(a, 1e-7, 1 - 1e-7); returns
+ * `-sum (y log p + (1 - y) log(1 - p)) / cols`. Fused with a sigmoid output (`fused`): `dz = (a - y) / cols`;
+ * otherwise `dz = dL/da = (p - y) / (p (1 - p) cols)`, for the caller's activation backward pass.
+ */
+export function bceGradient(a: usize, y: usize, dz: usize, n: i32, cols: i32, fused: bool): f64 {
+  const c = <f64>cols;
+  let sum: f64 = 0;
+  const end = (<usize>n) << 2;
+  for (let o: usize = 0; o < end; o += 4) {
+    const t = <f64>load<f32>(y + o);
+    const av = <f64>load<f32>(a + o);
+    const p = clipP(av);
+    sum -= t * logF64(p) + (1 - t) * logF64(1 - p);
+    store<f32>(dz + o, <f32>(fused ? (av - t) / c : (p - t) / (p * (1 - p) * c)));
+  }
+  return sum / c;
+}
+
+/**
+ * Natural logarithm, fdlibm's `__ieee754_log` (the algorithm of V8's Math.log, base/ieee754.cc) transcribed
+ * operation for operation: float64, correctly rounded in nearly all cases, no tables (the module has no data).
+ */
+function logF64(xIn: f64): f64 {
+  // fdlibm's constants, each written as the shortest decimal of the same double.
+  const ln2Hi: f64 = 0.6931471803691238; // 0x3fe62e42fee00000
+  const ln2Lo: f64 = 1.9082149292705877e-10; // 0x3dea39ef35793c76
+  const two54: f64 = 18014398509481984; // 2^54
+  const third: f64 = 0.3333333333333333; // fdlibm's 0.33333333333333333
+  const Lg1: f64 = 0.6666666666666735;
+  const Lg2: f64 = 0.3999999999940942;
+  const Lg3: f64 = 0.2857142874366239;
+  const Lg4: f64 = 0.22222198432149784;
+  const Lg5: f64 = 0.1818357216161805;
+  const Lg6: f64 = 0.15313837699209373;
+  const Lg7: f64 = 0.14798198605116586;
+  let x = xIn;
+  let bits = reinterpret<u64>(x);
+  let hx = <i32>(bits >> 32);
+  const lx = <u32>bits;
+  let k: i32 = 0;
+  if (hx < 0x00100000) {
+    if (((hx & 0x7fffffff) | lx) === 0) return -Infinity; // log(+-0)
+    if (hx < 0) return NaN; // log(negative)
+    k -= 54; // subnormal: scale up
+    x *= two54;
+    bits = reinterpret<u64>(x);
+    hx = <i32>(bits >> 32);
+  }
+  if (hx >= 0x7ff00000) return x + x; // Infinity or NaN
+  k += (hx >> 20) - 1023;
+  hx &= 0x000fffff;
+  const i0 = (hx + 0x95f64) & 0x100000;
+  // Normalise x into [sqrt(2)/2, sqrt(2)): the high word becomes hx | (i0 ^ 0x3ff00000).
+  x = reinterpret<f64>(((<u64>(<u32>(hx | (i0 ^ 0x3ff00000)))) << 32) | (bits & 0xffffffff));
+  k += i0 >> 20;
+  const f = x - 1.0;
+  const dk = <f64>k;
+  if ((0x000fffff & (2 + hx)) < 3) {
+    // |f| < 2^-20
+    if (f === 0) return k === 0 ? 0 : dk * ln2Hi + dk * ln2Lo;
+    const r = f * f * (0.5 - third * f);
+    return k === 0 ? f - r : dk * ln2Hi - (r - dk * ln2Lo - f);
+  }
+  const s = f / (2.0 + f);
+  const z = s * s;
+  const w = z * z;
+  const i = (hx - 0x6147a) | (0x6b851 - hx);
+  const t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  const r = t2 + t1;
+  if (i > 0) {
+    const hfsq = 0.5 * f * f;
+    return k === 0 ? f - (hfsq - s * (hfsq + r)) : dk * ln2Hi - (hfsq - (s * (hfsq + r) + dk * ln2Lo) - f);
+  }
+  return k === 0 ? f - s * (f - r) : dk * ln2Hi - (s * (f - r) - dk * ln2Lo - f);
+}
+
+/**
+ * categoricalCrossentropy over `rows` rows of `cols` classes (targets one-hot or soft), or with `sparse` its
+ * sparse form (`y` holds one class index per row, checked by the caller). As loss.ts: the output is normalised by
+ * its row sum before clipping; fused with softmax (`fused`), `dz = p sum(t) - t`, otherwise `dz = dL/da`. Returns
+ * the summed loss.
+ */
+export function cceGradient(a: usize, y: usize, dz: usize, rows: i32, cols: i32, fused: bool, sparse: bool): f64 {
+  const ld = (<usize>cols) << 2;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const ao = a + <usize>r * ld;
+    const go = dz + <usize>r * ld;
+    let aSum: f64 = 0;
+    for (let o: usize = 0; o < ld; o += 4) aSum += <f64>load<f32>(ao + o);
+    if (sparse) {
+      const label = <i32>load<f32>(y + ((<usize>r) << 2));
+      total -= logF64(clipP(<f64>load<f32>(ao + ((<usize>label) << 2)) / aSum));
+      for (let j = 0; j < cols; j++) {
+        const o = (<usize>j) << 2;
+        const av = <f64>load<f32>(ao + o);
+        const t: f64 = j === label ? 1 : 0;
+        store<f32>(go + o, <f32>(fused ? av - t : 1 / aSum - t / av));
+      }
+    } else {
+      const yo = y + <usize>r * ld;
+      let ySum: f64 = 0;
+      for (let o: usize = 0; o < ld; o += 4) ySum += <f64>load<f32>(yo + o);
+      for (let o: usize = 0; o < ld; o += 4) {
+        const av = <f64>load<f32>(ao + o);
+        const t = <f64>load<f32>(yo + o);
+        if (t !== 0) total -= t * logF64(clipP(av / aSum));
+        store<f32>(go + o, <f32>(fused ? av * ySum - t : ySum / aSum - t / av));
+      }
+    }
+  }
+  return total;
+}
+
+/** `min(max(p, 1e-7), 1 - 1e-7)`, NaN propagating (clipP in loss.ts). */
+function clipP(p: f64): f64 {
+  return min(max(p, CLIP_EPS), 1 - CLIP_EPS);
 }

@@ -4,6 +4,14 @@
  * once per run; every buffer a backend's kernels touch must come from its `alloc`.
  */
 import { reduceSlots } from '@shardprop/worker-pool/browser';
+import { lossAndGradient } from '../losses/loss.js';
+import { AdamOptimizer } from '../optim/adam.js';
+import { AdamWOptimizer } from '../optim/adamw.js';
+import { MomentumOptimizer } from '../optim/momentum.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { RmsPropOptimizer } from '../optim/rmsprop.js';
+import { SgdOptimizer } from '../optim/sgd.js';
+import type { FloatArray } from '../types.js';
 import { activationBackward, activationForward } from './activations.js';
 import { gemmBias, gemmNt, gemmTnBias } from './gemm.js';
 import { loadWasmKernels, type WasmKernels } from './wasm/backend.js';
@@ -20,6 +28,23 @@ export interface Kernels {
   readonly activationForward: typeof activationForward;
   readonly activationBackward: typeof activationBackward;
   readonly reduceSlots: typeof reduceSlots;
+  /** The loss and its gradient fused with the output activation's backward pass (`../losses/loss.ts`). */
+  readonly lossAndGradient: typeof lossAndGradient;
+  /**
+   * `optimizer.update(params, grads, state, paramCount, from, to, step)` on this backend. The TypeScript
+   * `update` is the reference (and what `js` runs); `wasm` runs the built-in optimizers' formulas in float32
+   * SIMD, within a few float32 ulps of it and, like it, independent of how [0, paramCount) is split into ranges.
+   */
+  optimizerUpdate(
+    optimizer: Optimizer,
+    params: FloatArray,
+    grads: FloatArray,
+    state: FloatArray,
+    paramCount: number,
+    from: number,
+    to: number,
+    step: number,
+  ): void;
   /** A zeroed Float32Array of `length` the kernels can address. */
   allocF32(length: number): Float32Array;
   /** The WebAssembly instance behind a `wasm` backend (memory, module), for handing to worker threads. */
@@ -35,6 +60,9 @@ export const jsKernels: Kernels = {
   activationForward,
   activationBackward,
   reduceSlots,
+  lossAndGradient,
+  optimizerUpdate: (optimizer, params, grads, state, paramCount, from, to, step) =>
+    optimizer.update(params, grads, state, paramCount, from, to, step),
   allocF32: (length) => new Float32Array(length),
 };
 
@@ -48,8 +76,60 @@ export function wasmKernels(k: WasmKernels): Kernels {
     activationForward: k.activationForward as typeof activationForward,
     activationBackward: k.activationBackward as typeof activationBackward,
     reduceSlots: k.reduceSlots as typeof reduceSlots,
+    lossAndGradient: wasmLossAndGradient(k),
+    optimizerUpdate: wasmOptimizerUpdate(k),
     allocF32: (length) => k.alloc(Float32Array, length),
     wasm: k,
+  };
+}
+
+/** `lossAndGradient` on the wasm kernels: the same cases as loss.ts, each with the same fusing rule. */
+function wasmLossAndGradient(k: WasmKernels): typeof lossAndGradient {
+  return (loss, act, a, aOff, y, yOff, dz, dzOff, rows, cols) => {
+    // Float32Array views of the kernels' memory (the wrappers check it); casts only, no copies.
+    const a32 = a as Float32Array;
+    const y32 = y as Float32Array;
+    const dz32 = dz as Float32Array;
+    let total: number;
+    let fused: boolean;
+    if (loss === 'meanSquaredError') {
+      fused = false;
+      total = k.mseGradient(a32, aOff, y32, yOff, dz32, dzOff, rows, cols);
+    } else if (loss === 'binaryCrossentropy') {
+      fused = act === 'sigmoid';
+      total = k.bceGradient(a32, aOff, y32, yOff, dz32, dzOff, rows, cols, fused);
+    } else {
+      fused = act === 'softmax';
+      const sparse = loss === 'sparseCategoricalCrossentropy';
+      total = k.cceGradient(a32, aOff, y32, yOff, dz32, dzOff, rows, cols, fused, sparse);
+    }
+    // Not fused: the kernel wrote dL/da; the activation's derivative turns it into dL/dz.
+    if (!fused) k.activationBackward(act, dz32, dzOff, a32, aOff, rows, cols);
+    return total;
+  };
+}
+
+/**
+ * `optimizerUpdate` on the wasm kernels: the built-in optimizers (recognised by class, so a user's own
+ * `Optimizer` keeps its `update`) with the hyperparameters of their resolved config. Every array must live in
+ * the kernels' memory, the state included.
+ */
+function wasmOptimizerUpdate(k: WasmKernels): Kernels['optimizerUpdate'] {
+  return (optimizer, params, grads, state, paramCount, from, to, step) => {
+    const p = params as Float32Array;
+    const g = grads as Float32Array;
+    const s = state as Float32Array;
+    const c = optimizer.config;
+    if (optimizer instanceof SgdOptimizer) k.sgdUpdate(p, g, from, to, c.learningRate);
+    else if (optimizer instanceof MomentumOptimizer) {
+      k.momentumUpdate(p, g, s, paramCount, from, to, c.learningRate, c.momentum, c.nesterov);
+    } else if (optimizer instanceof AdamOptimizer || optimizer instanceof AdamWOptimizer) {
+      // AdamW's decoupled decay, computed as adamw.ts does; Adam has none.
+      const decay = optimizer instanceof AdamWOptimizer ? c.learningRate * c.weightDecay : 0;
+      k.adamUpdate(p, g, s, paramCount, from, to, step, c.learningRate, c.beta1, c.beta2, c.epsilon, decay);
+    } else if (optimizer instanceof RmsPropOptimizer) {
+      k.rmspropUpdate(p, g, s, paramCount, from, to, c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
+    } else optimizer.update(params, grads, state, paramCount, from, to, step);
   };
 }
 

@@ -87,7 +87,9 @@ class SingleThreadEngine implements EpochEngine {
     this.lossSlots = new Float64Array(shardCount(batch, opts.shards));
     this.grad = alloc(layout.paramCount);
     const init = initialOptimizerState(model, opts);
-    this.state = init.state;
+    // Inside the kernels' memory: the wasm kernels update the state in place.
+    this.state = kernels.backend === 'js' ? init.state : alloc(init.state.length);
+    if (this.state !== init.state) this.state.set(init.state);
     this.step = init.step;
   }
 

@@ -8,7 +8,7 @@
 
 import { gatherRows } from '../data/gather.js';
 import type { Kernels } from '../kernels/kernels.js';
-import { type LossName, lossAndGradient } from '../losses/loss.js';
+import type { LossName } from '../losses/loss.js';
 import { denseBackward, denseForward } from '../model/dense.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -91,7 +91,7 @@ export function shardGradient(
   const last = layout.layers[layout.layers.length - 1];
   let dz = ws.deltaA;
   let dx = ws.deltaB;
-  const loss = lossAndGradient(ctx.loss, last.activation, out, 0, ws.target, 0, dz, 0, rows, last.outSize);
+  const loss = ctx.kernels.lossAndGradient(ctx.loss, last.activation, out, 0, ws.target, 0, dz, 0, rows, last.outSize);
   for (let i = layout.layers.length - 1; i >= 0; i--) {
     const l = layout.layers[i];
     const input = i === 0 ? ws.input : ws.acts[i - 1];
@@ -144,7 +144,8 @@ export function sumLoss(lossSlots: Float64Array, shardTotal: number): number {
 
 /**
  * Second half of a step over the parameter range [from, to): reduce the shard gradients into the mean
- * gradient, then apply the optimizer (`step` is the 1-based update count).
+ * gradient, then apply the optimizer on the kernels (`step` is the 1-based update count). On wasm kernels the
+ * update runs in WebAssembly, so `state` must be in the kernels' memory like the other buffers.
  */
 export function reduceAndUpdate(
   k: Kernels,
@@ -161,5 +162,5 @@ export function reduceAndUpdate(
 ): void {
   const P = params.length; // params is exactly paramCount long (a view, in the parallel trainer)
   k.reduceSlots(gradSlots, shardTotal, P, grad, from, to, 1 / batchRows);
-  optimizer.update(params, grad, state, P, from, to, step);
+  k.optimizerUpdate(optimizer, params, grad, state, P, from, to, step);
 }

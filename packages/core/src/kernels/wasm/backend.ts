@@ -58,6 +58,51 @@ export interface WasmKernelExports {
     to: number,
     scale: number,
   ): void;
+  sgdUpdate(params: number, grads: number, from: number, to: number, lr: number): void;
+  momentumUpdate(
+    params: number,
+    grads: number,
+    accum: number,
+    from: number,
+    to: number,
+    lr: number,
+    momentum: number,
+    nesterov: number,
+  ): void;
+  adamUpdate(
+    params: number,
+    grads: number,
+    m: number,
+    v: number,
+    from: number,
+    to: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+    stepSize: number,
+    invCorrection2: number,
+    decay: number,
+  ): void;
+  rmspropUpdate(
+    params: number,
+    grads: number,
+    ms: number,
+    mom: number,
+    mg: number,
+    from: number,
+    to: number,
+    lr: number,
+    rho: number,
+    oneMinusRho: number,
+    momentum: number,
+    epsilon: number,
+    centered: number,
+  ): void;
+  mseGradient(a: number, y: number, dz: number, n: number, cols: number): number;
+  bceGradient(a: number, y: number, dz: number, n: number, cols: number, fused: number): number;
+  cceGradient(a: number, y: number, dz: number, rows: number, cols: number, fused: number, sparse: number): number;
 }
 
 /** The typed arrays `alloc` and `view` can make. */
@@ -173,6 +218,101 @@ export interface WasmKernels {
     to: number,
     scale?: number,
   ): void;
+
+  // Optimizer updates over the parameters [from, to) of `paramCount`, in float32 (see src/optim/*.ts for the
+  // formulas; the TypeScript optimizers compute in float64, so results agree to a few float32 ulps). `state` is
+  // slot-major as in the Optimizer contract. Each element's arithmetic is independent of from/to.
+
+  /** SGD: `p <- p - lr g`. */
+  sgdUpdate(params: Float32Array, grads: Float32Array, from: number, to: number, learningRate: number): void;
+  /** Momentum SGD, classic or Nesterov; state: the accumulator (1 slot). */
+  momentumUpdate(
+    params: Float32Array,
+    grads: Float32Array,
+    state: Float32Array,
+    paramCount: number,
+    from: number,
+    to: number,
+    learningRate: number,
+    momentum: number,
+    nesterov: boolean,
+  ): void;
+  /**
+   * Adam at the 1-based `step`; `decay` is AdamW's decoupled `learningRate * weightDecay`, applied first (0 for
+   * Adam). State: m, v (2 slots).
+   */
+  adamUpdate(
+    params: Float32Array,
+    grads: Float32Array,
+    state: Float32Array,
+    paramCount: number,
+    from: number,
+    to: number,
+    step: number,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    decay: number,
+  ): void;
+  /** RMSprop, plain or centered; state: ms, then mom when momentum > 0, then mg when centered. */
+  rmspropUpdate(
+    params: Float32Array,
+    grads: Float32Array,
+    state: Float32Array,
+    paramCount: number,
+    from: number,
+    to: number,
+    learningRate: number,
+    rho: number,
+    momentum: number,
+    epsilon: number,
+    centered: boolean,
+  ): void;
+
+  // Loss gradients, as the matching cases of `lossAndGradient` in src/losses/loss.ts before its activation
+  // backward pass (dz bit for bit, loss sums too as far as this engine's Math.log is fdlibm's): each returns the
+  // loss summed over the rows and writes dz (fused) or dL/da (not fused) for `rows x cols` outputs.
+
+  /** meanSquaredError: dL/da. */
+  mseGradient(
+    a: Float32Array,
+    aOff: number,
+    y: Float32Array,
+    yOff: number,
+    dz: Float32Array,
+    dzOff: number,
+    rows: number,
+    cols: number,
+  ): number;
+  /** binaryCrossentropy: dL/dz of a sigmoid output when `fused`, else dL/da. */
+  bceGradient(
+    a: Float32Array,
+    aOff: number,
+    y: Float32Array,
+    yOff: number,
+    dz: Float32Array,
+    dzOff: number,
+    rows: number,
+    cols: number,
+    fused: boolean,
+  ): number;
+  /**
+   * categoricalCrossentropy, or its sparse form (`y` one class index per row): dL/dz of a softmax output when
+   * `fused`, else dL/da. @throws RangeError for a sparse label that is not a class index.
+   */
+  cceGradient(
+    a: Float32Array,
+    aOff: number,
+    y: Float32Array,
+    yOff: number,
+    dz: Float32Array,
+    dzOff: number,
+    rows: number,
+    cols: number,
+    fused: boolean,
+    sparse: boolean,
+  ): number;
 }
 
 // A module that returns an i32x4.splat: valid only where WebAssembly SIMD is.
@@ -377,6 +517,18 @@ export function loadWasmKernels(memory?: WebAssembly.Memory, module?: WebAssembl
     }
   }
 
+  /** Checks an update's range: 0 <= from <= to <= paramCount, all ints. */
+  function range(name: string, paramCount: number, from: number, to: number): void {
+    if (!(isCount(paramCount) && isCount(from) && isCount(to) && from <= to && to <= paramCount)) {
+      throw new RangeError(`${name}: need 0 <= from <= to <= paramCount (${paramCount}), got ${from}, ${to}`);
+    }
+  }
+
+  /** Byte address of slot `s` (element 0) of a slot-major optimizer state, checking the slot fits. */
+  function slot(state: Float32Array, paramCount: number, s: number): number {
+    return ptr(state, s * paramCount, paramCount);
+  }
+
   function code(act: ActivationName): number {
     const c = WASM_ACTIVATION_CODES[act];
     if (c === undefined) throw new RangeError(`wasm kernels: unknown activation "${String(act)}"`);
@@ -436,6 +588,80 @@ export function loadWasmKernels(memory?: WebAssembly.Memory, module?: WebAssembl
       }
       if (typeof scale !== 'number') throw new TypeError(`reduceSlots: scale must be a number, got ${typeof scale}`);
       raw.reduceSlots(ptr(slots, 0, slotCount * slotLength), slotCount, slotLength, ptr(out, 0, to), from, to, scale);
+    },
+    sgdUpdate(params, grads, from, to, learningRate) {
+      range('sgdUpdate', to, from, to);
+      raw.sgdUpdate(ptr(params, 0, to), ptr(grads, 0, to), from, to, learningRate);
+    },
+    momentumUpdate(params, grads, state, paramCount, from, to, learningRate, momentum, nesterov) {
+      range('momentumUpdate', paramCount, from, to);
+      const p = ptr(params, 0, to);
+      const g = ptr(grads, 0, to);
+      raw.momentumUpdate(p, g, slot(state, paramCount, 0), from, to, learningRate, momentum, nesterov ? 1 : 0);
+    },
+    adamUpdate(params, grads, state, paramCount, from, to, step, learningRate, beta1, beta2, epsilon, decay) {
+      range('adamUpdate', paramCount, from, to);
+      if (!(Number.isSafeInteger(step) && step >= 1)) {
+        throw new RangeError(`adamUpdate: step is 1-based and must be a positive integer, got ${step}`);
+      }
+      const p = ptr(params, 0, to);
+      const g = ptr(grads, 0, to);
+      const m = slot(state, paramCount, 0);
+      const v = slot(state, paramCount, 1);
+      // The bias corrections as adam.ts hoists them, in float64.
+      const stepSize = learningRate / (1 - beta1 ** step);
+      const invCorrection2 = 1 / (1 - beta2 ** step);
+      raw.adamUpdate(
+        p,
+        g,
+        m,
+        v,
+        from,
+        to,
+        beta1,
+        1 - beta1,
+        beta2,
+        1 - beta2,
+        epsilon,
+        stepSize,
+        invCorrection2,
+        decay,
+      );
+    },
+    rmspropUpdate(params, grads, state, paramCount, from, to, learningRate, rho, momentum, epsilon, centered) {
+      range('rmspropUpdate', paramCount, from, to);
+      // Slots as rmsprop.ts: ms, then mom (momentum > 0), then mg (centered). An absent slot's pointer is unused.
+      const ms = slot(state, paramCount, 0);
+      const mom = momentum > 0 ? slot(state, paramCount, 1) : ms;
+      const mg = centered ? slot(state, paramCount, momentum > 0 ? 2 : 1) : ms;
+      const p = ptr(params, 0, to);
+      const g = ptr(grads, 0, to);
+      raw.rmspropUpdate(p, g, ms, mom, mg, from, to, learningRate, rho, 1 - rho, momentum, epsilon, centered ? 1 : 0);
+    },
+    mseGradient(a, aOff, y, yOff, dz, dzOff, rows, cols) {
+      dims(rows, cols, 0);
+      const n = rows * cols;
+      return raw.mseGradient(ptr(a, aOff, n), ptr(y, yOff, n), ptr(dz, dzOff, n), n, cols);
+    },
+    bceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused) {
+      dims(rows, cols, 0);
+      const n = rows * cols;
+      return raw.bceGradient(ptr(a, aOff, n), ptr(y, yOff, n), ptr(dz, dzOff, n), n, cols, fused ? 1 : 0);
+    },
+    cceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused, sparse) {
+      dims(rows, cols, 0);
+      const n = rows * cols;
+      const yPtr = ptr(y, yOff, sparse ? rows : n);
+      if (sparse) {
+        // The kernel indexes the output row by the label: check every label first (as loss.ts does).
+        for (let r = 0; r < rows; r++) {
+          const label = y[yOff + r];
+          if (!(Number.isInteger(label) && label >= 0 && label < cols)) {
+            throw new RangeError(`sparse label ${label} in row ${r} is not an integer class in [0, ${cols})`);
+          }
+        }
+      }
+      return raw.cceGradient(ptr(a, aOff, n), yPtr, ptr(dz, dzOff, n), rows, cols, fused ? 1 : 0, sparse ? 1 : 0);
     },
   };
 }
