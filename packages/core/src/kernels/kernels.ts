@@ -6,7 +6,6 @@
 import { reduceSlots } from '@shardprop/worker-pool/browser';
 import { lossAndGradient } from '../losses/loss.js';
 import { AdamOptimizer } from '../optim/adam.js';
-import { AdamWOptimizer } from '../optim/adamw.js';
 import { MomentumOptimizer } from '../optim/momentum.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { RmsPropOptimizer } from '../optim/rmsprop.js';
@@ -123,9 +122,9 @@ function wasmOptimizerUpdate(k: WasmKernels): Kernels['optimizerUpdate'] {
     if (optimizer instanceof SgdOptimizer) k.sgdUpdate(p, g, from, to, c.learningRate);
     else if (optimizer instanceof MomentumOptimizer) {
       k.momentumUpdate(p, g, s, paramCount, from, to, c.learningRate, c.momentum, c.nesterov);
-    } else if (optimizer instanceof AdamOptimizer || optimizer instanceof AdamWOptimizer) {
-      // AdamW's decoupled decay, computed as adamw.ts does; Adam has none.
-      const decay = optimizer instanceof AdamWOptimizer ? c.learningRate * c.weightDecay : 0;
+    } else if (optimizer instanceof AdamOptimizer) {
+      // AdamW's decoupled decay, as adam.ts computes it (weightDecay resolves to 0 for plain Adam).
+      const decay = c.learningRate * c.weightDecay;
       k.adamUpdate(p, g, s, paramCount, from, to, step, c.learningRate, c.beta1, c.beta2, c.epsilon, decay);
     } else if (optimizer instanceof RmsPropOptimizer) {
       k.rmspropUpdate(p, g, s, paramCount, from, to, c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);

@@ -65,7 +65,10 @@ export function adamRange(
   }
 }
 
-/** Adam. Build it through `createOptimizer`, which validates the config and fills in the defaults. */
+/**
+ * Adam, and AdamW through its subclass. Build it through `createOptimizer`, which validates the config and fills
+ * in the defaults (`weightDecay` resolves to 0 for plain Adam, so the decoupled decay term vanishes).
+ */
 export class AdamOptimizer implements Optimizer {
   readonly config: Required<OptimizerConfig>;
   readonly stateSlots = 2;
@@ -73,14 +76,16 @@ export class AdamOptimizer implements Optimizer {
   readonly #beta1: number;
   readonly #beta2: number;
   readonly #epsilon: number;
+  readonly #decay: number;
 
-  /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'adam'`. */
+  /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'adam'` or `'adamw'`. */
   constructor(config: Required<OptimizerConfig>) {
     this.config = config;
     this.#lr = config.learningRate;
     this.#beta1 = config.beta1;
     this.#beta2 = config.beta2;
     this.#epsilon = config.epsilon;
+    this.#decay = config.learningRate * config.weightDecay;
   }
 
   update(
@@ -92,8 +97,22 @@ export class AdamOptimizer implements Optimizer {
     to: number,
     step: number,
   ): void {
-    checkUpdateArgs('adam', 2, params, grads, state, paramCount, from, to);
-    checkStep('adam', step);
-    adamRange(params, grads, state, paramCount, from, to, step, this.#lr, this.#beta1, this.#beta2, this.#epsilon, 0);
+    const name = this.config.name;
+    checkUpdateArgs(name, 2, params, grads, state, paramCount, from, to);
+    checkStep(name, step);
+    adamRange(
+      params,
+      grads,
+      state,
+      paramCount,
+      from,
+      to,
+      step,
+      this.#lr,
+      this.#beta1,
+      this.#beta2,
+      this.#epsilon,
+      this.#decay,
+    );
   }
 }

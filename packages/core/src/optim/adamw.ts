@@ -7,56 +7,7 @@
  *
  * State: two slots, `m` at `state[i]` and `v` at `state[paramCount + i]`, as Adam.
  */
-import type { FloatArray } from '../types.js';
-import { adamRange } from './adam.js';
-import { checkStep, checkUpdateArgs } from './check.js';
-import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import { AdamOptimizer } from './adam.js';
 
-/** AdamW. Build it through `createOptimizer`, which validates the config and fills in the defaults. */
-export class AdamWOptimizer implements Optimizer {
-  readonly config: Required<OptimizerConfig>;
-  readonly stateSlots = 2;
-  readonly #lr: number;
-  readonly #beta1: number;
-  readonly #beta2: number;
-  readonly #epsilon: number;
-  readonly #decay: number;
-
-  /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'adamw'`. */
-  constructor(config: Required<OptimizerConfig>) {
-    this.config = config;
-    this.#lr = config.learningRate;
-    this.#beta1 = config.beta1;
-    this.#beta2 = config.beta2;
-    this.#epsilon = config.epsilon;
-    this.#decay = config.learningRate * config.weightDecay;
-  }
-
-  update(
-    params: FloatArray,
-    grads: FloatArray,
-    state: FloatArray,
-    paramCount: number,
-    from: number,
-    to: number,
-    step: number,
-  ): void {
-    checkUpdateArgs('adamw', 2, params, grads, state, paramCount, from, to);
-    checkStep('adamw', step);
-    const lr = this.#lr;
-    adamRange(
-      params,
-      grads,
-      state,
-      paramCount,
-      from,
-      to,
-      step,
-      lr,
-      this.#beta1,
-      this.#beta2,
-      this.#epsilon,
-      this.#decay,
-    );
-  }
-}
+/** AdamW: Adam whose resolved config carries a non-zero `weightDecay`. Build it through `createOptimizer`. */
+export class AdamWOptimizer extends AdamOptimizer {}
