@@ -11,7 +11,21 @@ const files = writeFixtures(dir);
 const model = join(dir, 'model');
 
 beforeAll(async () => {
-  const r = await cli(['train', '--data', files.multi, '--target', 'kind', '--layers', '6,3', '--epochs', '2', '--threads', '1', '--out', model]);
+  const r = await cli([
+    'train',
+    '--data',
+    files.multi,
+    '--target',
+    'kind',
+    '--layers',
+    '6,3',
+    '--epochs',
+    '2',
+    '--threads',
+    '1',
+    '--out',
+    model,
+  ]);
   expect(r.code).toBe(0);
 });
 
