@@ -1,0 +1,83 @@
+/**
+ * The bundled datasets: the seed-sized problem (core's deterministic `seedProblem`, rounded to 6 significant
+ * digits exactly as the CLI's built-in table and `data/seed.csv`) and iris (the CLI's `data/iris.csv`).
+ */
+import { permutation, Rng, seedProblem } from '@shardprop/core';
+import type { Column, Table } from './csv.js';
+import { parseCsv } from './csv.js';
+import irisCsv from './data/iris.csv?raw';
+
+export const SEED_FILE = 'seed problem (built in)';
+export const SEED_ROWS = 10_000;
+export const SEED_FEATURES = 39;
+
+/** The seed problem as a table: columns x1..x39 and y, line numbers as in the CSV (header on line 1). */
+export function seedTable(rows = SEED_ROWS, seed = 1): Table {
+  const data = seedProblem({ rows, seed, features: SEED_FEATURES });
+  const header = [...Array.from({ length: SEED_FEATURES }, (_, i) => `x${i + 1}`), 'y'];
+  const six = (v: number): number => Number(v.toPrecision(6));
+  const columns = new Map<string, Column>();
+  header.forEach((name, j) => {
+    const values = new Float64Array(rows);
+    if (j < SEED_FEATURES) for (let r = 0; r < rows; r++) values[r] = six(data.x[r * SEED_FEATURES + j]);
+    else for (let r = 0; r < rows; r++) values[r] = six(data.y[r]);
+    columns.set(name, { kind: 'numeric', name, position: j + 1, values });
+  });
+  const lines = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) lines[r] = r + 2;
+  return { file: SEED_FILE, header, columns, rows, lines };
+}
+
+/** Rows `order[0], order[1], ...` of `table`, keeping each row's source line for messages. */
+export function permuteRows(table: Table, order: Int32Array): Table {
+  const columns = new Map<string, Column>();
+  for (const [name, c] of table.columns) {
+    if (c.kind === 'numeric') {
+      columns.set(name, { ...c, values: Float64Array.from(order, (r) => c.values[r]) });
+    } else {
+      columns.set(name, { ...c, values: Array.from(order, (r) => c.values[r]) });
+    }
+  }
+  return { ...table, columns, rows: order.length, lines: Int32Array.from(order, (r) => table.lines[r]) };
+}
+
+/**
+ * Iris, shuffled once with a fixed seed: the file is sorted by species, and a validation split takes the last
+ * rows, so unshuffled it would hold out one species entirely.
+ */
+export function irisTable(): Table {
+  const table = parseCsv(irisCsv, 'iris.csv');
+  return permuteRows(table, permutation(table.rows, new Rng(1)));
+}
+
+/** Suggested settings per bundled dataset (what the README's CLI examples use). */
+export interface Preset {
+  hidden: string;
+  activation: string;
+  optimizer: string;
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+}
+
+export const PRESETS: Record<'seed' | 'iris' | 'csv', Preset> = {
+  seed: { hidden: '39,39,39', activation: 'sigmoid', optimizer: 'adam', learningRate: 0.01, batchSize: 32, epochs: 20 },
+  iris: { hidden: '16', activation: 'relu', optimizer: 'adam', learningRate: 0.01, batchSize: 16, epochs: 60 },
+  csv: { hidden: '32,32', activation: 'relu', optimizer: 'adam', learningRate: 0.01, batchSize: 32, epochs: 20 },
+};
+
+/** The first `n` rows of a table's `columns` as CSV text with a header (for the prediction box). */
+export function tableHead(table: Table, columns: readonly string[], n = 5): string {
+  const rows = Math.min(n, table.rows);
+  const cell = (name: string, r: number): string => {
+    const c = table.columns.get(name);
+    if (!c) return '';
+    const v = c.values[r];
+    if (c.kind === 'numeric') return Number.isNaN(v as number) ? '' : String(v);
+    const s = (v as string | null) ?? '';
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const out = [columns.map((h) => (/[",\r\n]/.test(h) ? `"${h.replace(/"/g, '""')}"` : h)).join(',')];
+  for (let r = 0; r < rows; r++) out.push(columns.map((h) => cell(h, r)).join(','));
+  return out.join('\n');
+}

@@ -1,0 +1,396 @@
+/**
+ * End-to-end tests in real headless Chromium (Debian's `chromium`, driven by playwright-core): the production
+ * build served by `vite preview` with its cross-origin isolation headers. Skipped, with the reason printed, only
+ * where /usr/bin/chromium is absent.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fit, Mlp, type ModelJson, mlpSpec, toTfjsArtifacts } from '@shardprop/core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedTable } from '../src/datasets.js';
+import { prepareProblem } from '../src/encoding.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** Epochs of the seed-problem run (about 20 ms each on 2 workers). */
+const EPOCHS = 20;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS = join(ROOT, 'test-results');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `apps/web browser tests skipped: ${CHROMIUM} is missing (install it with "apt-get install -y chromium"; .ci/run does)`,
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The loss arrays the page publishes on the chart. */
+async function losses(page: Page): Promise<{ loss: number[]; valLoss: number[] }> {
+  return page.$eval('#chart', (el) => ({
+    loss: JSON.parse((el as HTMLElement).dataset.loss ?? '[]') as number[],
+    valLoss: JSON.parse((el as HTMLElement).dataset.valLoss ?? '[]') as number[],
+  }));
+}
+
+async function waitForEnd(page: Page, timeout = 90_000): Promise<string> {
+  await page.waitForFunction(() => ['trained', 'stopped', 'error'].includes(document.body.dataset.state ?? ''), null, {
+    timeout,
+  });
+  const state = await page.evaluate(() => document.body.dataset.state ?? '');
+  if (state === 'error') throw new Error(`training failed in the page: ${await page.textContent('#train-error')}`);
+  return state;
+}
+
+async function outputs(page: Page): Promise<number[]> {
+  return page.$eval('#predictions', (el) => JSON.parse((el as HTMLElement).dataset.outputs ?? '[]') as number[]);
+}
+
+async function downloadOf(page: Page, button: string): Promise<Buffer> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  const path = await dl.path();
+  return readFile(path);
+}
+
+describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
+  let outDir: string;
+  let server: PreviewServer;
+  let url: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'shardprop-web-'));
+    await mkdir(RESULTS, { recursive: true });
+    await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
+    const port = await freePort();
+    server = await preview({
+      root: ROOT,
+      logLevel: 'warn',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port, strictPort: true, open: false },
+    });
+    url = `http://127.0.0.1:${port}/`;
+    // The default launch uses a fresh temporary profile (user data dir), removed on close.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 1100 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('loads cross-origin isolated, with SharedArrayBuffer and the isolation notice', async () => {
+    const env = await page.evaluate(() => ({
+      isolated: globalThis.crossOriginIsolated,
+      sab: typeof SharedArrayBuffer === 'function',
+      cores: navigator.hardwareConcurrency,
+      threads: (document.getElementById('threads') as HTMLInputElement).value,
+    }));
+    expect(env.isolated).toBe(true);
+    expect(env.sab).toBe(true);
+    expect(env.threads).toBe(String(env.cores));
+    expect(await page.textContent('#isolation')).toMatch(
+      /^Cross-origin isolated: training runs on up to \d+ Web Worker/,
+    );
+    expect(await page.getAttribute('#isolation', 'class')).toContain('ok');
+    // The seed problem is selected and ready, with the CLI's choices for its target.
+    expect(await page.textContent('#data-summary')).toContain('10,000 rows, 39 network inputs');
+    expect(await page.textContent('#task')).toBe('Task: regression on "y".');
+    expect(await page.textContent('#output-layer')).toContain('1 unit, sigmoid activation, loss meanSquaredError');
+  });
+
+  it('trains the seed problem on 2 workers: the loss falls, the page stays responsive', async () => {
+    await page.fill('#threads', '2');
+    await page.fill('#epochs', String(EPOCHS));
+    // Long tasks on the main thread while training (the page must stay responsive).
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask' });
+    });
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'training');
+    // While it trains, the main thread answers promptly.
+    const t0 = Date.now();
+    await page.evaluate(() => 1 + 1);
+    const roundTrip = Date.now() - t0;
+    expect(await waitForEnd(page)).toBe('trained');
+
+    const status = await page.$eval('#status', (el) => ({ ...(el as HTMLElement).dataset }));
+    expect(status).toMatchObject({ mode: 'parallel', threads: '2', kernels: 'wasm' });
+    const { loss, valLoss } = await losses(page);
+    expect(loss).toHaveLength(EPOCHS);
+    expect(valLoss).toHaveLength(EPOCHS);
+    expect(loss.every(Number.isFinite)).toBe(true);
+    const last = EPOCHS - 1;
+    expect(loss[last]).toBeLessThan(loss[0] * 0.5);
+    expect(valLoss[last]).toBeLessThan(valLoss[0] * 0.7);
+    const rows = await page.textContent('#s-rows');
+    expect(rows).toMatch(/^[\d,]+ \(mean\)$/);
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    console.log(
+      `seed problem, 2 workers: loss ${loss[0].toPrecision(4)} -> ${loss[last].toPrecision(4)}, val ${valLoss[0].toPrecision(4)} -> ${valLoss[last].toPrecision(4)}, ${rows} rows/s; main-thread round trip ${roundTrip} ms; long tasks ${JSON.stringify(longTasks.map(Math.round))}`,
+    );
+    expect(roundTrip).toBeLessThan(1_000);
+    expect(Math.max(0, ...longTasks)).toBeLessThan(500);
+    // The model is ready: the page predicted the rows in the box.
+    expect((await outputs(page)).length).toBe(5);
+    await page.screenshot({ path: join(RESULTS, 'trained.png'), fullPage: true });
+    // The README's screenshot: written when missing, or refreshed on request (so test runs leave the tree clean).
+    const readmeShot = join(ROOT, 'screenshot.png');
+    if (!existsSync(readmeShot) || process.env.SHARDPROP_UPDATE_SCREENSHOT === '1') {
+      await copyFile(join(RESULTS, 'trained.png'), readmeShot);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('downloads a model that tfjs loads and that predicts the same as the page; loads it back', async () => {
+    const pagePredictions = await outputs(page);
+    expect(pagePredictions).toHaveLength(5);
+    const jsonBytes = await downloadOf(page, '#download-json');
+    const weights = await downloadOf(page, '#download-weights');
+    const modelJson = JSON.parse(jsonBytes.toString('utf8')) as ModelJson;
+    expect(modelJson.format).toBe('layers-model');
+    expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(weights.byteLength).toBe(4720 * 4);
+    const encoding = modelJson.shardprop.encodings as {
+      features: { name: string; kind: string; mean: number; std: number }[];
+    };
+    expect(encoding.features).toHaveLength(39);
+    expect(modelJson.shardprop.training).toMatchObject({ threads: 2, mode: 'parallel' });
+
+    // Encode the page's input rows with the model's own metadata, and predict with TensorFlow.js in Node.
+    const text = await page.inputValue('#predict-input');
+    const [header, ...lines] = text.trim().split('\n');
+    const names = header.split(',');
+    const x = new Float32Array(lines.length * names.length);
+    lines.forEach((line, r) => {
+      line.split(',').forEach((cell, j) => {
+        const f = encoding.features[j];
+        expect(f.name).toBe(names[j]);
+        x[r * names.length + j] = (Number(cell) - f.mean) / f.std;
+      });
+    });
+    const tf = await import('@tensorflow/tfjs');
+    const model = await tf.loadLayersModel(tf.io.fromMemory(toTfjsArtifacts(modelJson, new Uint8Array(weights))));
+    const y = model.predict(tf.tensor2d(x, [lines.length, names.length])) as import('@tensorflow/tfjs').Tensor;
+    const tfPredictions = Array.from(await y.data());
+    expect(tfPredictions).toHaveLength(pagePredictions.length);
+    const maxDiff = Math.max(...tfPredictions.map((v, i) => Math.abs(v - pagePredictions[i])));
+    console.log(`tfjs vs page predictions: max |diff| ${maxDiff.toExponential(2)} over ${lines.length} rows`);
+    expect(maxDiff).toBeLessThan(1e-5);
+
+    // Load the downloaded files back into the page: the same predictions, bit for bit.
+    await page.evaluate(() => {
+      (document.getElementById('predictions') as HTMLElement).dataset.outputs = '[]';
+    });
+    await page.setInputFiles('#model-files', [
+      { name: 'model.json', mimeType: 'application/json', buffer: jsonBytes },
+      { name: 'weights.bin', mimeType: 'application/octet-stream', buffer: weights },
+    ]);
+    await page.waitForFunction(() =>
+      (document.getElementById('model-summary')?.textContent ?? '').startsWith('Loaded'),
+    );
+    expect(await page.textContent('#model-summary')).toContain(
+      '39 inputs, layers 39 sigmoid, 39 sigmoid, 39 sigmoid, 1 sigmoid',
+    );
+    await page.click('#predict');
+    expect(await outputs(page)).toEqual(pagePredictions);
+  });
+
+  it("trains the same bits as core's single-thread fit in Node (same seed, shards and wasm kernels)", async () => {
+    // The page's run above: 2 Web Workers. Here: one thread, in Node, on the same data.
+    const bytes = await downloadOf(page, '#download-weights');
+    const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const problem = prepareProblem(seedTable(), 'y', 'error');
+    const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
+    const result = await fit(model, problem.dataset, {
+      loss: problem.loss,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+      epochs: EPOCHS,
+      batchSize: 32,
+      validationSplit: 0.2,
+      seed: 1,
+      kernels: 'wasm',
+    });
+    expect(result.kernels).toBe('wasm');
+    let differing = 0;
+    for (let i = 0; i < weights.length; i++) if (!Object.is(weights[i], model.params[i])) differing++;
+    expect(differing).toBe(0);
+    expect((await losses(page)).loss).toEqual(result.history.map((h) => h.loss));
+  });
+
+  it('shows the CLI error messages for malformed CSV files, with line and column', async () => {
+    await page.check('input[name="dataset"][value="csv"]');
+    const cases: [string, string, string][] = [
+      ['ragged.csv', 'a,b,y\n1,2,3\n4,5\n', 'ragged.csv:3: ragged row: 2 fields, expected 3 as in the header'],
+      [
+        'nonnum.csv',
+        'a,b,y\n1,2,3\n4,x,6\n',
+        `nonnum.csv:3:2: non-numeric value "x" in numeric column "b" (the column's first value (line 2) is a number)`,
+      ],
+      ['empty.csv', '', 'empty.csv: empty file (expected a header row and data rows)'],
+      [
+        'quote.csv',
+        'a,b,y\n1,"2,3\n4,5,6\n',
+        'quote.csv:3: CSV syntax error: Quote Not Closed: the parsing is finished with an opening quote at line 3',
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      await page.setInputFiles('#csv-file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+      await page
+        .waitForFunction((m) => document.getElementById('data-error')?.textContent === m, message, { timeout: 10_000 })
+        .catch(async (error) => {
+          throw new Error(`${name}: expected "${message}", the page shows "${await page.textContent('#data-error')}"`, {
+            cause: error,
+          });
+        });
+      expect(await page.isVisible('#data-error')).toBe(true);
+      expect(await page.isDisabled('#train')).toBe(true);
+    }
+    // A good file clears the error and is ready to train (classification inferred from a text target).
+    await page.setInputFiles('#csv-file', {
+      name: 'good.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('size,color,label\n1.5,red,yes\n2.5,blue,no\n0.5,red,yes\n3,green,no\n'),
+    });
+    await page.waitForFunction(() => document.getElementById('data-error')?.hidden === true);
+    expect(await page.textContent('#task')).toBe('Task: binary classification of "label" (no, yes).');
+    expect(await page.isDisabled('#train')).toBe(false);
+  });
+
+  it('without cross-origin isolation, falls back to one worker with a visible notice', async () => {
+    const plain = await browser.newContext();
+    try {
+      const p = await plain.newPage();
+      // Serve the same build without the isolation headers.
+      await p.route('**/*', async (route) => {
+        const response = await route.fetch();
+        const headers = { ...response.headers() };
+        delete headers['cross-origin-opener-policy'];
+        delete headers['cross-origin-embedder-policy'];
+        await route.fulfill({ response, headers });
+      });
+      await p.goto(url);
+      await p.waitForFunction(() => document.body.dataset.ready === 'true');
+      expect(await p.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+      expect(await p.getAttribute('#isolation', 'class')).toContain('warn');
+      expect(await p.textContent('#isolation')).toContain('not cross-origin isolated');
+      expect(await p.isDisabled('#threads')).toBe(true);
+      await p.check('input[name="dataset"][value="iris"]');
+      await p.fill('#epochs', '15');
+      await p.click('#train');
+      expect(await waitForEnd(p)).toBe('trained');
+      const status = await p.$eval('#status', (el) => ({ ...(el as HTMLElement).dataset }));
+      expect(status).toMatchObject({ mode: 'single-worker', threads: '1', kernels: 'js' });
+      const { loss, valLoss } = await losses(p);
+      expect(loss).toHaveLength(15);
+      expect(valLoss).toHaveLength(15);
+      expect(loss[14]).toBeLessThan(loss[0] * 0.5);
+      // Iris predictions are labels with class probabilities.
+      expect(await p.textContent('#predictions thead')).toContain('predicted_species');
+
+      // Stopping terminates the worker and keeps the epochs completed so far.
+      await p.check('input[name="dataset"][value="seed"]');
+      await p.fill('#epochs', '500');
+      await p.click('#train');
+      await p.waitForFunction(() => JSON.parse(document.getElementById('chart')?.dataset.loss ?? '[]').length >= 1);
+      await p.click('#stop');
+      expect(await waitForEnd(p)).toBe('stopped');
+      const stopped = await losses(p);
+      expect(stopped.loss.length).toBeGreaterThanOrEqual(1);
+      expect(stopped.loss.length).toBeLessThan(500);
+      expect(await p.textContent('#model-summary')).toMatch(/^Stopped after \d+ epochs?/);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('reports a worker that fails mid-run, releases the others, and trains again afterwards', async () => {
+    const p = await context.newPage();
+    const warnings: string[] = [];
+    p.on('console', (msg) => {
+      if (msg.type() === 'warning' || msg.type() === 'error') warnings.push(msg.text());
+    });
+    try {
+      // Test hook: worker 1 throws just before optimizer step 40.
+      await p.goto(`${url}?fault=1,40`);
+      await p.waitForFunction(() => document.body.dataset.ready === 'true');
+      await p.fill('#threads', '2');
+      await p.fill('#epochs', '3');
+      await p.click('#train');
+      await p.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30_000 });
+      expect(await p.textContent('#train-error')).toBe(
+        'parallel training failed: worker 1: injected fault in worker 1 at step 40',
+      );
+      expect(await p.isEnabled('#train')).toBe(true);
+      // Every worker returned on its own: the failing one with its error, the other released from the barrier.
+      expect(warnings).toEqual([]);
+      // The page trains again (without the hook).
+      await p.goto(url);
+      await p.waitForFunction(() => document.body.dataset.ready === 'true');
+      await p.fill('#threads', '2');
+      await p.fill('#epochs', '2');
+      await p.click('#train');
+      expect(await waitForEnd(p)).toBe('trained');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('stops a long run on request and keeps the epochs trained so far', async () => {
+    await page.check('input[name="dataset"][value="seed"]');
+    await page.fill('#threads', '2');
+    await page.fill('#epochs', '500');
+    await page.click('#train');
+    await page.waitForFunction(() => JSON.parse(document.getElementById('chart')?.dataset.loss ?? '[]').length >= 2);
+    await page.keyboard.press('Escape');
+    expect(await waitForEnd(page)).toBe('stopped');
+    const { loss } = await losses(page);
+    expect(loss.length).toBeGreaterThanOrEqual(2);
+    expect(loss.length).toBeLessThan(500);
+    expect(await page.textContent('#model-summary')).toMatch(/^Stopped after \d+ epochs/);
+    expect(await page.isEnabled('#download-json')).toBe(true);
+    expect(await page.isEnabled('#train')).toBe(true);
+  });
+});
