@@ -42,6 +42,14 @@ describe('browser safety', () => {
     expect([...bare]).toContain('@shardprop/worker-pool/browser');
   });
 
+  it('the parallel-shared subpath (the Web Worker side of the trainer) is browser-safe too', () => {
+    const { bare } = importGraph(fileURLToPath(new URL('../dist/parallel/shared.js', import.meta.url)));
+    const nodeOnly = [...bare].filter(
+      (s) => s.startsWith('node:') || ['fs', 'os', 'path', 'worker_threads', 'piscina'].includes(s),
+    );
+    expect(nodeOnly).toEqual([]);
+  });
+
   it('the parallel and node subpaths are where the Node-only code lives', () => {
     const parallel = importGraph(fileURLToPath(new URL('../dist/parallel/index.js', import.meta.url)));
     expect([...parallel.bare]).toContain('node:os');

@@ -3,7 +3,8 @@
  * the thread sleeps on the control block; during an epoch it runs the core's own step functions over its share
  * of the shards and of the parameter range, meeting the other threads at the step barrier twice per step.
  */
-import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool';
+// The browser entry: this module also runs in Web Workers (see ./shared.ts).
+import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool/browser';
 import { jsKernels, type Kernels, wasmKernels } from '../kernels/kernels.js';
 import { loadWasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
