@@ -1,0 +1,261 @@
+/**
+ * Typed tables from CSV records. A `TableBuilder` receives each parsed record with the line it ends on and types
+ * the selected columns as it goes, so a streaming reader (the CLI's, over a file) and a whole-string parser (the
+ * browser's, see parse.ts) build the same table and refuse a bad file with the same one-line message naming the
+ * file, the line and the column.
+ *
+ * Column types: a column given a type hint keeps it; otherwise its first non-missing value decides (a number
+ * makes it numeric, anything else categorical). A numeric column that later meets a non-number is an error.
+ * Missing values (empty, NA, N/A, NaN, nan, null) are kept as NaN (numeric) or null (categorical); what to do with
+ * them is decided by the caller (see features.ts).
+ */
+import { dataError, type TabularError, usageError } from './errors.js';
+
+export type ColumnKind = 'numeric' | 'categorical';
+
+export interface NumericColumn {
+  kind: 'numeric';
+  name: string;
+  /** 1-based position in the file. */
+  position: number;
+  /** NaN marks a missing value. */
+  values: Float64Array;
+}
+
+export interface CategoricalColumn {
+  kind: 'categorical';
+  name: string;
+  position: number;
+  /** null marks a missing value. */
+  values: (string | null)[];
+}
+
+export type Column = NumericColumn | CategoricalColumn;
+
+export interface Table {
+  /** The file name as given (used in messages). */
+  file: string;
+  /** Every column name in the file, in order (`c1, c2, ...` without a header). */
+  header: string[];
+  /** The selected columns, by name. */
+  columns: Map<string, Column>;
+  rows: number;
+  /** The 1-based source line of each row, for messages. */
+  lines: Int32Array;
+}
+
+/** How records become a table. */
+export interface TableOptions {
+  /** The first row names the columns (default true); otherwise columns are named c1, c2, ... */
+  header?: boolean;
+  /**
+   * Chooses the columns to keep from the header; throw (e.g. a usage error for an unknown column) to refuse. By
+   * default every column is kept.
+   */
+  select?: (header: string[]) => string[];
+  /** Column types to enforce instead of inferring them. */
+  types?: ReadonlyMap<string, ColumnKind>;
+  /**
+   * Advice added to the message for a non-number in a column inferred as numeric, naming the front end's way to
+   * read the column as categories (the CLI: `pass --categorical NAME if the column holds categories`).
+   */
+  numericAdvice?: (column: string) => string;
+}
+
+/** Text values read as missing. */
+export const MISSING_MARKERS: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'nan', 'null'];
+const MISSING = new Set(MISSING_MARKERS);
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Parses a decimal number; undefined for anything else (hex, Infinity, text). */
+export function parseNumber(text: string): number | undefined {
+  if (!NUMBER.test(text)) return undefined;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Whether a field is one of the {@link MISSING_MARKERS}. */
+export function isMissing(text: string): boolean {
+  return MISSING.has(text);
+}
+
+/** Names columns `c1, c2, ...` for files without a header row. */
+export function positionalNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `c${i + 1}`);
+}
+
+/** "file:line:column" */
+export function where(file: string, line: number, column?: number): string {
+  return column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
+}
+
+/** A value as messages show it: JSON-quoted, cut to 40 characters. */
+export function quote(text: string): string {
+  const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  return JSON.stringify(shown);
+}
+
+/** Column names for a message: the first `max`, then how many there are in all. */
+export function listNames(names: readonly string[], max = 12): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown}, ... (${names.length} in all)` : shown;
+}
+
+/**
+ * The message for an error thrown by csv-parse (a `CsvError`, code `CSV_...`): "file:line: CSV syntax error:
+ * ..." with csv-parse's first sentence. Undefined for any other error, which the caller rethrows as it is.
+ */
+export function csvSyntaxError(file: string, error: unknown): TabularError | undefined {
+  if (!(error instanceof Error) || !('code' in error)) return undefined;
+  const code = (error as { code: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('CSV_')) return undefined;
+  const line = (error as { lines?: unknown }).lines;
+  const at = typeof line === 'number' ? where(file, line) : file;
+  return dataError(`${at}: CSV syntax error: ${firstSentence(error.message)}`);
+}
+
+function firstSentence(message: string): string {
+  return message.replace(/\s*\n.*/s, '').replace(/^Invalid Record Length: /, '');
+}
+
+/** Column state while reading: undecided (only missing values so far), numeric or categorical. */
+interface ColumnState {
+  name: string;
+  position: number;
+  index: number;
+  kind: ColumnKind | undefined;
+  hinted: boolean;
+  leadingMissing: number;
+  numbers: number[];
+  strings: (string | null)[];
+  firstLine: number;
+}
+
+/**
+ * Builds a typed table from records: feed every record (header included) with `add`, then call `finish`. Each
+ * problem throws a `TabularError` naming the file, the line and the column.
+ */
+export class TableBuilder {
+  readonly #options: TableOptions;
+  readonly #hasHeader: boolean;
+  #header: string[] | undefined;
+  #columns: ColumnState[] = [];
+  readonly #lines: number[] = [];
+
+  /** `file` is the name messages show. */
+  constructor(
+    readonly file: string,
+    options: TableOptions = {},
+  ) {
+    this.#options = options;
+    this.#hasHeader = options.header ?? true;
+  }
+
+  /** Adds one parsed record (trimmed fields) and the 1-based line it ends on. */
+  add(record: string[], line: number): void {
+    if (!this.#header) {
+      if (this.#hasHeader) {
+        this.#start(record, line);
+        return;
+      }
+      this.#start(positionalNames(record.length), line);
+    }
+    const width = (this.#header as string[]).length;
+    if (record.length !== width) {
+      throw dataError(
+        `${where(this.file, line)}: ragged row: ${record.length} field${record.length === 1 ? '' : 's'}, expected ${width} ${this.#hasHeader ? 'as in the header' : 'as in the first row'}`,
+      );
+    }
+    for (const c of this.#columns) this.#addValue(c, record[c.index], line);
+    this.#lines.push(line);
+  }
+
+  /** The table so far; throws for a file without a header or without data rows. */
+  finish(): Table {
+    const file = this.file;
+    const header = this.#header;
+    if (!header) throw dataError(`${file}: empty file (expected a header row and data rows)`);
+    const rows = this.#lines.length;
+    if (rows === 0) throw dataError(`${file}: no data rows${this.#hasHeader ? ' after the header' : ''}`);
+    const columns = new Map<string, Column>();
+    for (const c of this.#columns) {
+      const kind = c.kind ?? 'numeric';
+      if (kind === 'numeric') {
+        const values = new Float64Array(rows);
+        if (c.kind === undefined) values.fill(Number.NaN);
+        else values.set(c.numbers);
+        columns.set(c.name, { kind: 'numeric', name: c.name, position: c.position, values });
+      } else {
+        columns.set(c.name, { kind: 'categorical', name: c.name, position: c.position, values: c.strings });
+      }
+    }
+    return { file, header, columns, rows, lines: Int32Array.from(this.#lines) };
+  }
+
+  #start(names: string[], line: number): void {
+    const file = this.file;
+    const seen = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (name === '') throw dataError(`${where(file, line, i + 1)}: empty column name in the header`);
+      const before = seen.get(name);
+      if (before !== undefined) {
+        throw dataError(
+          `${where(file, line, i + 1)}: duplicate column name ${quote(name)} (also column ${before + 1})`,
+        );
+      }
+      seen.set(name, i);
+    });
+    this.#header = names;
+    const selected = this.#options.select ? this.#options.select(names) : names;
+    this.#columns = selected.map((name) => {
+      const index = seen.get(name);
+      if (index === undefined)
+        throw usageError(`${file}: no column named ${quote(name)} (columns: ${listNames(names)})`);
+      const hint = this.#options.types?.get(name);
+      return {
+        name,
+        position: index + 1,
+        index,
+        kind: hint,
+        hinted: hint !== undefined,
+        leadingMissing: 0,
+        numbers: [],
+        strings: [],
+        firstLine: 0,
+      };
+    });
+  }
+
+  #addValue(c: ColumnState, text: string, line: number): void {
+    if (c.kind === undefined) {
+      if (isMissing(text)) {
+        c.leadingMissing++;
+        return;
+      }
+      c.kind = parseNumber(text) !== undefined ? 'numeric' : 'categorical';
+      c.firstLine = line;
+      if (c.kind === 'numeric') for (let i = 0; i < c.leadingMissing; i++) c.numbers.push(Number.NaN);
+      else for (let i = 0; i < c.leadingMissing; i++) c.strings.push(null);
+    }
+    if (c.kind === 'categorical') {
+      c.strings.push(isMissing(text) ? null : text);
+      return;
+    }
+    if (isMissing(text)) {
+      c.numbers.push(Number.NaN);
+      return;
+    }
+    const v = parseNumber(text);
+    if (v === undefined) {
+      const advice = this.#options.numericAdvice;
+      const why = c.hinted
+        ? 'the model reads this column as numbers'
+        : `the column's first value (line ${c.firstLine}) is a number${advice ? `; ${advice(c.name)}` : ''}`;
+      throw dataError(
+        `${where(this.file, line, c.position)}: non-numeric value ${quote(text)} in numeric column ${quote(c.name)} (${why})`,
+      );
+    }
+    c.numbers.push(v);
+  }
+}
