@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { TASKS, type Task } from '@shardprop/tabular';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { usageError } from './errors.js';
-import { TASKS, type Task } from './features.js';
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop'] as const;
 export type OptimizerFlag = (typeof OPTIMIZER_NAMES)[number];

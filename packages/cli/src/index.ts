@@ -4,17 +4,10 @@
  * @packageDocumentation
  */
 
+// Tables and encodings come from @shardprop/tabular, re-exported as they were when they lived here.
 export {
   type Column,
   type ColumnKind,
-  MISSING_MARKERS,
-  parseNumber,
-  type ReadCsvOptions,
-  readCsv,
-  type Table,
-} from './csv.js';
-export { EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
-export {
   decodeOutputs,
   type Encoding,
   encodeDataset,
@@ -23,8 +16,14 @@ export {
   fitFeatures,
   inferTarget,
   inputNames,
+  MISSING_MARKERS,
+  parseNumber,
+  type Table,
+  TabularError,
   type TargetEncoding,
   type Task,
-} from './features.js';
+} from '@shardprop/tabular';
+export { type ReadCsvOptions, readCsv } from './csv.js';
+export { EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
 export { buildProgram, main, version } from './main.js';
 export { seedCsv, seedTable } from './seed.js';

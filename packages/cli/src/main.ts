@@ -3,6 +3,7 @@
  * stderr and an exit code (see errors.ts for the codes).
  */
 import { readFileSync } from 'node:fs';
+import { TabularError } from '@shardprop/tabular';
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -11,7 +12,7 @@ import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
-import { EXIT_DATA, EXIT_OK, EXIT_USAGE, ExitCode, oneLine, UserError } from './errors.js';
+import { EXIT_DATA, EXIT_OK, EXIT_USAGE, ExitCode, exitCodeOf, oneLine, UserError } from './errors.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -119,7 +120,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       if (error.code === 'commander.help') return EXIT_USAGE;
       return fail(describeCommanderError(error, argv), USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_DATA, error);
     }
-    if (error instanceof UserError) return fail(error.message, error.exitCode, error);
+    if (error instanceof UserError || error instanceof TabularError)
+      return fail(error.message, exitCodeOf(error), error);
     if (error instanceof Error && ['ModelSpecError', 'TrainingError', 'RangeError'].includes(error.name)) {
       return fail(oneLine(error), EXIT_DATA, error);
     }

@@ -19,9 +19,9 @@ import {
   type ShardpropMetaInput,
 } from '@shardprop/core';
 import { loadModel, saveModel } from '@shardprop/core/node';
+import { type Encoding, inputWidth, normalization, TASKS, type Task, targetNames } from '@shardprop/tabular';
 import { z } from 'zod';
 import { dataError, oneLine } from './errors.js';
-import { type Encoding, inputWidth, TASKS, type Task, targetNames } from './features.js';
 import { lossSvg } from './plot.js';
 import type { CliMeta, RunSettings, RunState } from './run-state.js';
 
@@ -195,24 +195,6 @@ export async function loadModelDir(dir: string, flag: string): Promise<LoadedMod
 export interface SaveOptions {
   optimizer?: { config: Required<OptimizerConfig>; snapshot: OptimizerSnapshot };
   bestParams?: Float32Array;
-}
-
-/** The per-input standardisation (one-hot inputs: mean 0, std 1) for the core `normalization` field. */
-function normalization(encoding: Encoding): { mean: number[]; std: number[] } {
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (const f of encoding.features) {
-    if (f.kind === 'numeric') {
-      mean.push(f.mean);
-      std.push(f.std);
-    } else {
-      for (const _ of f.vocabulary) {
-        mean.push(0);
-        std.push(1);
-      }
-    }
-  }
-  return { mean, std };
 }
 
 /** Saves the model, its metadata and (for checkpoints) the optimizer state, each file atomically. */

@@ -4,7 +4,7 @@
  * and `train --resume` can continue exactly.
  */
 import type { EpochLog, KernelBackend, LossName, OptimizerConfig } from '@shardprop/core';
-import type { Encoding, Task } from './features.js';
+import type { Encoding, Task } from '@shardprop/tabular';
 
 /** The resolved settings of a training run, as saved in its checkpoints. */
 export interface RunSettings {

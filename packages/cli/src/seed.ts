@@ -5,7 +5,7 @@
  * `shardprop train --data data/seed.csv --target y`.
  */
 import { seedProblem } from '@shardprop/core';
-import type { Column, Table } from './csv.js';
+import type { Column, Table } from '@shardprop/tabular';
 
 export const SEED_FILE = 'seed problem (built in)';
 export const SEED_ROWS = 10_000;

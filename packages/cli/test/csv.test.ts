@@ -1,9 +1,14 @@
+/**
+ * The streaming reader over real files: what the file system adds (missing files, directories) and that records
+ * reach the shared TableBuilder with their lines. Typing and messages in depth: packages/tabular/test.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCsvText, TabularError } from '@shardprop/tabular';
 import { describe, expect, it } from 'vitest';
-import { parseNumber, readCsv } from '../src/csv.js';
-import { UserError } from '../src/errors.js';
+import { readCsv } from '../src/csv.js';
+import { exitCodeOf, UserError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shardprop-csv-'));
 let n = 0;
@@ -13,12 +18,13 @@ function file(text: string): string {
   return path;
 }
 
-async function failure(promise: Promise<unknown>): Promise<UserError> {
+/** The error a read ends with, as main sees it: a message and an exit code. */
+async function failure(promise: Promise<unknown>): Promise<{ message: string; exitCode: number }> {
   try {
     await promise;
   } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
+    if (!(error instanceof UserError || error instanceof TabularError)) throw error;
+    return { message: error.message, exitCode: exitCodeOf(error) };
   }
   throw new Error('expected an error');
 }
@@ -99,11 +105,33 @@ describe('readCsv', () => {
   });
 });
 
-describe('parseNumber', () => {
-  it('accepts decimal numbers only', () => {
-    expect(parseNumber('1.5e-3')).toBe(0.0015);
-    expect(parseNumber('-.5')).toBe(-0.5);
-    expect(parseNumber('+7')).toBe(7);
-    for (const bad of ['0x10', 'Infinity', '1,5', 'abc', '1e', '.', '']) expect(parseNumber(bad)).toBeUndefined();
+describe('readCsv and the browser app read alike', () => {
+  it.each([
+    ['ragged', 'a,b,y\n1,2,3\n4,5\n'],
+    ['non-numeric', 'a,b,y\n1,2,3\n4,x,6\n'],
+    ['empty', ''],
+    ['blank', '\n\n  \n'],
+    ['header only', 'a,b,y\n'],
+    ['duplicate', 'a,a,y\n1,2,3\n'],
+    ['quote not closed', 'a,b,y\n1,"2,3\n4,5,6\n'],
+    ['invalid closing quote', 'a,b,y\n1,2,"3"x\n'],
+    ['ragged before a syntax error', 'a,b\n1,2\n3\n4,"5\n'],
+    ['crlf and bom', '\ufeffa, b ,y\r\n\r\n1, 2 ,3\r\n"4","5",6\r\n7,8,9,\n'],
+  ])('%s: the same message from the file stream and from parseCsvText', async (_, text) => {
+    const f = file(text);
+    const streamed = await failure(readCsv(f));
+    let parsed = 'no error';
+    try {
+      parseCsvText(text, f, { numericAdvice: (c) => `pass --categorical ${c} if the column holds categories` });
+    } catch (error) {
+      parsed = (error as Error).message;
+    }
+    expect(streamed.message).toBe(parsed);
+    expect(streamed.exitCode).toBe(1);
+  });
+
+  it('types a good file the same way', async () => {
+    const text = '\ufeffx,c,y\r\nNA,"red, dark",1\r\n2,,0\r\n3,blue,1\r\n';
+    expect(await readCsv(file(text))).toEqual({ ...parseCsvText(text, 'same.csv'), file: expect.any(String) });
   });
 });

@@ -1,19 +1,22 @@
 /**
  * Shared by `evaluate` and `predict`: load a model directory and encode a CSV the way the model was trained.
  */
-import type { Command } from 'commander';
-import { parseChoice } from '../config.js';
-import { listNames, readCsv, type Table } from '../csv.js';
-import { dataError, usageError } from '../errors.js';
+
 import {
   columnTypes,
   type Encoding,
   inputWidth,
+  listNames,
   type MissingPolicy,
+  type Table,
   targetNames,
   type UnknownPolicy,
   usableRows,
-} from '../features.js';
+} from '@shardprop/tabular';
+import type { Command } from 'commander';
+import { parseChoice } from '../config.js';
+import { readCsv } from '../csv.js';
+import { ADVICE, dataError, usageError } from '../errors.js';
 import { type LoadedModel, loadModelDir } from '../modeldir.js';
 
 export interface ApplyFlags {
@@ -98,6 +101,6 @@ export async function loadApplied(flags: ApplyFlags, withTarget: boolean): Promi
     },
   });
   const missing: MissingPolicy = flags.dropMissing ? 'drop' : flags.impute ? 'impute' : 'error';
-  const { rows, dropped } = usableRows(table, features, withTarget ? targets : [], missing);
+  const { rows, dropped } = usableRows(table, features, withTarget ? targets : [], missing, ADVICE);
   return { loaded, encoding, table, rows, dropped, missing, unknown: flags.unknown ?? 'error' };
 }

@@ -2,8 +2,9 @@
  * `shardprop evaluate`: the loss and metrics of a trained model on a labelled CSV.
  */
 import { evaluate, type Metrics } from '@shardprop/core';
+import { encodeDataset, type TargetEncoding, targetNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { encodeDataset, type TargetEncoding, targetNames } from '../features.js';
+import { ADVICE } from '../errors.js';
 import type { Runner } from '../main.js';
 import { createOutput, table as textTable } from '../output.js';
 import { formatInt, formatLoss } from '../progress.js';
@@ -67,7 +68,11 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
   const { model } = a.loaded;
   const loss = a.loaded.meta?.loss ?? 'meanSquaredError';
   const units = model.outputSize;
-  const data = encodeDataset(a.table, a.encoding, a.rows, loss, units, { missing: a.missing, unknown: a.unknown });
+  const data = encodeDataset(a.table, a.encoding, a.rows, loss, units, {
+    missing: a.missing,
+    unknown: a.unknown,
+    advice: ADVICE,
+  });
   const metrics: Metrics = evaluate(model, data, loss);
   const target = a.encoding.target;
   let matrix: number[][] | undefined;

@@ -3,11 +3,8 @@
  * central finite differences, per layer; exits 1 when the largest relative error is above the threshold.
  */
 import { type Dataset, gradcheck, type LossName, Mlp, mlpSpec, parseActivation, parseLoss } from '@shardprop/core';
-import type { Command } from 'commander';
-import { parseChoice, parseIntArg, parseIntList, parseNameList, parsePositive } from '../config.js';
-import { type ColumnKind, readCsv } from '../csv.js';
-import { dataError, EXIT_DATA, oneLine, usageError } from '../errors.js';
 import {
+  type ColumnKind,
   checkLoss,
   chooseColumns,
   columnTypes,
@@ -21,7 +18,11 @@ import {
   type Task,
   targetNames,
   usableRows,
-} from '../features.js';
+} from '@shardprop/tabular';
+import type { Command } from 'commander';
+import { parseChoice, parseIntArg, parseIntList, parseNameList, parsePositive } from '../config.js';
+import { readCsv } from '../csv.js';
+import { dataError, EXIT_DATA, oneLine, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { loadModelDir } from '../modeldir.js';
 import { createOutput, table as textTable } from '../output.js';

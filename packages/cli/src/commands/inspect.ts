@@ -2,8 +2,9 @@
  * `shardprop inspect`: what a model directory holds: architecture, parameter count, data encoding and the
  * training run.
  */
+
+import { describeTarget, inputNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { describeTarget, inputNames } from '../features.js';
 import type { Runner } from '../main.js';
 import { loadModelDir } from '../modeldir.js';
 import { createOutput, table as textTable } from '../output.js';

@@ -3,9 +3,9 @@
  * the input's order.
  */
 import { writeFile } from 'node:fs/promises';
+import { decodeOutputs, encodeFeatures } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { dataError } from '../errors.js';
-import { decodeOutputs, encodeFeatures } from '../features.js';
+import { ADVICE, dataError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { createOutput } from '../output.js';
 import { formatInt } from '../progress.js';
@@ -48,7 +48,11 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
   const out = createOutput(flags.json === true);
   const a = await loadApplied(flags, false);
   const { model } = a.loaded;
-  const x = encodeFeatures(a.table, a.encoding.features, a.rows, { missing: a.missing, unknown: a.unknown });
+  const x = encodeFeatures(a.table, a.encoding.features, a.rows, {
+    missing: a.missing,
+    unknown: a.unknown,
+    advice: ADVICE,
+  });
   const outputs = model.predict(x, a.rows.length);
   const decoded = decodeOutputs(a.encoding.target, outputs, a.rows.length, model.outputSize);
   // Back to the input's row order; rows left out (--drop-missing) get empty cells.

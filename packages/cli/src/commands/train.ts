@@ -23,6 +23,27 @@ import {
   trainValidationSplit,
 } from '@shardprop/core';
 import { defaultThreads, fitParallel } from '@shardprop/core/parallel';
+import {
+  type ColumnKind,
+  checkLoss,
+  chooseColumns,
+  columnTypes,
+  defaultLoss,
+  defaultOutputActivation,
+  describeTarget,
+  type Encoding,
+  encodeDataset,
+  fitFeatures,
+  inferTarget,
+  inputNames,
+  inputWidth,
+  type MissingPolicy,
+  outputUnits,
+  TASKS,
+  type Table,
+  type TargetEncoding,
+  usableRows,
+} from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { onInterrupt } from '../checkpoint.js';
 import {
@@ -39,25 +60,8 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../config.js';
-import { type ColumnKind, readCsv, type Table } from '../csv.js';
-import { dataError, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../errors.js';
-import {
-  checkLoss,
-  chooseColumns,
-  columnTypes,
-  describeTarget,
-  type Encoding,
-  encodeDataset,
-  fitFeatures,
-  inferTarget,
-  inputNames,
-  inputWidth,
-  type MissingPolicy,
-  outputUnits,
-  TASKS,
-  type TargetEncoding,
-  usableRows,
-} from '../features.js';
+import { readCsv } from '../csv.js';
+import { ADVICE, dataError, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
 import { createOutput, type Output, table as textTable } from '../output.js';
@@ -291,31 +295,6 @@ function lossFlag(name: string): LossName {
   }
 }
 
-function defaultOutputActivation(
-  target: TargetEncoding,
-  loss: LossName,
-  units: number,
-  table: Table,
-  rows: Int32Array,
-): ActivationName {
-  if (target.task === 'regression') {
-    if (loss === 'binaryCrossentropy') return 'sigmoid';
-    for (const name of target.columns) {
-      const c = table.columns.get(name);
-      if (c?.kind !== 'numeric') return 'linear';
-      for (const r of rows) if (!(c.values[r] >= 0 && c.values[r] <= 1)) return 'linear';
-    }
-    return 'sigmoid'; // targets in [0, 1], as the seed problem's
-  }
-  if (units === 1 || loss === 'binaryCrossentropy') return 'sigmoid';
-  return 'softmax';
-}
-
-function defaultLoss(target: TargetEncoding): LossName {
-  if (target.task === 'regression') return 'meanSquaredError';
-  return target.task === 'binary' ? 'binaryCrossentropy' : 'categoricalCrossentropy';
-}
-
 function optimizerConfig(s: TrainSettings): OptimizerConfig {
   const name = s.optimizer ?? TRAIN_DEFAULTS.optimizer;
   const adaptive = name === 'adam' || name === 'adamw' || name === 'rmsprop';
@@ -463,7 +442,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     );
   }
 
-  const { rows, dropped } = usableRows(table, featureNames, targetNames, policy);
+  const { rows, dropped } = usableRows(table, featureNames, targetNames, policy, ADVICE);
   const target =
     savedEncoding && (resumed || same(savedTargets(savedEncoding), targetNames))
       ? savedEncoding.target
@@ -518,7 +497,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const hiddenActivation = spec.layers[0].activation;
   const outputActivation = spec.layers[spec.layers.length - 1].activation;
 
-  const dataset = encodeDataset(table, encoding, rows, loss, units, { missing: policy, unknown });
+  const dataset = encodeDataset(table, encoding, rows, loss, units, { missing: policy, unknown, advice: ADVICE });
   const valSplit = settings.valSplit ?? TRAIN_DEFAULTS.valSplit;
   let train = dataset;
   let validation: Dataset | undefined;
