@@ -3,8 +3,7 @@
  * digits exactly as the CLI's built-in table and `data/seed.csv`) and iris (the CLI's `data/iris.csv`).
  */
 import { permutation, Rng, seedProblem } from '@shardprop/core';
-import type { Column, Table } from './csv.js';
-import { parseCsv } from './csv.js';
+import { type Column, parseCsvText, type Table } from '@shardprop/tabular';
 import irisCsv from './data/iris.csv?raw';
 
 export const SEED_FILE = 'seed problem (built in)';
@@ -46,7 +45,7 @@ export function permuteRows(table: Table, order: Int32Array): Table {
  * rows, so unshuffled it would hold out one species entirely.
  */
 export function irisTable(): Table {
-  const table = parseCsv(irisCsv, 'iris.csv');
+  const table = parseCsvText(irisCsv, 'iris.csv');
   return permuteRows(table, permutation(table.rows, new Rng(1)));
 }
 

@@ -16,17 +16,18 @@ import {
   type OptimizerName,
   parseActivation,
 } from '@shardprop/core';
-import { type ChartData, describeChart, drawChart } from './chart.js';
-import { type ColumnKind, parseCsv, type Table } from './csv.js';
-import { irisTable, PRESETS, seedTable, tableHead } from './datasets.js';
 import {
+  type ColumnKind,
   decodeOutputs,
   describeTarget,
   encodeFeatures,
   type MissingPolicy,
-  type Problem,
-  prepareProblem,
-} from './encoding.js';
+  parseCsvText,
+  type Table,
+} from '@shardprop/tabular';
+import { type ChartData, describeChart, drawChart } from './chart.js';
+import { irisTable, PRESETS, seedTable, tableHead } from './datasets.js';
+import { PAGE_ADVICE, type Problem, prepareProblem } from './encoding.js';
 import { download, loadModelFiles, modelFiles, type PageModel, type TrainingRecord } from './model-io.js';
 import { defaultThreads, plannedBackend, sharedMemoryAvailable, trainInBrowser } from './trainer.js';
 
@@ -227,7 +228,7 @@ async function readCsvFile(file: File): Promise<void> {
   selectSource('csv');
   try {
     const text = await file.text();
-    setTable(parseCsv(text, file.name));
+    setTable(parseCsvText(text, file.name));
   } catch (error) {
     setTable(undefined);
     prepare();
@@ -457,11 +458,11 @@ function predict(): void {
     const { model, encoding } = page;
     const types = new Map<string, ColumnKind>();
     if (encoding) for (const f of encoding.features) types.set(f.name, f.kind);
-    const table = parseCsv(ui.predictInput.value, 'rows to predict', { types });
+    const table = parseCsvText(ui.predictInput.value, 'rows to predict', { types });
     const rows = Int32Array.from({ length: table.rows }, (_, i) => i);
     let x: Float32Array;
     if (encoding) {
-      x = encodeFeatures(table, encoding.features, rows, 'error');
+      x = encodeFeatures(table, encoding.features, rows, { missing: 'error', unknown: 'error', advice: PAGE_ADVICE });
     } else {
       if (table.header.length !== model.inputSize) {
         throw new RangeError(

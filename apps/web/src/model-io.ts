@@ -16,8 +16,7 @@ import {
   type ShardpropMetaInput,
   WEIGHTS_BIN,
 } from '@shardprop/core';
-import type { Encoding } from './encoding.js';
-import { inputWidth, normalization, targetNames } from './encoding.js';
+import { type Encoding, inputWidth, normalization, targetNames } from '@shardprop/tabular';
 
 /** A model the page can predict with, and what it knows about its data. */
 export interface PageModel {
