@@ -2,10 +2,18 @@
  * `@shardprop/core/parallel-shared`: the browser-safe half of the data-parallel trainer. The per-thread step loop
  * (`trainWorker`) and the protocol it shares with the main thread (arena layout, control words, the task each
  * worker receives), without the Node.js main-thread side (`@shardprop/core/parallel`, which needs piscina and
- * node:os). A browser app builds the arena, spawns Web Workers that call `trainWorker`, and drives epochs through
- * the control block as `trainer.ts` does.
+ * node:os). A browser app supplies a {@link WorkerLauncher} that starts Web Workers calling `trainWorker`, and
+ * `SharedMemoryEngine` does the rest (arena, tasks, epochs through the control block), as for `fitParallel`.
  * @packageDocumentation
  */
+
+export {
+  checkThreads,
+  type EngineSettings,
+  parallelFailure,
+  SharedMemoryEngine,
+  type WorkerLauncher,
+} from './engine.js';
 export {
   arenaLayout,
   Command,

@@ -1,0 +1,267 @@
+/**
+ * The main-thread half of data-parallel training, for any kind of worker: Node.js worker threads (`trainer.ts`,
+ * through piscina) or a page's Web Workers (apps/web). Browser-safe; what differs between the two is only how
+ * workers are started and stopped, which a {@link WorkerLauncher} supplies.
+ *
+ * The engine owns the shared arena (weights, optimizer state, data, gradient slots, control block), hands every
+ * worker its {@link WorkerTask} once, and then drives epochs through the control block: one command per epoch,
+ * completion awaited with `Atomics.waitAsync`, so the main thread never blocks and never takes part in the step
+ * barrier. Worker 0 reports progress through a comlink channel a few times a second.
+ */
+import { Barrier, type ExposedChannel, exposeOverChannel, SharedArena } from '@shardprop/worker-pool/browser';
+import type { Dataset } from '../data/dataset.js';
+import type { KernelBackend } from '../kernels/kernels.js';
+import { createWasmMemory, loadWasmKernels } from '../kernels/wasm/backend.js';
+import { targetWidth } from '../losses/loss.js';
+import type { Mlp } from '../model/mlp.js';
+import { initialOptimizerState } from '../train/fit.js';
+import { type EpochEngine, type EpochResult, nonFiniteLoss, TrainingError } from '../train/loop.js';
+import type { OptimizerSnapshot, ResolvedFitOptions } from '../train/options.js';
+import { shardCount } from '../train/step.js';
+import { arenaLayout, Command, Ctl, Status, type TrainArenaLayout, type WorkerTask } from './protocol.js';
+
+/** Starts and stops the workers of one run; everything else is the engine's. */
+export interface WorkerLauncher {
+  /**
+   * Starts `tasks[i]` (core's `trainWorker` loop) on worker `i`, transferring each task's `progressPort`.
+   * Calls `onFailure` at once with the first failure of any worker (a throw, a crash, a worker that cannot
+   * start); the returned promise settles when every task has returned or failed.
+   */
+  start(tasks: readonly WorkerTask[], onFailure: (error: Error) => void): Promise<unknown>;
+  /** Releases the workers, terminating any that is still running. Called once, after the tasks ended or failed. */
+  stop(): Promise<void>;
+}
+
+/** How the engine runs, beyond the fit options. */
+export interface EngineSettings {
+  threads: number;
+  /** Already resolved; with `wasm` the arena lives in a shared WebAssembly.Memory. */
+  backend: KernelBackend;
+  /** The compiled kernels, posted to every worker so they share V8's compiled code. */
+  wasmModule?: WebAssembly.Module;
+  /** Milliseconds a worker waits at the step barrier before giving up (default 60,000). */
+  barrierTimeoutMs?: number;
+  /** Minimum milliseconds between progress reports (default 200). */
+  progressIntervalMs?: number;
+  /** Test hook: make worker `worker` throw (`throw`) or exit (`exit`) just before optimizer step `step`. */
+  injectFault?: { kind: 'throw' | 'exit'; worker: number; step: number };
+}
+
+/** Milliseconds the workers get to return after the last command before they are terminated. */
+const EXIT_GRACE_MS = 1_000;
+
+/** One run's workers over one shared arena: the {@link EpochEngine} that `trainLoop` drives. */
+export class SharedMemoryEngine implements EpochEngine {
+  readonly backend: KernelBackend;
+  readonly arena: SharedArena<TrainArenaLayout>;
+  private readonly control: Int32Array;
+  /** The workers' step barrier; the main thread never waits on it, it only aborts it. */
+  private readonly barrier: Barrier;
+  private readonly channel: ExposedChannel;
+  private readonly run: Promise<unknown>;
+  private readonly failed: Promise<never>;
+  private rejectFailed: (error: Error) => void = () => {};
+  private failure: Error | undefined;
+  private exiting = false;
+  private commands = 0;
+  private progress: ((step: number, lossSum: number, rowsDone: number) => void) | null = null;
+
+  constructor(
+    private readonly model: Mlp,
+    train: Dataset,
+    private readonly opts: ResolvedFitOptions,
+    settings: EngineSettings,
+    private readonly launcher: WorkerLauncher,
+  ) {
+    const { threads, backend } = settings;
+    const targetCols = targetWidth(opts.loss, model.outputSize);
+    const maxShards = shardCount(Math.min(opts.batchSize, train.rows), opts.shards);
+    const layout = arenaLayout(
+      model.paramCount,
+      opts.optimizer.stateSlots,
+      maxShards,
+      train.rows,
+      train.features,
+      targetCols,
+    );
+    this.backend = backend;
+    this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
+    const v = this.arena.views;
+    this.control = v.control;
+    this.barrier = new Barrier(this.control, { participants: threads, index: Ctl.BARRIER });
+    v.params.set(model.params);
+    const init = initialOptimizerState(model, opts);
+    if (init.state.length > 0) v.optState.set(init.state);
+    v.x.set(train.x.subarray(0, train.rows * train.features));
+    v.y.set(train.y.subarray(0, train.rows * targetCols));
+    Atomics.store(this.control, Ctl.OPT_STEP, init.step);
+    if (settings.injectFault) {
+      const f = settings.injectFault;
+      Atomics.store(this.control, Ctl.FAULT_KIND, f.kind === 'throw' ? 1 : 2);
+      Atomics.store(this.control, Ctl.FAULT_WORKER, f.worker);
+      Atomics.store(this.control, Ctl.FAULT_STEP, f.step);
+    }
+
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject;
+    });
+    // Observed through runEpoch/close; keep the runtime from reporting it as unhandled meanwhile.
+    this.failed.catch(() => {});
+    this.channel = exposeOverChannel({
+      progress: (step: number, lossSum: number, rowsDone: number) => this.progress?.(step, lossSum, rowsDone),
+    });
+    const arena = this.arena.describe();
+    const tasks: WorkerTask[] = [];
+    for (let index = 0; index < threads; index++) {
+      tasks.push({
+        arena,
+        index,
+        threads,
+        spec: model.spec,
+        loss: opts.loss,
+        targetCols,
+        optimizer: opts.optimizer.config,
+        batchSize: opts.batchSize,
+        shards: opts.shards,
+        initialStep: init.step,
+        barrierTimeoutMs: settings.barrierTimeoutMs ?? 60_000,
+        kernels: backend,
+        ...(backend === 'wasm' && settings.wasmModule ? { wasmModule: settings.wasmModule } : {}),
+        progressIntervalMs: settings.progressIntervalMs ?? 200,
+        ...(index === 0 ? { progressPort: this.channel.port } : {}),
+      });
+    }
+    this.run = launcher.start(tasks, (error) => this.fail(error));
+    this.run.then(
+      // Every task returns only on EXIT or abort: returning while epochs are still expected is a failure.
+      () => this.exiting || this.fail(new Error('workers exited before training finished')),
+      (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  /** The first failure wins: record it, release every worker from the barrier and from its idle wait. */
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.barrier.abort(1);
+    Atomics.notify(this.control, Ctl.COMMAND);
+    this.rejectFailed(error);
+  }
+
+  private issue(kind: number): void {
+    Atomics.store(this.control, Ctl.COMMAND_KIND, kind);
+    this.commands++;
+    Atomics.store(this.control, Ctl.COMMAND, this.commands);
+    Atomics.notify(this.control, Ctl.COMMAND);
+  }
+
+  /** Resolves once `Ctl.DONE` reaches `target`, without ever blocking the calling thread. */
+  private async waitDone(target: number): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(this.control, Ctl.DONE);
+      if (done >= target) return;
+      if (typeof Atomics.waitAsync === 'function') {
+        const w = Atomics.waitAsync(this.control, Ctl.DONE, done);
+        if (w.async) await Promise.race([w.value, this.failed]);
+      } else {
+        // Runtimes without Atomics.waitAsync (older browsers): poll.
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, 5)), this.failed]);
+      }
+    }
+  }
+
+  private requestStop(): void {
+    Atomics.store(this.control, Ctl.STOP_REQUEST, 1);
+  }
+
+  async runEpoch(
+    order: Int32Array,
+    epoch: number,
+    report: (step: number, lossSum: number, rowsDone: number) => void,
+  ): Promise<EpochResult> {
+    if (this.failure) throw this.failure;
+    // Like fit: an already-aborted run takes no step.
+    if (this.opts.signal?.aborted) return { lossSum: 0, rowsDone: 0, aborted: true };
+    const v = this.arena.views;
+    const c = this.control;
+    v.order.set(order);
+    v.stats[0] = 0;
+    for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION]) Atomics.store(c, w, 0);
+    Atomics.store(c, Ctl.EPOCH_ROWS, order.length);
+    const onAbort = () => this.requestStop();
+    this.opts.signal?.addEventListener('abort', onAbort);
+    this.progress = report;
+    const doneBefore = Atomics.load(c, Ctl.DONE);
+    try {
+      this.issue(Command.RUN_EPOCH);
+      await this.waitDone(doneBefore + this.barrier.participants);
+    } finally {
+      this.progress = null;
+      this.opts.signal?.removeEventListener('abort', onAbort);
+    }
+    this.model.params.set(v.params);
+    const status = Atomics.load(c, Ctl.STATUS);
+    const rowsDone = Atomics.load(c, Ctl.ROWS_DONE);
+    if (status === Status.NON_FINITE) throw nonFiniteLoss(v.stats[1], epoch, Atomics.load(c, Ctl.FAIL_STEP));
+    if (rowsDone > 0) report(Atomics.load(c, Ctl.STEPS_DONE), v.stats[0], rowsDone);
+    return { lossSum: v.stats[0], rowsDone, aborted: status === Status.STOPPED };
+  }
+
+  optimizerSnapshot(): OptimizerSnapshot {
+    const state = this.arena.views.optState.slice(0, this.opts.optimizer.stateSlots * this.model.paramCount);
+    return { step: Atomics.load(this.control, Ctl.OPT_STEP), state };
+  }
+
+  /** Ends the workers' long tasks (EXIT, or the abort after a failure) and then the workers themselves. */
+  async close(): Promise<void> {
+    try {
+      if (!this.failure) {
+        this.exiting = true;
+        this.issue(Command.EXIT);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.run.catch(() => {}),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, EXIT_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    } finally {
+      this.channel.close();
+      await this.launcher.stop();
+    }
+  }
+}
+
+/**
+ * An arena inside a shared WebAssembly.Memory, so every worker's kernels address the same bytes as the views.
+ * The block is reserved through the kernels' allocator; workers allocate their workspaces after it.
+ */
+function wasmArena(layout: TrainArenaLayout, module?: WebAssembly.Module): SharedArena<TrainArenaLayout> {
+  const bytes = SharedArena.byteLengthOf(layout);
+  const memory = createWasmMemory({ initialBytes: bytes + 16 * 1024 * 1024 });
+  const k = loadWasmKernels(memory, module);
+  if (!k) throw new Error('WebAssembly kernels are unavailable');
+  const block = k.alloc(Float32Array, Math.ceil(bytes / 4) + 16);
+  return SharedArena.create(layout, { buffer: memory, byteOffset: block.byteOffset });
+}
+
+/** Checks a thread count option, with the same words in every trainer. */
+export function checkThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`options.threads must be a positive integer, got ${String(threads)}`);
+  }
+  return threads;
+}
+
+/**
+ * What a parallel run rejects with: training errors as they are, anything else (a worker's failure) prefixed,
+ * with the worker's own message rather than a wrapper's.
+ */
+export function parallelFailure(error: unknown): unknown {
+  if (error instanceof TrainingError || !(error instanceof Error)) return error;
+  const cause = (error as { cause?: unknown }).cause;
+  const message = cause instanceof Error ? cause.message : error.message;
+  return new Error(`parallel training failed: ${message}`, { cause: error });
+}
