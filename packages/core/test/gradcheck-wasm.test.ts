@@ -7,26 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { createKernels, jsKernels, type Kernels } from '../src/kernels/kernels.js';
 import type { LossName } from '../src/losses/loss.js';
 import { targetWidth } from '../src/losses/loss.js';
-import type { ActivationName } from '../src/model/activation-names.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
-import { Rng } from '../src/random.js';
 import { shardGradient } from '../src/train/step.js';
 import { createWorkspace } from '../src/train/workspace.js';
 import type { FloatArray } from '../src/types.js';
-import { randomData } from './helpers.js';
+import { GRADCHECK_HEADS, GRADCHECK_HIDDEN, offsetBiases, randomData } from './helpers.js';
 
-const HIDDEN: ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'linear'];
-const HEADS: Array<[ActivationName, LossName, number]> = [
-  ['linear', 'meanSquaredError', 2],
-  ['sigmoid', 'meanSquaredError', 1],
-  ['tanh', 'meanSquaredError', 2],
-  ['softmax', 'meanSquaredError', 3],
-  ['sigmoid', 'binaryCrossentropy', 2],
-  ['softmax', 'categoricalCrossentropy', 4],
-  ['softmax', 'sparseCategoricalCrossentropy', 4],
-  ['elu', 'meanSquaredError', 1],
-];
 /** Largest |wasm - float64| in a tensor, as a fraction of the tensor's largest |gradient|. */
 const TOLERANCE = 1e-5;
 
@@ -46,14 +33,11 @@ function gradient(kernels: Kernels, model: Mlp, loss: LossName, f64: boolean): F
 
 describe('gradcheck on the wasm backend: float32 gradients match the finite-difference-checked float64 ones', () => {
   const wasm = createKernels('wasm');
-  for (const hidden of HIDDEN) {
-    for (const [out, loss, outputs] of HEADS) {
+  for (const hidden of GRADCHECK_HIDDEN) {
+    for (const [out, loss, outputs] of GRADCHECK_HEADS) {
       it(`${hidden} hidden, ${out} + ${loss}`, () => {
         const model = Mlp.create(mlpSpec(5, [7, 6, outputs], hidden, out), { seed: 3 });
-        const rng = new Rng(17);
-        for (const l of model.layout.layers) {
-          for (let j = 0; j < l.outSize; j++) model.params[l.biasOffset + j] = rng.uniform(-0.1, 0.1);
-        }
+        offsetBiases(model);
         const ref = gradient(jsKernels, model, loss, true);
         const got = gradient(wasm, model, loss, false);
         for (const l of model.layout.layers) {

@@ -1,39 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../src/gradcheck.js';
-import type { LossName } from '../src/losses/loss.js';
-import type { ActivationName } from '../src/model/activation-names.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
-import { Rng } from '../src/random.js';
-import { randomData } from './helpers.js';
-
-const HIDDEN: ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'linear'];
-// Output activation and loss pairs that make sense, fused and unfused.
-const HEADS: Array<[ActivationName, LossName, number]> = [
-  ['linear', 'meanSquaredError', 2],
-  ['sigmoid', 'meanSquaredError', 1],
-  ['tanh', 'meanSquaredError', 2],
-  ['softmax', 'meanSquaredError', 3],
-  ['sigmoid', 'binaryCrossentropy', 2],
-  ['softmax', 'categoricalCrossentropy', 4],
-  ['softmax', 'sparseCategoricalCrossentropy', 4],
-  ['elu', 'meanSquaredError', 1],
-];
-
-/**
- * Zero biases put a relu unit whose inputs are all zero exactly on its kink, where a finite difference is
- * one-sided; small random biases keep every pre-activation away from it.
- */
-function offsetBiases(model: Mlp): void {
-  const rng = new Rng(17);
-  for (const l of model.layout.layers) {
-    for (let j = 0; j < l.outSize; j++) model.params[l.biasOffset + j] = rng.uniform(-0.1, 0.1);
-  }
-}
+import { GRADCHECK_HEADS, GRADCHECK_HIDDEN, offsetBiases, randomData } from './helpers.js';
 
 describe('gradcheck: analytic gradients match float64 finite differences', () => {
-  for (const hidden of HIDDEN) {
-    for (const [out, loss, outputs] of HEADS) {
+  for (const hidden of GRADCHECK_HIDDEN) {
+    for (const [out, loss, outputs] of GRADCHECK_HEADS) {
       it(`${hidden} hidden, ${out} + ${loss}`, () => {
         const spec = mlpSpec(5, [7, 6, outputs], hidden, out);
         const model = Mlp.create(spec, { seed: 3 });

@@ -1,6 +1,8 @@
 // Test fixtures shared by the core's test files.
 import type { Dataset } from '../src/data/dataset.js';
 import type { LossName } from '../src/losses/loss.js';
+import type { ActivationName } from '../src/model/activation-names.js';
+import type { Mlp } from '../src/model/mlp.js';
 import { Rng } from '../src/random.js';
 
 /** Random inputs in [-1, 1) and targets that suit `loss` (probabilities, one-hot rows, labels or reals). */
@@ -26,4 +28,29 @@ export function randomData(rows: number, features: number, outputs: number, loss
       break;
   }
   return { x, y, rows, features, outputs: cols };
+}
+
+/** Hidden activations every gradient check covers. */
+export const GRADCHECK_HIDDEN: ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'linear'];
+/** Output activation, loss and output units: the pairs that make sense, fused and unfused. */
+export const GRADCHECK_HEADS: Array<[ActivationName, LossName, number]> = [
+  ['linear', 'meanSquaredError', 2],
+  ['sigmoid', 'meanSquaredError', 1],
+  ['tanh', 'meanSquaredError', 2],
+  ['softmax', 'meanSquaredError', 3],
+  ['sigmoid', 'binaryCrossentropy', 2],
+  ['softmax', 'categoricalCrossentropy', 4],
+  ['softmax', 'sparseCategoricalCrossentropy', 4],
+  ['elu', 'meanSquaredError', 1],
+];
+
+/**
+ * Zero biases put a relu unit whose inputs are all zero exactly on its kink, where a finite difference is
+ * one-sided; small random biases keep every pre-activation away from it.
+ */
+export function offsetBiases(model: Mlp): void {
+  const rng = new Rng(17);
+  for (const l of model.layout.layers) {
+    for (let j = 0; j < l.outSize; j++) model.params[l.biasOffset + j] = rng.uniform(-0.1, 0.1);
+  }
 }
