@@ -3,6 +3,7 @@ import type { Dataset } from '../src/data/dataset.js';
 import type { LossName } from '../src/losses/loss.js';
 import type { ActivationName } from '../src/model/activation-names.js';
 import type { Mlp } from '../src/model/mlp.js';
+import type { ModelSpec } from '../src/model/spec.js';
 import { Rng } from '../src/random.js';
 
 /** Random inputs in [-1, 1) and targets that suit `loss` (probabilities, one-hot rows, labels or reals). */
@@ -52,5 +53,59 @@ export function offsetBiases(model: Mlp): void {
   const rng = new Rng(17);
   for (const l of model.layout.layers) {
     for (let j = 0; j < l.outSize; j++) model.params[l.biasOffset + j] = rng.uniform(-0.1, 0.1);
+  }
+}
+
+/** The float64 forward pass: `act(x W + b)` per layer; leakyRelu alpha 0.2, elu alpha 1. */
+export function referenceForward(
+  spec: ModelSpec,
+  params: ArrayLike<number>,
+  x: ArrayLike<number>,
+  rows: number,
+): number[] {
+  let a = Array.from(x);
+  let inSize = spec.inputSize;
+  let off = 0;
+  for (const layer of spec.layers) {
+    const n = layer.units;
+    const bias = off + inSize * n;
+    const z = new Array<number>(rows * n);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < n; j++) {
+        let s = params[bias + j];
+        for (let i = 0; i < inSize; i++) s += a[r * inSize + i] * params[off + i * n + j];
+        z[r * n + j] = s;
+      }
+      const row = z.slice(r * n, r * n + n);
+      const out = activate(layer.activation, row);
+      for (let j = 0; j < n; j++) z[r * n + j] = out[j];
+    }
+    a = z;
+    off = bias + n;
+    inSize = n;
+  }
+  return a;
+}
+
+function activate(act: ActivationName, z: number[]): number[] {
+  switch (act) {
+    case 'linear':
+      return z;
+    case 'sigmoid':
+      return z.map((v) => 1 / (1 + Math.exp(-v)));
+    case 'tanh':
+      return z.map(Math.tanh);
+    case 'relu':
+      return z.map((v) => Math.max(v, 0));
+    case 'leakyRelu':
+      return z.map((v) => (v < 0 ? 0.2 * v : v));
+    case 'elu':
+      return z.map((v) => (v < 0 ? Math.expm1(v) : v));
+    case 'softmax': {
+      const max = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - max));
+      const s = e.reduce((p, q) => p + q, 0);
+      return e.map((v) => v / s);
+    }
   }
 }

@@ -16,11 +16,12 @@ import {
   type ShardpropMetaInput,
   toTfjsArtifacts,
 } from '../src/io/artifacts.js';
-import { ACTIVATIONS, type ActivationName } from '../src/model/activation-names.js';
+import { ACTIVATIONS } from '../src/model/activation-names.js';
 import { INITIALIZERS } from '../src/model/initializer-names.js';
 import { paramLayout } from '../src/model/layout.js';
 import { type LayerSpec, type ModelSpec, validateSpec } from '../src/model/spec.js';
 import { loadModel, saveModel } from '../src/node.js';
+import { referenceForward } from './helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -233,51 +234,3 @@ describe('model format properties', () => {
     );
   });
 });
-
-/** The float64 forward pass: `act(x W + b)` per layer; leakyRelu alpha 0.2, elu alpha 1. */
-function referenceForward(spec: ModelSpec, params: ArrayLike<number>, x: ArrayLike<number>, rows: number): number[] {
-  let a = Array.from(x);
-  let inSize = spec.inputSize;
-  let off = 0;
-  for (const layer of spec.layers) {
-    const n = layer.units;
-    const bias = off + inSize * n;
-    const z: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      const row: number[] = [];
-      for (let j = 0; j < n; j++) {
-        let s = params[bias + j];
-        for (let i = 0; i < inSize; i++) s += a[r * inSize + i] * params[off + i * n + j];
-        row.push(s);
-      }
-      z.push(...activate(layer.activation, row));
-    }
-    a = z;
-    off = bias + n;
-    inSize = n;
-  }
-  return a;
-}
-
-function activate(act: ActivationName, z: number[]): number[] {
-  switch (act) {
-    case 'linear':
-      return z;
-    case 'sigmoid':
-      return z.map((v) => 1 / (1 + Math.exp(-v)));
-    case 'tanh':
-      return z.map(Math.tanh);
-    case 'relu':
-      return z.map((v) => Math.max(v, 0));
-    case 'leakyRelu':
-      return z.map((v) => (v < 0 ? 0.2 * v : v));
-    case 'elu':
-      return z.map((v) => (v < 0 ? Math.expm1(v) : v));
-    case 'softmax': {
-      const max = Math.max(...z);
-      const e = z.map((v) => Math.exp(v - max));
-      const s = e.reduce((p, q) => p + q, 0);
-      return e.map((v) => v / s);
-    }
-  }
-}

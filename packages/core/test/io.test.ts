@@ -17,12 +17,13 @@ import {
   toTfjsArtifacts,
   weightFilePaths,
 } from '../src/io/artifacts.js';
-import { ACTIVATIONS, type ActivationName } from '../src/model/activation-names.js';
+import { ACTIVATIONS } from '../src/model/activation-names.js';
 import { INITIALIZERS } from '../src/model/initializer-names.js';
 import { paramLayout } from '../src/model/layout.js';
 import { type ModelSpec, mlpSpec, validateSpec } from '../src/model/spec.js';
 import { loadModel, saveModel, tfjsFileHandler } from '../src/node.js';
 import { Rng } from '../src/random.js';
+import { referenceForward } from './helpers.js';
 
 // Lets a test make the next rename of a file whose target ends in `failRename.target` fail.
 const failRename = vi.hoisted(() => ({ target: '', error: 'EIO: simulated failure' }));
@@ -48,55 +49,6 @@ beforeAll(async () => {
 function randomParams(spec: ModelSpec, seed: number): Float32Array {
   const rng = new Rng(seed);
   return new Float32Array(paramLayout(spec).paramCount).map(() => rng.uniform(-0.8, 0.8));
-}
-
-/** The float64 forward pass: `act(x W + b)` per layer; leakyRelu alpha 0.2, elu alpha 1. */
-function referenceForward(spec: ModelSpec, params: ArrayLike<number>, x: ArrayLike<number>, rows: number): number[] {
-  let a = Array.from(x);
-  let inSize = spec.inputSize;
-  let off = 0;
-  for (const layer of spec.layers) {
-    const n = layer.units;
-    const bias = off + inSize * n;
-    const z = new Array<number>(rows * n);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < n; j++) {
-        let s = params[bias + j];
-        for (let i = 0; i < inSize; i++) s += a[r * inSize + i] * params[off + i * n + j];
-        z[r * n + j] = s;
-      }
-      const row = z.slice(r * n, r * n + n);
-      const out = activate(layer.activation, row);
-      for (let j = 0; j < n; j++) z[r * n + j] = out[j];
-    }
-    a = z;
-    off = bias + n;
-    inSize = n;
-  }
-  return a;
-}
-
-function activate(act: ActivationName, z: number[]): number[] {
-  switch (act) {
-    case 'linear':
-      return z;
-    case 'sigmoid':
-      return z.map((v) => 1 / (1 + Math.exp(-v)));
-    case 'tanh':
-      return z.map(Math.tanh);
-    case 'relu':
-      return z.map((v) => Math.max(v, 0));
-    case 'leakyRelu':
-      return z.map((v) => (v < 0 ? 0.2 * v : v));
-    case 'elu':
-      return z.map((v) => (v < 0 ? Math.expm1(v) : v));
-    case 'softmax': {
-      const max = Math.max(...z);
-      const e = z.map((v) => Math.exp(v - max));
-      const s = e.reduce((p, q) => p + q, 0);
-      return e.map((v) => v / s);
-    }
-  }
 }
 
 function randomInputs(rows: number, features: number, seed: number): Float32Array {
