@@ -2,30 +2,11 @@
  * The bundled datasets: the seed-sized problem (core's deterministic `seedProblem`, rounded to 6 significant
  * digits exactly as the CLI's built-in table and `data/seed.csv`) and iris (the CLI's `data/iris.csv`).
  */
-import { permutation, Rng, seedProblem } from '@shardprop/core';
+import { permutation, Rng } from '@shardprop/core';
 import { type Column, parseCsvText, type Table } from '@shardprop/tabular';
 import irisCsv from './data/iris.csv?raw';
 
-export const SEED_FILE = 'seed problem (built in)';
-export const SEED_ROWS = 10_000;
-export const SEED_FEATURES = 39;
-
-/** The seed problem as a table: columns x1..x39 and y, line numbers as in the CSV (header on line 1). */
-export function seedTable(rows = SEED_ROWS, seed = 1): Table {
-  const data = seedProblem({ rows, seed, features: SEED_FEATURES });
-  const header = [...Array.from({ length: SEED_FEATURES }, (_, i) => `x${i + 1}`), 'y'];
-  const six = (v: number): number => Number(v.toPrecision(6));
-  const columns = new Map<string, Column>();
-  header.forEach((name, j) => {
-    const values = new Float64Array(rows);
-    if (j < SEED_FEATURES) for (let r = 0; r < rows; r++) values[r] = six(data.x[r * SEED_FEATURES + j]);
-    else for (let r = 0; r < rows; r++) values[r] = six(data.y[r]);
-    columns.set(name, { kind: 'numeric', name, position: j + 1, values });
-  });
-  const lines = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) lines[r] = r + 2;
-  return { file: SEED_FILE, header, columns, rows, lines };
-}
+export { seedTable } from '@shardprop/tabular';
 
 /** Rows `order[0], order[1], ...` of `table`, keeping each row's source line for messages. */
 export function permuteRows(table: Table, order: Int32Array): Table {

@@ -18,6 +18,8 @@ export {
   inputNames,
   MISSING_MARKERS,
   parseNumber,
+  seedCsv,
+  seedTable,
   type Table,
   TabularError,
   type TargetEncoding,
@@ -26,4 +28,3 @@ export {
 export { type ReadCsvOptions, readCsv } from './csv.js';
 export { EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
 export { buildProgram, main, version } from './main.js';
-export { seedCsv, seedTable } from './seed.js';

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Mlp, mlpSpec } from '@shardprop/core';
 import { tfjsFileHandler } from '@shardprop/core/node';
+import { seedCsv } from '@shardprop/tabular';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedCsv } from '../src/seed.js';
 import { cli, PACKAGE_DIR, parseCsv, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();

@@ -49,6 +49,7 @@ export {
   usableRows,
 } from './features.js';
 export { type CsvOptions, csvParseOptions, parseCsvText } from './parse.js';
+export { SEED_FEATURES, SEED_FILE, SEED_ROWS, seedCsv, seedHeader, seedTable, sixDigits } from './seed.js';
 export {
   type CategoricalColumn,
   type Column,

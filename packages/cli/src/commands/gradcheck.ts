@@ -14,6 +14,7 @@ import {
   inferTarget,
   inputWidth,
   outputUnits,
+  seedTable,
   TASKS,
   type Task,
   targetNames,
@@ -26,7 +27,6 @@ import { dataError, EXIT_DATA, oneLine, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { loadModelDir } from '../modeldir.js';
 import { createOutput, table as textTable } from '../output.js';
-import { seedTable } from '../seed.js';
 import { requireEncoding } from './apply.js';
 
 interface GradcheckFlags {

@@ -39,6 +39,8 @@ import {
   inputWidth,
   type MissingPolicy,
   outputUnits,
+  SEED_FILE,
+  seedTable,
   TASKS,
   type Table,
   type TargetEncoding,
@@ -68,7 +70,6 @@ import { createOutput, type Output, table as textTable } from '../output.js';
 import { terminalChart } from '../plot.js';
 import { createProgress, epochLine, formatInt, formatLoss } from '../progress.js';
 import type { CliMeta, EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
-import { SEED_FILE, seedTable } from '../seed.js';
 
 interface TrainFlags extends TrainSettings {
   config?: string;

@@ -2,10 +2,10 @@
  * The bundled default data: the seed-sized problem (10,000 rows, 39 numeric features x1..x39, a target y in
  * (0, 1)) from core's deterministic `seedProblem`, with every value rounded to 6 significant digits: exactly
  * the numbers of `data/seed.csv`, so `shardprop train` with no `--data` trains on the same table as
- * `shardprop train --data data/seed.csv --target y`.
+ * `shardprop train --data data/seed.csv --target y`, and the web app's "seed problem" is that table too.
  */
 import { seedProblem } from '@shardprop/core';
-import type { Column, Table } from '@shardprop/tabular';
+import type { Column, Table } from './table.js';
 
 export const SEED_FILE = 'seed problem (built in)';
 export const SEED_ROWS = 10_000;
