@@ -79,6 +79,9 @@ Run "shardprop COMMAND --help" for the flags of a command.`,
     cmd
       .exitOverride()
       .configureOutput({ outputError: () => {} })
+      // Every option's description states its own default, in words ("1 to 16, every core"); commander would
+      // append the raw value a second time.
+      .configureHelp({ optionDescription: (option) => option.description })
       .showSuggestionAfterError(true);
   }
   return program;

@@ -44,7 +44,8 @@ export function registerBench(program: Command, runner: Runner): Command {
     .option('--threads <list>', `thread counts to compare (default: 1 to ${cores}, every core)`, parseIntList(1))
     .option('--batch-size <list>', 'batch sizes to compare (default: 32)', parseIntList(1))
     .option('--epochs <n>', 'timed epochs per run (default: 3)', parseIntArg(1), 3)
-    .option('--warmup <n>', 'untimed epochs first (default: 1)', parseIntArg(0), 1)
+    // Worker threads tier their WebAssembly code up lazily: the first two or three epochs of a run are slower.
+    .option('--warmup <n>', 'untimed epochs first (default: 3)', parseIntArg(0), 3)
     .option('--rows <n>', 'rows of the seed problem (default: 10000)', parseIntArg(1), 10_000)
     .option('--layers <units>', 'the network, output last (default: 39,39,39,1)', parseIntList(1), [39, 39, 39, 1])
     .option('--activation <name>', 'activation of every layer (default: sigmoid)', 'sigmoid')
