@@ -36,6 +36,9 @@ interface BenchFlags {
   json?: boolean;
 }
 
+/** Worker threads tier their WebAssembly code up lazily: the first two or three epochs of a run are slower. */
+const WARMUP_EPOCHS = 3;
+
 export function registerBench(program: Command, runner: Runner): Command {
   const cores = availableParallelism();
   return program
@@ -44,8 +47,7 @@ export function registerBench(program: Command, runner: Runner): Command {
     .option('--threads <list>', `thread counts to compare (default: 1 to ${cores}, every core)`, parseIntList(1))
     .option('--batch-size <list>', 'batch sizes to compare (default: 32)', parseIntList(1))
     .option('--epochs <n>', 'timed epochs per run (default: 3)', parseIntArg(1), 3)
-    // Worker threads tier their WebAssembly code up lazily: the first two or three epochs of a run are slower.
-    .option('--warmup <n>', 'untimed epochs first (default: 3)', parseIntArg(0), 3)
+    .option('--warmup <n>', `untimed epochs first (default: ${WARMUP_EPOCHS})`, parseIntArg(0), WARMUP_EPOCHS)
     .option('--rows <n>', 'rows of the seed problem (default: 10000)', parseIntArg(1), 10_000)
     .option('--layers <units>', 'the network, output last (default: 39,39,39,1)', parseIntList(1), [39, 39, 39, 1])
     .option('--activation <name>', 'activation of every layer (default: sigmoid)', 'sigmoid')
