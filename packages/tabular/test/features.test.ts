@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TabularError } from '../src/errors.js';
 import {
   type Advice,
   chooseColumns,
@@ -15,6 +14,7 @@ import {
   usableRows,
 } from '../src/features.js';
 import type { Column, Table } from '../src/table.js';
+import { tabularError } from './helpers.js';
 
 // The CLI's advice, so the messages below are the ones `shardprop` prints.
 const CLI: Advice = {
@@ -45,16 +45,6 @@ function table(cols: Record<string, (number | string | null)[]>): Table {
 
 const all = (t: Table) => Int32Array.from({ length: t.rows }, (_, i) => i);
 
-function thrown(fn: () => unknown): TabularError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TabularError);
-    return error as TabularError;
-  }
-  throw new Error('expected an error');
-}
-
 describe('task inference', () => {
   it('infers regression, binary and multi-class targets', () => {
     const t = table({
@@ -75,8 +65,8 @@ describe('task inference', () => {
     expect(inferTarget(t, ['k'], all(t))).toMatchObject({ task: 'multiclass', classes: ['1', '2', '3'] });
     expect(inferTarget(t, ['w'], all(t))).toMatchObject({ task: 'binary', classes: ['no', 'yes'] });
     expect(inferTarget(t, ['k'], all(t), 'regression')).toEqual({ task: 'regression', columns: ['k'] });
-    expect(thrown(() => inferTarget(t, ['s'], all(t), 'regression')).kind).toBe('usage');
-    expect(thrown(() => inferTarget(t, ['s'], all(t), 'binary')).message).toContain('has 3 classes');
+    expect(tabularError(() => inferTarget(t, ['s'], all(t), 'regression')).kind).toBe('usage');
+    expect(tabularError(() => inferTarget(t, ['s'], all(t), 'binary')).message).toContain('has 3 classes');
   });
 });
 
@@ -114,7 +104,7 @@ describe('encoding', () => {
     const train = table({ c: ['a', 'b'] });
     const features = fitFeatures(train, ['c'], all(train));
     const test = table({ c: ['b', 'z'] });
-    const e = thrown(() =>
+    const e = tabularError(() =>
       encodeFeatures(test, features, all(test), { missing: 'error', unknown: 'error', advice: CLI }),
     );
     expect(e.message).toBe(
@@ -122,7 +112,7 @@ describe('encoding', () => {
     );
     expect(e.kind).toBe('data');
     expect(
-      thrown(() => encodeFeatures(test, features, all(test), { missing: 'error', unknown: 'error' })).message,
+      tabularError(() => encodeFeatures(test, features, all(test), { missing: 'error', unknown: 'error' })).message,
     ).toBe('t.csv:3:1: category "z" of column "c" was not seen in training (known: a, b)');
     expect(Array.from(encodeFeatures(test, features, all(test), { missing: 'error', unknown: 'zeros' }))).toEqual([
       0, 1, 0, 0,
@@ -131,12 +121,12 @@ describe('encoding', () => {
 
   it('handles missing values: error, drop or impute', () => {
     const t = table({ x: [1, null, 3, 4], c: ['a', 'b', null, 'b'], y: [1, 2, 3, null] });
-    const e = thrown(() => usableRows(t, ['x', 'c'], ['y'], 'error', CLI));
+    const e = tabularError(() => usableRows(t, ['x', 'c'], ['y'], 'error', CLI));
     expect(e.message).toBe('t.csv:3:1: missing value in column "x"; pass --drop-missing or --impute mean');
-    expect(thrown(() => usableRows(t, ['x', 'c'], ['y'], 'error')).message).toBe(
+    expect(tabularError(() => usableRows(t, ['x', 'c'], ['y'], 'error')).message).toBe(
       't.csv:3:1: missing value in column "x"',
     );
-    const target = thrown(() => usableRows(t, [], ['y'], 'error', { missingTarget: 'leave the row out' }));
+    const target = tabularError(() => usableRows(t, [], ['y'], 'error', { missingTarget: 'leave the row out' }));
     expect(target.message).toBe('t.csv:5:3: missing value in column "y"; leave the row out');
     expect(Array.from(usableRows(t, ['x', 'c'], ['y'], 'drop').rows)).toEqual([0]);
     const { rows, dropped } = usableRows(t, ['x', 'c'], ['y'], 'impute');
@@ -152,7 +142,7 @@ describe('encoding', () => {
   it('chooses columns and refuses unknown ones', () => {
     expect(chooseColumns('f', ['a', 'b', 'y'], ['y'])).toEqual({ features: ['a', 'b'], targets: ['y'] });
     expect(chooseColumns('f', ['a', 'b', 'y'], ['y'], undefined, ['b'])).toEqual({ features: ['a'], targets: ['y'] });
-    expect(thrown(() => chooseColumns('f', ['a', 'y'], ['z'])).message).toBe(
+    expect(tabularError(() => chooseColumns('f', ['a', 'y'], ['z'])).message).toBe(
       '--target: f has no column named "z" (columns: a, y)',
     );
   });

@@ -4,18 +4,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TabularError } from '../src/errors.js';
 import { parseCsvText } from '../src/parse.js';
 import { MISSING_MARKERS, type Table } from '../src/table.js';
+import { tabularError } from './helpers.js';
 
 function errorOf(text: string, file: string): string {
-  try {
-    parseCsvText(text, file);
-  } catch (error) {
-    expect(error).toBeInstanceOf(TabularError);
-    return (error as Error).message;
-  }
-  return 'no error';
+  return tabularError(() => parseCsvText(text, file)).message;
 }
 
 const values = (t: Table, name: string) => {

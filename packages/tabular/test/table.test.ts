@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TabularError } from '../src/errors.js';
 import {
   csvSyntaxError,
   isMissing,
@@ -12,6 +11,7 @@ import {
   type TableOptions,
   where,
 } from '../src/table.js';
+import { tabularError } from './helpers.js';
 
 /** Builds a table from records whose lines are 1, 2, 3, ... */
 function build(records: string[][], options: TableOptions = {}, file = 'f.csv') {
@@ -20,16 +20,6 @@ function build(records: string[][], options: TableOptions = {}, file = 'f.csv') 
     b.add(r, i + 1);
   });
   return b.finish();
-}
-
-function failure(fn: () => unknown): TabularError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TabularError);
-    return error as TabularError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('parseNumber and missing markers', () => {
@@ -169,7 +159,7 @@ describe('TableBuilder', () => {
       [[['a', 'b']], {}, 'f.csv: no data rows after the header', 'data'],
     ];
     for (const [records, options, message, kind] of cases) {
-      const e = failure(() => build(records, options));
+      const e = tabularError(() => build(records, options));
       expect(e.message).toBe(message);
       expect(e.kind).toBe(kind);
     }
