@@ -4,6 +4,14 @@
  * IO handler over a directory.
  * @packageDocumentation
  */
+
+export {
+  nodeFileSystem,
+  processExists,
+  type SaveFileSystem,
+  type WritableFile,
+  writeFileAtomic,
+} from './io/file-system.js';
 export {
   type LoadedModelDir,
   loadModel,
@@ -13,4 +21,3 @@ export {
   type TfjsSaveResult,
   tfjsFileHandler,
 } from './io/fs.js';
-export { nodeFileSystem, type SaveFileSystem, type WritableFile, writeFileAtomic } from './io/file-system.js';
