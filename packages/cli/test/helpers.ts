@@ -78,11 +78,15 @@ export function parseCsv(text: string): string[][] {
     .map((l) => l.split(','));
 }
 
-/** The name of a model directory's data file of a role (`weights`, `optimizer`, ...), as its model.json says. */
+/**
+ * The name of a model directory's data file of a role (`weights`, `optimizer`, ...), as its model.json says
+ * (`<role>.bin` in the layout before generations, whose model.json lists no files).
+ */
 export function dataFile(dir: string, role: string): string {
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   if (role === 'weights') return json.weightsManifest[0].paths[0];
-  const path = json.shardprop?.files?.[role]?.path;
+  if (json.shardprop?.files === undefined) return `${role}.bin`;
+  const path = json.shardprop.files[role]?.path;
   if (typeof path !== 'string') throw new Error(`${dir}/model.json names no ${role} file`);
   return path;
 }
