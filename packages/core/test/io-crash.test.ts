@@ -3,7 +3,7 @@
 // error (only step k fails). After each, the directory must load as the previous save or the new one, bit for
 // bit (weights, optimizer state for --resume, extra files, metadata), and the next save must clean up.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { FaultyFileSystem } from '../../../test-utils/faulty-fs.js';
 import { modelToArtifacts, optimizerStateToBytes } from '../src/io/artifacts.js';
 import { crc32 } from '../src/io/crc32.js';
 import { mlpSpec } from '../src/model/spec.js';
-import { type LoadedModelDir, loadModel, saveModel } from '../src/node.js';
+import { type LoadedModelDir, loadModel, saveModel, writeFileAtomic } from '../src/node.js';
 
 const spec = mlpSpec(5, [4, 2], 'tanh', 'softmax');
 
@@ -249,4 +249,53 @@ describe('saveModel is all-or-nothing', () => {
       expect([old, next, after].some((s) => isExactly(l, s))).toBe(true);
     }
   });
+});
+
+describe('writeFileAtomic', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'shardprop-atomic-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('replaces the file by a rename: a hard link to the old file keeps the old content', async () => {
+    const path = join(root, 'out.csv');
+    await writeFile(path, 'old');
+    await link(path, join(root, 'link.csv'));
+    const fs = new FaultyFileSystem();
+    await writeFileAtomic(path, 'new content', fs);
+    expect(await readFile(path, 'utf8')).toBe('new content');
+    expect(await readFile(join(root, 'link.csv'), 'utf8')).toBe('old');
+    expect(fs.steps.filter((s) => s.startsWith('rename'))).toEqual([
+      expect.stringMatching(/^rename \.out\.csv\.\d+\.[0-9a-f]{12}\.tmp -> out\.csv$/),
+    ]);
+    expect((await readdir(root)).sort()).toEqual(['link.csv', 'out.csv']);
+  });
+
+  for (const mode of ['crash', 'error'] as const) {
+    it(`a ${mode} at any step leaves the old file or the new one, never a mixture`, async () => {
+      const counter = new FaultyFileSystem();
+      const path = join(root, 'out.csv');
+      await writeFile(path, 'old');
+      await writeFileAtomic(path, 'x'.repeat(1000), counter);
+      for (let k = 1; k <= counter.steps.length; k++) {
+        await writeFile(path, 'old');
+        const fs = new FaultyFileSystem(k, mode);
+        const failed = await writeFileAtomic(path, 'new'.repeat(300), fs).then(
+          () => false,
+          () => true,
+        );
+        await fs.closeAll();
+        const content = await readFile(path, 'utf8');
+        const what = `${mode} at step ${k} (${fs.steps[k - 1]})`;
+        expect(['old', 'new'.repeat(300)], what).toContain(content);
+        // Before the rename a failure keeps the old file; only a failed directory fsync comes after it.
+        if (failed && !fs.steps[k - 1].startsWith('fsync dir')) expect(content, what).toBe('old');
+        // An error (not a crash) leaves no temporary file.
+        if (mode === 'error') expect(await readdir(root), what).toEqual(['out.csv']);
+      }
+    });
+  }
 });
