@@ -112,12 +112,15 @@ function encodingOf(encodings: unknown, inputSize: number): Encoding | undefined
 
 /**
  * Reads a model from the files the user picked: a `model.json` and the weight files its manifest names
- * (usually one `weights.bin`).
+ * (one `weights.bin` from this page, or `weights.<n>.bin` from `shardprop train`, which names it by generation).
  * @throws Error naming the missing or malformed file.
  */
 export async function loadModelFiles(files: readonly File[]): Promise<PageModel> {
   const jsonFile = files.find((f) => f.name.endsWith('.json'));
-  if (!jsonFile) throw new Error(`choose the model's ${MODEL_JSON} together with its ${WEIGHTS_BIN}`);
+  if (!jsonFile)
+    throw new Error(
+      `choose the model's ${MODEL_JSON} together with its weight file (${WEIGHTS_BIN}, or weights.<n>.bin from shardprop train)`,
+    );
   let json: ModelJson;
   try {
     json = JSON.parse(await jsonFile.text()) as ModelJson;

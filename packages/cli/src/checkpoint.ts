@@ -1,9 +1,10 @@
 /**
  * Checkpoints and Ctrl-C.
  *
- * After every epoch the model directory is rewritten atomically with the weights, the optimizer state
- * (optimizer.bin) and the run state (history, next epoch, early-stopping state), so the directory always holds
- * a complete, consistent checkpoint of the last finished epoch. Before the first epoch it holds the
+ * After every epoch the model directory is saved with the weights, the optimizer state and the run state
+ * (history, next epoch, early-stopping state) as one all-or-nothing save (core's `saveModel`: one rename of
+ * model.json commits it), so the directory always holds a complete, consistent checkpoint of the last finished
+ * epoch, even after a SIGKILL. Before the first epoch it holds the
  * initialised model. (With sgd, whose only state is the step count, one fit call runs every epoch and the
  * checkpoint is written from onEpochEnd; optimizers with state run one fit call per epoch, because core
  * returns the optimizer state only when a call ends.)

@@ -1,10 +1,11 @@
 /**
- * The model directory as the CLI uses it: core's atomic `saveModel` / `loadModel` (model.json, weights.bin,
- * optimizer.bin) plus the CLI's metadata in the `shardprop` section of model.json, the best weights of an
- * early-stopping run (best-weights.bin) and the loss plot (training.svg).
+ * The model directory as the CLI uses it: core's all-or-nothing `saveModel` / `loadModel` (model.json and its
+ * generation-named data files: weights, optimizer state, and the best weights of an early-stopping run as the
+ * extra file `best-weights.<n>.bin`, all committed by one rename), the CLI's metadata in the `shardprop`
+ * section of model.json, and the loss plot (training.svg, replaced atomically on its own).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   createOptimizer,
@@ -18,14 +19,17 @@ import {
   type ShardpropMeta,
   type ShardpropMetaInput,
 } from '@shardprop/core';
-import { loadModel, saveModel } from '@shardprop/core/node';
+import { loadModel, saveModel, writeFileAtomic } from '@shardprop/core/node';
 import { type Encoding, inputWidth, normalization, TASKS, type Task, targetNames } from '@shardprop/tabular';
 import { z } from 'zod';
 import { dataError, oneLine } from './errors.js';
 import { lossSvg } from './plot.js';
 import type { CliMeta, RunSettings, RunState } from './run-state.js';
 
-export const BEST_WEIGHTS = 'best-weights.bin';
+/** The role of the best weights among the model's data files (`best-weights.<n>.bin`). */
+export const BEST_WEIGHTS = 'best-weights';
+/** Where directories written before generations kept the best weights (checked against `bestWeightsSha256`). */
+const LEGACY_BEST_WEIGHTS = 'best-weights.bin';
 export const TRAINING_SVG = 'training.svg';
 
 export interface LoadedModel {
@@ -112,18 +116,6 @@ function bytesOf(params: Float32Array): Uint8Array {
   return new Uint8Array(params.buffer.slice(params.byteOffset, params.byteOffset + params.byteLength));
 }
 
-/** Writes a file atomically: a temporary name in the same folder, then a rename. */
-export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
-}
-
 function cliMetaFrom(meta: ShardpropMeta | undefined, dir: string): CliMeta | null {
   if (!meta) return null;
   const corrupt = (what: string, error: z.ZodError): never => {
@@ -176,18 +168,29 @@ export async function loadModelDir(dir: string, flag: string): Promise<LoadedMod
   }
   const files = (await readdir(abs)).filter((f) => !f.startsWith('.') && !f.endsWith('.tmp')).sort();
   let bestParams: Float32Array | undefined;
-  const bestSha = (loaded.meta?.run as { bestWeightsSha256?: string } | undefined)?.bestWeightsSha256;
-  if (bestSha) {
-    let bytes: Uint8Array;
+  let bestBytes = loaded.extraFiles[BEST_WEIGHTS];
+  const legacySha = (loaded.meta?.run as { bestWeightsSha256?: string } | undefined)?.bestWeightsSha256;
+  if (!bestBytes && legacySha) {
     try {
-      bytes = await readFile(join(abs, BEST_WEIGHTS));
+      bestBytes = await readFile(join(abs, LEGACY_BEST_WEIGHTS));
     } catch {
-      throw dataError(`${flag} ${dir}: ${BEST_WEIGHTS} is missing (the early-stopping state of the run)`);
+      throw dataError(`${flag} ${dir}: ${LEGACY_BEST_WEIGHTS} is missing (the early-stopping state of the run)`);
     }
-    if (sha256(bytes) !== bestSha || bytes.byteLength !== model.paramCount * 4) {
-      throw dataError(`${flag} ${dir}: ${BEST_WEIGHTS} does not match model.json (corrupt, or from another save)`);
+    if (sha256(bestBytes) !== legacySha) {
+      throw dataError(
+        `${flag} ${dir}: ${LEGACY_BEST_WEIGHTS} does not match model.json (corrupt, or from another save)`,
+      );
     }
-    bestParams = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  }
+  if (bestBytes) {
+    if (bestBytes.byteLength !== model.paramCount * 4) {
+      throw dataError(
+        `${flag} ${dir}: the best weights hold ${bestBytes.byteLength} bytes, expected ${model.paramCount * 4} (corrupt, or from another save)`,
+      );
+    }
+    bestParams = new Float32Array(
+      bestBytes.buffer.slice(bestBytes.byteOffset, bestBytes.byteOffset + bestBytes.byteLength),
+    );
   }
   return { dir: abs, model, meta, optimizer: loaded.optimizer, bestParams, files };
 }
@@ -197,21 +200,12 @@ export interface SaveOptions {
   bestParams?: Float32Array;
 }
 
-/** Saves the model, its metadata and (for checkpoints) the optimizer state, each file atomically. */
+/**
+ * Saves the model, its metadata and (for checkpoints) the optimizer state and best weights as one
+ * all-or-nothing save: a crash at any point leaves the previous save or this one (see core's `saveModel`).
+ */
 export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, options: SaveOptions = {}): Promise<void> {
   const run = meta.run;
-  let bestWeightsSha256: string | undefined;
-  if (options.bestParams) {
-    const bytes = bytesOf(options.bestParams);
-    bestWeightsSha256 = sha256(bytes);
-    try {
-      await writeAtomic(join(dir, BEST_WEIGHTS), bytes);
-    } catch (error) {
-      // The directory may not exist yet: saveModel creates it; retry after.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw dataError(`cannot write ${dir}: ${oneLine(error)}`);
-      bestWeightsSha256 = undefined;
-    }
-  }
   const section: ShardpropMetaInput = {
     loss: meta.loss,
     ...(meta.encoding
@@ -236,7 +230,6 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
             trainRows: run.trainRows,
             validationRows: run.validationRows,
             updated: run.updated,
-            ...(bestWeightsSha256 ? { bestWeightsSha256 } : {}),
           },
         }
       : {}),
@@ -245,15 +238,10 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
   try {
     await saveModel(dir, modelToArtifacts(model.spec, model.params, section), {
       optimizer: options.optimizer?.snapshot,
+      extraFiles: options.bestParams ? { [BEST_WEIGHTS]: bytesOf(options.bestParams) } : undefined,
     });
   } catch (error) {
     throw dataError(`cannot write the model to ${dir}: ${oneLine(error)}`);
-  }
-  if (options.bestParams && !bestWeightsSha256) {
-    // First save into a new directory: write the best weights now that it exists, then re-stamp model.json.
-    await saveModelDir(dir, model, meta, options);
-  } else if (!options.bestParams) {
-    await unlink(join(dir, BEST_WEIGHTS)).catch(() => {});
   }
 }
 
@@ -267,6 +255,9 @@ export async function writeTrainingPlot(dir: string, history: EpochLog[], valida
     history.length > 0
       ? `shardprop training loss (${history.length} epoch${history.length === 1 ? '' : 's'})`
       : 'shardprop: no epochs trained yet';
-  await writeAtomic(path, lossSvg({ loss, valLoss, firstEpoch: history.length > 0 ? history[0].epoch + 1 : 1 }, title));
+  await writeFileAtomic(
+    path,
+    lossSvg({ loss, valLoss, firstEpoch: history.length > 0 ? history[0].epoch + 1 : 1 }, title),
+  );
   return path;
 }

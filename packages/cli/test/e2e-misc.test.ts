@@ -5,7 +5,7 @@ import { Mlp, mlpSpec } from '@shardprop/core';
 import { tfjsFileHandler } from '@shardprop/core/node';
 import { seedCsv } from '@shardprop/tabular';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, PACKAGE_DIR, parseCsv, tempDir, writeFixtures } from './helpers.js';
+import { cli, dataFile, PACKAGE_DIR, parseCsv, readDataFile, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -74,7 +74,9 @@ describe('inspect', () => {
     });
     expect(doc.layers).toHaveLength(2);
     expect(doc.training.history).toHaveLength(3);
-    expect(doc.files).toEqual(expect.arrayContaining(['model.json', 'weights.bin', 'optimizer.bin', 'training.svg']));
+    expect(doc.files).toEqual(
+      expect.arrayContaining(['model.json', dataFile(model, 'weights'), dataFile(model, 'optimizer'), 'training.svg']),
+    );
   });
 });
 
@@ -156,7 +158,7 @@ describe('the bundled seed data', () => {
     expect(
       (await cli(['train', '--data', csv, '--target', 'y', '--epochs', '1', '--threads', '2', '--out', b])).code,
     ).toBe(0);
-    expect(readFileSync(join(a, 'weights.bin')).equals(readFileSync(join(b, 'weights.bin')))).toBe(true);
+    expect(readDataFile(a, 'weights').equals(readDataFile(b, 'weights'))).toBe(true);
   });
 });
 
@@ -186,7 +188,7 @@ describe('TensorFlow.js interoperability', () => {
       await tf.setBackend('cpu');
       const tfModel = await tf.loadLayersModel(tfjsFileHandler(model));
       const json = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8'));
-      const weights = new Float32Array(new Uint8Array(readFileSync(join(model, 'weights.bin'))).buffer);
+      const weights = new Float32Array(new Uint8Array(readDataFile(model, 'weights')).buffer);
       const ours = new Mlp(mlpSpec(5, [6, 3], 'sigmoid', 'softmax'), weights);
       // Encode the first rows as the CLI does (x1, one-hot color, x2), then compare both forward passes.
       const enc = json.shardprop.encodings.features;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, tempDir } from './helpers.js';
+import { BIN, cli, dataFile, readDataFile, tempDir } from './helpers.js';
 
 const dir = tempDir();
 
@@ -74,7 +74,7 @@ describe('Ctrl-C and --resume', () => {
       const inspect = await cli(['inspect', '--model', interrupted, '--json']);
       expect(inspect.code).toBe(0);
       expect(JSON.parse(inspect.stdout).training).toMatchObject({ status: 'interrupted', nextEpoch: saved });
-      expect(existsSync(join(interrupted, 'optimizer.bin'))).toBe(true);
+      expect(existsSync(join(interrupted, dataFile(interrupted, 'optimizer')))).toBe(true);
 
       // Resuming with a different thread count still gives the same bits.
       const resumed = await cli(['train', '--resume', interrupted, '--threads', '1', '--json']);
@@ -82,12 +82,8 @@ describe('Ctrl-C and --resume', () => {
       const doc = JSON.parse(resumed.stdout);
       expect(doc.status).toBe('complete');
       expect(doc.history).toHaveLength(epochs);
-      expect(readFileSync(join(interrupted, 'weights.bin')).equals(readFileSync(join(straight, 'weights.bin')))).toBe(
-        true,
-      );
-      expect(
-        readFileSync(join(interrupted, 'optimizer.bin')).equals(readFileSync(join(straight, 'optimizer.bin'))),
-      ).toBe(true);
+      expect(readDataFile(interrupted, 'weights').equals(readDataFile(straight, 'weights'))).toBe(true);
+      expect(readDataFile(interrupted, 'optimizer').equals(readDataFile(straight, 'optimizer'))).toBe(true);
     },
     60_000,
   );
@@ -114,7 +110,7 @@ describe('Ctrl-C and --resume', () => {
     expect((await cli(['train', '--data', csv, ...common, '--epochs', '2', '--out', short])).code).toBe(0);
     expect((await cli(['train', '--resume', short, '--epochs', '5'])).code).toBe(0);
     expect((await cli(['train', '--data', csv, ...common, '--epochs', '5', '--out', long])).code).toBe(0);
-    expect(readFileSync(join(short, 'weights.bin')).equals(readFileSync(join(long, 'weights.bin')))).toBe(true);
+    expect(readDataFile(short, 'weights').equals(readDataFile(long, 'weights'))).toBe(true);
   }, 30_000);
 
   it('a second Ctrl-C exits at once with 130', async () => {

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Mlp, mlpSpec } from '@shardprop/core';
 import { describe, expect, it } from 'vitest';
-import { cli, PACKAGE_DIR, parseCsv, tempDir, writeFixtures } from './helpers.js';
+import { cli, dataFile, PACKAGE_DIR, parseCsv, readDataFile, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -249,7 +249,7 @@ describe('train -> evaluate -> predict', () => {
       out,
     ]);
     expect(train.code).toBe(0);
-    const weights = new Float32Array(new Uint8Array(readFileSync(join(out, 'weights.bin'))).buffer);
+    const weights = new Float32Array(new Uint8Array(readDataFile(out, 'weights')).buffer);
     const expected = Mlp.create(mlpSpec(3, [5, 1], 'sigmoid', 'linear'), { seed: 3 }).params;
     expect(Array.from(weights)).toEqual(Array.from(expected));
     const inspect = await cli(['inspect', '--model', out, '--json']);
@@ -344,7 +344,7 @@ describe('train -> evaluate -> predict', () => {
       nextEpoch: 3,
       earlyStopping: { bestEpoch: 0, waited: 2 },
     });
-    expect(inspect.files).toContain('best-weights.bin');
+    expect(inspect.files).toContain(dataFile(out, 'best-weights'));
     const again = await cli(['train', '--resume', out]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('stopped early at epoch 3; nothing to resume');

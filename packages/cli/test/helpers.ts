@@ -1,5 +1,5 @@
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,4 +76,22 @@ export function parseCsv(text: string): string[][] {
     .trim()
     .split('\n')
     .map((l) => l.split(','));
+}
+
+/**
+ * The name of a model directory's data file of a role (`weights`, `optimizer`, ...), as its model.json says
+ * (`<role>.bin` in the layout before generations, whose model.json lists no files).
+ */
+export function dataFile(dir: string, role: string): string {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  if (role === 'weights') return json.weightsManifest[0].paths[0];
+  if (json.shardprop?.files === undefined) return `${role}.bin`;
+  const path = json.shardprop.files[role]?.path;
+  if (typeof path !== 'string') throw new Error(`${dir}/model.json names no ${role} file`);
+  return path;
+}
+
+/** The bytes of a model directory's data file of a role. */
+export function readDataFile(dir: string, role: string): Buffer {
+  return readFileSync(join(dir, dataFile(dir, role)));
 }

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FaultyFileSystem } from '../../../test-utils/faulty-fs.js';
 import {
   type ModelArtifacts,
   ModelFormatError,
@@ -17,6 +18,7 @@ import {
   toTfjsArtifacts,
   weightFilePaths,
 } from '../src/io/artifacts.js';
+import { crc32 } from '../src/io/crc32.js';
 import { ACTIVATIONS } from '../src/model/activation-names.js';
 import { INITIALIZERS } from '../src/model/initializer-names.js';
 import { paramLayout } from '../src/model/layout.js';
@@ -24,20 +26,6 @@ import { type ModelSpec, mlpSpec, validateSpec } from '../src/model/spec.js';
 import { loadModel, saveModel, tfjsFileHandler } from '../src/node.js';
 import { Rng } from '../src/random.js';
 import { referenceForward } from './helpers.js';
-
-// Lets a test make the next rename of a file whose target ends in `failRename.target` fail.
-const failRename = vi.hoisted(() => ({ target: '', error: 'EIO: simulated failure' }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  const rename: typeof real.rename = async (from, to) => {
-    if (failRename.target && String(to).endsWith(failRename.target)) {
-      failRename.target = '';
-      throw Object.assign(new Error(failRename.error), { code: 'EIO' });
-    }
-    return real.rename(from, to);
-  };
-  return { ...real, rename, default: { ...real, rename } };
-});
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -317,7 +305,8 @@ describe('shardprop models in TensorFlow.js', () => {
       expectClose(await tfjsPredict(viaHandler, x, 9, 4), expected);
       // What tfjs's http loader would do with the same files.
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-      const weights = await readFile(join(dir, 'weights.bin'));
+      expect(json.weightsManifest[0].paths).toEqual(['weights.1.bin']);
+      const weights = await readFile(join(dir, json.weightsManifest[0].paths[0]));
       const viaJson = await tf.loadLayersModel({
         load: () =>
           tf.io.getModelArtifactsForJSON(json, async (manifest) => [
@@ -464,7 +453,7 @@ describe('TensorFlow.js models in shardprop', () => {
       expect(loaded.spec).toEqual(mlpSpec(3, [4, 1]));
       expect(bits(loaded.params)).toEqual(bits(await tfjsWeights(m)));
       expect(loaded.optimizer).toBeUndefined();
-      expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+      expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.1.bin']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -669,7 +658,6 @@ describe('saveModel / loadModel', () => {
     root = await mkdtemp(join(tmpdir(), 'shardprop-io-'));
   });
   afterEach(async () => {
-    failRename.target = '';
     await rm(root, { recursive: true, force: true });
   });
 
@@ -683,41 +671,48 @@ describe('saveModel / loadModel', () => {
     const dir = join(root, 'nested', 'model');
     const meta = { ...fullMeta, normalization: { mean: [1, 2, 3, 4, 5, 6], std: [1, 1, 1, 1, 1, 2] } };
     await saveModel(dir, modelToArtifacts(spec, paramsA, meta), { optimizer: optA });
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'optimizer.bin', 'weights.bin']);
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'optimizer.1.bin', 'weights.1.bin']);
     const loaded = await loadModel(dir);
     expect(loaded.spec).toEqual(spec);
     expect(bits(loaded.params)).toEqual(bits(paramsA));
     expect(loaded.meta).toEqual({ formatVersion: 1, ...meta });
     expect(loaded.optimizer!.step).toBe(42);
     expect(bits(loaded.optimizer!.state)).toEqual(bits(optA.state));
-    // model.json is plain JSON that tfjs's own loader would read.
+    expect(loaded.extraFiles).toEqual({});
+    // model.json is plain JSON that tfjs's own loader would read; it names every data file.
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
     expect(json.format).toBe('layers-model');
-    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(json.weightsManifest[0].paths).toEqual(['weights.1.bin']);
+    expect(json.shardprop.files).toEqual({ optimizer: { path: 'optimizer.1.bin', crc32: expect.any(Number) } });
   });
 
-  it('overwrites a model, removing a stale optimizer.bin when saving without optimizer state', async () => {
+  it('overwrites a model, removing the optimizer state when saving without it', async () => {
     await saveModel(root, modelToArtifacts(spec, paramsA), { optimizer: optA });
     await saveModel(root, modelToArtifacts(spec, paramsB, { epoch: 2 }));
-    expect((await readdir(root)).sort()).toEqual(['model.json', 'weights.bin']);
+    expect((await readdir(root)).sort()).toEqual(['model.json', 'weights.2.bin']);
     const loaded = await loadModel(root);
     expect(bits(loaded.params)).toEqual(bits(paramsB));
     expect(loaded.meta).toEqual({ formatVersion: 1, epoch: 2 });
     expect(loaded.optimizer).toBeUndefined();
   });
 
-  it('keeps the previous model when the save fails before any file is replaced', async () => {
+  it('a failed save leaves the previous model and no new or temporary files', async () => {
     await saveModel(root, modelToArtifacts(spec, paramsA, { epoch: 1 }), { optimizer: optA });
-    failRename.target = 'weights.bin';
+    const before = (await readdir(root)).sort();
+    const counter = new FaultyFileSystem();
     const bigger = mlpSpec(6, [9, 3]);
-    await expect(
-      saveModel(root, modelToArtifacts(bigger, randomParams(bigger, 14), { epoch: 2 }), {
-        optimizer: { step: 1, state: new Float32Array(0) },
-      }),
-    ).rejects.toThrow(
-      `saving the model to "${root}" failed (the previous model files are unchanged): EIO: simulated failure`,
+    const next = () => modelToArtifacts(bigger, randomParams(bigger, 14), { epoch: 2 });
+    await saveModel(root, next(), { fileSystem: counter });
+    const commit = counter.steps.findIndex((s) => s.endsWith('-> model.json')) + 1;
+    await saveModel(root, modelToArtifacts(spec, paramsA, { epoch: 1 }), { optimizer: optA });
+    const after = (await readdir(root)).sort();
+    await expect(saveModel(root, next(), { fileSystem: new FaultyFileSystem(commit, 'error') })).rejects.toThrow(
+      new RegExp(
+        `^saving the model to "${escapeRegExp(root)}" failed \\(the previous model is unchanged\\): EIO: injected fault at step ${commit} \\(rename `,
+      ),
     );
-    expect((await readdir(root)).sort()).toEqual(['model.json', 'optimizer.bin', 'weights.bin']);
+    expect((await readdir(root)).sort()).toEqual(after);
+    expect(after).toEqual(before.map((f) => f.replace('.1.', '.3.')));
     const loaded = await loadModel(root);
     expect(loaded.spec).toEqual(spec);
     expect(bits(loaded.params)).toEqual(bits(paramsA));
@@ -725,43 +720,15 @@ describe('saveModel / loadModel', () => {
     expect(bits(loaded.optimizer!.state)).toEqual(bits(optA.state));
   });
 
-  it('detects a save interrupted between renames instead of loading a mixture', async () => {
-    await saveModel(root, modelToArtifacts(spec, paramsA, { epoch: 1 }), { optimizer: optA });
-    // weights.bin and optimizer.bin of the new save are in place, model.json is still the old one.
-    failRename.target = 'model.json';
-    await expect(
-      saveModel(root, modelToArtifacts(spec, paramsB, { epoch: 2 }), { optimizer: { ...optA, step: 43 } }),
-    ).rejects.toThrow('weights.bin, optimizer.bin were replaced before the failure');
-    expect((await readdir(root)).sort()).toEqual(['model.json', 'optimizer.bin', 'weights.bin']);
-    const e = await formatErrorAsync(loadModel(root));
-    expect(e.message).toMatch(
-      /weights\.bin: checksum mismatch \(model\.json has 0x[0-9a-f]{8}, the data has 0x[0-9a-f]{8}\)/,
+  it('rejects bad extra files and a reserved files key', async () => {
+    const a = modelToArtifacts(spec, paramsA);
+    for (const role of ['weights', 'optimizer', 'Best', '1x', 'a/b', '']) {
+      await expect(saveModel(root, a, { extraFiles: { [role]: new Uint8Array(1) } })).rejects.toThrow(RangeError);
+    }
+    expect(() => modelToArtifacts(spec, paramsA, { files: {} })).toThrow(
+      "model.json: shardprop.files is reserved: saveModel lists the model's data files there",
     );
-    expect(e.message.startsWith(join(root, 'weights.bin'))).toBe(true);
-  });
-
-  it('a target that is a directory fails the save before any file is replaced', async () => {
-    await saveModel(root, modelToArtifacts(spec, paramsA));
-    // An optimizer.bin that cannot be replaced: a non-empty directory of that name.
-    await mkdir(join(root, 'optimizer.bin'));
-    await writeFile(join(root, 'optimizer.bin', 'keep'), 'x');
-    await expect(saveModel(root, modelToArtifacts(spec, paramsB), { optimizer: optA })).rejects.toThrow(
-      `saving the model to "${root}" failed (the previous model files are unchanged): ${join(root, 'optimizer.bin')} is a directory`,
-    );
-    expect((await readdir(root)).sort()).toEqual(['model.json', 'optimizer.bin', 'weights.bin']);
-    await rm(join(root, 'optimizer.bin'), { recursive: true });
-    expect(bits((await loadModel(root)).params)).toEqual(bits(paramsA));
-  });
-
-  it('a rename that fails midway leaves no temporary files', async () => {
-    await saveModel(root, modelToArtifacts(spec, paramsA));
-    failRename.target = 'optimizer.bin';
-    await expect(saveModel(root, modelToArtifacts(spec, paramsB), { optimizer: optA })).rejects.toThrow(
-      'weights.bin was replaced before the failure',
-    );
-    expect((await readdir(root)).sort()).toEqual(['model.json', 'weights.bin']);
-    // model.json was not replaced, so the mixture is detected rather than loaded.
-    await expect(loadModel(root)).rejects.toThrow(/checksum mismatch/);
+    expect(await readdir(root)).toEqual([]);
   });
 
   it('refuses optimizer state that is not a whole number of slots, and artifacts that would not load', async () => {
@@ -792,27 +759,43 @@ describe('saveModel / loadModel', () => {
     );
     await writeFile(join(root, 'model.json'), good);
 
-    const weights = await readFile(join(root, 'weights.bin'));
-    await writeFile(join(root, 'weights.bin'), weights.subarray(0, 100));
+    const weights = await readFile(join(root, 'weights.1.bin'));
+    await writeFile(join(root, 'weights.1.bin'), weights.subarray(0, 100));
     expect((await formatErrorAsync(loadModel(root))).message).toBe(
-      `${join(root, 'weights.bin')}: expected 212 bytes for 53 float32 parameters, got 100 (truncated)`,
+      `${join(root, 'weights.1.bin')}: expected 212 bytes for 53 float32 parameters, got 100 (truncated)`,
     );
-    await rm(join(root, 'weights.bin'));
-    expect((await formatErrorAsync(loadModel(root))).message).toBe(`${join(root, 'weights.bin')} is missing`);
-    await writeFile(join(root, 'weights.bin'), weights);
+    await rm(join(root, 'weights.1.bin'));
+    expect((await formatErrorAsync(loadModel(root))).message).toBe(`${join(root, 'weights.1.bin')} is missing`);
+    await writeFile(join(root, 'weights.1.bin'), weights);
 
-    const opt = await readFile(join(root, 'optimizer.bin'));
-    await writeFile(join(root, 'optimizer.bin'), opt.subarray(0, 60));
-    expect((await formatErrorAsync(loadModel(root))).message).toBe(
-      `${join(root, 'optimizer.bin')}: expected 456 bytes for 106 float32 state values, got 60 (truncated)`,
+    const opt = await readFile(join(root, 'optimizer.1.bin'));
+    await writeFile(join(root, 'optimizer.1.bin'), opt.subarray(0, 60));
+    expect((await formatErrorAsync(loadModel(root))).message).toMatch(
+      new RegExp(
+        `^${escapeRegExp(join(root, 'optimizer.1.bin'))}: checksum mismatch \\(model\\.json has 0x[0-9a-f]{8}, the file has 0x[0-9a-f]{8}\\); the file is corrupt or was changed$`,
+      ),
+    );
+    await writeFile(join(root, 'optimizer.1.bin'), opt);
+    expect(bits((await loadModel(root)).optimizer!.state)).toEqual(bits(optA.state));
+
+    // The older layout (fixed names, no list of files in model.json): optimizer.bin is checked by its own header.
+    const legacy = join(root, 'legacy');
+    await mkdir(legacy);
+    const a = modelToArtifacts(spec, paramsA);
+    await writeFile(join(legacy, 'model.json'), JSON.stringify(a.modelJson));
+    await writeFile(join(legacy, 'weights.bin'), a.weightData);
+    const legacyOpt = optimizerStateToBytes({ ...optA, weightsCrc32: crc32(a.weightData) });
+    await writeFile(join(legacy, 'optimizer.bin'), legacyOpt.subarray(0, 60));
+    expect((await formatErrorAsync(loadModel(legacy))).message).toBe(
+      `${join(legacy, 'optimizer.bin')}: expected 456 bytes for 106 float32 state values, got 60 (truncated)`,
     );
     // An optimizer.bin from another save of the same architecture.
-    await writeFile(join(root, 'optimizer.bin'), optimizerStateToBytes({ ...optA, weightsCrc32: 1 }));
-    expect((await formatErrorAsync(loadModel(root))).message).toMatch(
+    await writeFile(join(legacy, 'optimizer.bin'), optimizerStateToBytes({ ...optA, weightsCrc32: 1 }));
+    expect((await formatErrorAsync(loadModel(legacy))).message).toMatch(
       /optimizer\.bin: belongs to other weights \(it was saved with weights 0x00000001, .*weights\.bin is 0x[0-9a-f]{8}\); was a save interrupted\?$/,
     );
-    await writeFile(join(root, 'optimizer.bin'), opt);
-    expect(bits((await loadModel(root)).optimizer!.state)).toEqual(bits(optA.state));
+    await writeFile(join(legacy, 'optimizer.bin'), legacyOpt);
+    expect(bits((await loadModel(legacy)).optimizer!.state)).toEqual(bits(optA.state));
   });
 
   it('reads models whose weights are split over several files', async () => {

@@ -3,9 +3,8 @@
  * safetensors weights for a PyTorch `nn.Sequential` (see examples/pytorch/ at the repository root). The file is
  * written atomically: to a temporary name beside it, flushed, then renamed into place.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
 import {
   DEFAULT_ONNX_OPSET,
   exportArchitecture,
@@ -17,7 +16,7 @@ import {
   torchParamNames,
   toSafetensors,
 } from '@shardprop/core/export';
-import { loadModel } from '@shardprop/core/node';
+import { loadModel, writeFileAtomic } from '@shardprop/core/node';
 import type { Command } from 'commander';
 import { dataError, oneLine, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
@@ -101,22 +100,6 @@ function parseOpset(value: string): number {
     );
   }
   return n;
-}
-
-/** Writes `data` to `path` atomically: a temporary file in the same directory, flushed, then renamed. */
-async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (error) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
 }
 
 export async function runExport(flags: ExportFlags): Promise<number> {

@@ -1,11 +1,14 @@
 /**
  * `shardprop predict`: run a trained model over a CSV and write its predictions, one row per input row, in
- * the input's order.
+ * the input's order. `--out` is replaced atomically (core's `writeFileAtomic`): a failure (a full disk, a
+ * crash) leaves the previous file as it was.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { writeFileAtomic } from '@shardprop/core/node';
 import { decodeOutputs, encodeFeatures } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { ADVICE, dataError } from '../errors.js';
+import { ADVICE, dataError, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { createOutput } from '../output.js';
 import { formatInt } from '../progress.js';
@@ -46,6 +49,9 @@ export function csvField(value: string | number): string {
 
 export async function runPredict(flags: PredictFlags): Promise<number> {
   const out = createOutput(flags.json === true);
+  if (flags.out && (await stat(flags.out).catch(() => undefined))?.isDirectory()) {
+    throw usageError(`--out ${flags.out} is a directory; name the file to write`);
+  }
   const a = await loadApplied(flags, false);
   const { model } = a.loaded;
   const x = encodeFeatures(a.table, a.encoding.features, a.rows, {
@@ -66,9 +72,12 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
   const csv = `${lines.join('\n')}\n`;
   if (flags.out) {
     try {
-      await writeFile(flags.out, csv);
+      await writeFileAtomic(resolve(flags.out), csv);
     } catch (error) {
-      throw dataError(`--out ${flags.out}: cannot write (${(error as Error).message})`);
+      const missingDir = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw dataError(
+        `--out ${flags.out}: cannot write (${missingDir ? `the directory ${dirname(resolve(flags.out))} does not exist` : `${(error as Error).message}; the previous file, if any, is unchanged`})`,
+      );
     }
   }
   if (out.json) {

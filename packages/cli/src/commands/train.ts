@@ -64,6 +64,7 @@ import {
 } from '../config.js';
 import { readCsv } from '../csv.js';
 import { ADVICE, dataError, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../errors.js';
+import { lockModelDir } from '../lock.js';
 import type { Runner } from '../main.js';
 import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
 import { createOutput, type Output, table as textTable } from '../output.js';
@@ -153,8 +154,9 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .addHelpText(
       'after',
       `
-The model directory holds model.json + weights.bin (TensorFlow.js Layers format), optimizer.bin and
-training.svg. It is rewritten atomically after every epoch: Ctrl-C stops after the current step, keeps
+The model directory holds model.json + weights.<n>.bin (TensorFlow.js Layers format), optimizer.<n>.bin
+and training.svg. Every epoch saves a checkpoint all-or-nothing (a kill at any moment leaves the last
+one whole), and one run at a time may write a directory. Ctrl-C stops after the current step, keeps
 the checkpoint of the last finished epoch and prints how to resume; --resume then redoes the interrupted
 epoch and ends with the same weights, bit for bit, as an uninterrupted run.
 
@@ -385,6 +387,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
   const threads = settings.threads ?? defaultThreads();
   const outDir = resolve(settings.out ?? TRAIN_DEFAULTS.out);
+  // One run writes a model directory at a time; the lock goes when this function ends, however it ends.
+  await using _lock = lockModelDir(outDir, 'shardprop train', settings.out ?? TRAIN_DEFAULTS.out);
   const policy = saved ? saved.missing : missingPolicy(settings);
   const unknown = settings.unknown ?? TRAIN_DEFAULTS.unknown;
   const optimizer = saved ? saved.optimizer : createOptimizer(optimizerConfig(settings)).config;
@@ -784,5 +788,5 @@ function report(out: Output, s: Summary): void {
     out.line(epochLine(s.history[0], s.epochs));
   }
   out.line();
-  out.line(`model written to ${s.outDir} (model.json, weights.bin, optimizer.bin); loss plot: ${s.svg}`);
+  out.line(`model written to ${s.outDir} (model.json + weights and optimizer state); loss plot: ${s.svg}`);
 }

@@ -24,6 +24,7 @@
 import { paramLayout } from '../model/layout.js';
 import { type ModelSpec, ModelSpecError, validateSpec } from '../model/spec.js';
 import { crc32, hex32 } from './crc32.js';
+import { DATA_FILES_KEY } from './data-files.js';
 import { ModelFormatError } from './errors.js';
 import {
   buildTopology,
@@ -51,7 +52,11 @@ export {
 
 /** The topology file of a model directory. */
 export const MODEL_JSON = 'model.json';
-/** The weights file of a model directory. */
+/**
+ * The weights file name in in-memory artifacts (a browser download) and in directories written by tfjs or by
+ * shardprop before generations; `saveModel` names it by generation instead (`weights.<n>.bin`, see
+ * `data-files.ts`). Readers take the name from `weightsManifest`, never from this constant.
+ */
 export const WEIGHTS_BIN = 'weights.bin';
 /** `generatedBy` in a shardprop model.json. */
 export const GENERATED_BY = 'shardprop';
@@ -363,6 +368,7 @@ export function modelFromArtifacts(modelJson: unknown, weightData: Uint8Array | 
       }
     }
     delete checked[WEIGHTS_CRC_KEY];
+    delete checked[DATA_FILES_KEY];
     meta = checked;
   }
 

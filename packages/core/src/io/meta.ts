@@ -3,6 +3,7 @@
  * encodings, normalisation statistics, loss and optimizer, training config, epoch). tfjs ignores the section.
  */
 import type { OptimizerConfig } from '../optim/optimizer.js';
+import { DATA_FILES_KEY } from './data-files.js';
 import { ModelFormatError } from './errors.js';
 
 /** The version of the `shardprop` section this code writes and reads. */
@@ -11,7 +12,8 @@ export const SHARDPROP_FORMAT_VERSION = 1;
 /**
  * The fields of the `shardprop` section. Every field is optional, and the record is open: other keys are kept
  * as they are, as long as they are JSON values (no `NaN`, `Infinity`, typed arrays, `Date`s or cycles).
- * The key `weightsCrc32` is reserved: `modelToArtifacts` writes the checksum of `weights.bin` there.
+ * The keys `weightsCrc32` and `files` are reserved: `modelToArtifacts` writes the checksum of the weights
+ * there, and `saveModel` the list of the other data files (see `data-files.ts`).
  */
 export interface ShardpropMetaInput {
   /** Set to 1 by the writer when left out. */
@@ -187,6 +189,9 @@ export function checkMeta(value: unknown, inputSize: number, reading: boolean, f
   }
   if (m.epoch !== undefined && !(typeof m.epoch === 'number' && Number.isSafeInteger(m.epoch) && m.epoch >= 0)) {
     fail(`shardprop.epoch must be a non-negative integer, got ${show(m.epoch)}`);
+  }
+  if (!reading && m[DATA_FILES_KEY] !== undefined) {
+    fail(`shardprop.${DATA_FILES_KEY} is reserved: saveModel lists the model's data files there`);
   }
   const crc = m[WEIGHTS_CRC_KEY];
   if (
