@@ -53,7 +53,9 @@ describe('evaluate metrics', () => {
       .slice(1)
       .map((l) => l.split(',')[0]);
     const expected = classes.map(() => new Array<number>(k).fill(0));
-    truth.forEach((t, i) => expected[classes.indexOf(t)][classes.indexOf(predicted[i])]++);
+    truth.forEach((t, i) => {
+      expected[classes.indexOf(t)][classes.indexOf(predicted[i])]++;
+    });
     expect(r.confusionMatrix).toEqual(expected);
 
     expect(r.perClass.map((c: { class: string }) => c.class)).toEqual(classes);

@@ -20,7 +20,9 @@ describe('classificationReport', () => {
     const two3 = 2 / 3;
     expect(r.perClass.map((c) => c.precision)).toEqual([two3, two3, 0.75, 0]);
     expect(r.perClass.map((c) => c.recall)).toEqual([two3, two3, 0.75, 0]);
-    r.perClass.forEach((c, i) => expect(c.f1).toBeCloseTo([two3, two3, 0.75, 0][i], 12));
+    r.perClass.forEach((c, i) => {
+      expect(c.f1).toBeCloseTo([two3, two3, 0.75, 0][i], 12);
+    });
     expect(r.perClass.map((c) => c.support)).toEqual([3, 3, 4, 0]);
     expect(r.macroF1).toBeCloseTo(0.5208333333333333, 12);
     expect(r.accuracy).toBe(0.7);
@@ -30,7 +32,9 @@ describe('classificationReport', () => {
     const r = classificationReport(confusionMatrix([0, 0, 0, 0, 1, 1, 2], [0, 0, 1, 2, 1, 1, 1], 3));
     expect(r.perClass.map((c) => c.precision)).toEqual([1, 0.5, 0]);
     expect(r.perClass.map((c) => c.recall)).toEqual([0.5, 1, 0]);
-    r.perClass.forEach((c, i) => expect(c.f1).toBeCloseTo([2 / 3, 2 / 3, 0][i], 12));
+    r.perClass.forEach((c, i) => {
+      expect(c.f1).toBeCloseTo([2 / 3, 2 / 3, 0][i], 12);
+    });
     expect(r.macroF1).toBeCloseTo(0.4444444444444444, 12);
   });
 

@@ -8,7 +8,7 @@ import {
   evaluate,
   type Metrics,
 } from '@shardprop/core';
-import { encodeDataset, type TargetEncoding, targetNames } from '@shardprop/tabular';
+import { encodeDataset, targetNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { ADVICE } from '../errors.js';
 import type { Runner } from '../main.js';
