@@ -73,6 +73,12 @@ export * from './optim/create.js';
 // Optimizers
 export type { Optimizer, OptimizerConfig, OptimizerName } from './optim/optimizer.js';
 export { Rng } from './random.js';
+export {
+  type ClassificationReport,
+  type ClassScores,
+  classificationReport,
+  confusionMatrix,
+} from './train/classification-report.js';
 export { checkData, fit, initialOptimizerState, prepareData } from './train/fit.js';
 export {
   type EpochEngine,

@@ -1,8 +1,14 @@
 /**
  * `shardprop evaluate`: the loss and metrics of a trained model on a labelled CSV.
  */
-import { evaluate, type Metrics } from '@shardprop/core';
-import { encodeDataset, type TargetEncoding, targetNames } from '@shardprop/tabular';
+import {
+  type ClassificationReport,
+  classificationReport,
+  confusionMatrix,
+  evaluate,
+  type Metrics,
+} from '@shardprop/core';
+import { encodeDataset, targetNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { ADVICE } from '../errors.js';
 import type { Runner } from '../main.js';
@@ -13,7 +19,9 @@ import { type ApplyFlags, addDataFlags, loadApplied } from './apply.js';
 export function registerEvaluate(program: Command, runner: Runner): Command {
   const cmd = program
     .command('evaluate')
-    .description('measure a trained model on a labelled CSV (loss, accuracy or MAE and R^2)');
+    .description(
+      'measure a trained model on a labelled CSV (loss; accuracy, confusion matrix, per-class precision/recall/F1 and macro F1; or RMSE, MAE and R^2)',
+    );
   addDataFlags(cmd)
     .addHelpText(
       'after',
@@ -30,30 +38,26 @@ Examples:
   return cmd;
 }
 
-/** Confusion matrix: rows are true classes, columns predicted ones. */
-function confusion(
-  target: TargetEncoding,
+/** Each row's true and predicted class index (one sigmoid unit: threshold 0.5; otherwise the largest). */
+function classIndices(
   out: Float32Array,
   y: Float32Array,
   rows: number,
   units: number,
   yCols: number,
-): number[][] {
-  const k = target.task === 'regression' ? 0 : target.classes.length;
-  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+): { actual: Int32Array; predicted: Int32Array } {
+  const actual = new Int32Array(rows);
+  const predicted = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
-    let predicted: number;
-    let actual: number;
     if (units === 1) {
-      predicted = out[r] >= 0.5 ? 1 : 0;
-      actual = y[r] >= 0.5 ? 1 : 0;
+      predicted[r] = out[r] >= 0.5 ? 1 : 0;
+      actual[r] = y[r] >= 0.5 ? 1 : 0;
     } else {
-      predicted = argmax(out, r * units, units);
-      actual = yCols === 1 ? y[r] : argmax(y, r * yCols, yCols);
+      predicted[r] = argmax(out, r * units, units);
+      actual[r] = yCols === 1 ? y[r] : argmax(y, r * yCols, yCols);
     }
-    m[actual][predicted]++;
   }
-  return m;
+  return { actual, predicted };
 }
 
 function argmax(v: Float32Array, off: number, n: number): number {
@@ -76,9 +80,12 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
   const metrics: Metrics = evaluate(model, data, loss);
   const target = a.encoding.target;
   let matrix: number[][] | undefined;
+  let report: ClassificationReport | undefined;
   if (target.task !== 'regression') {
     const predictions = model.predict(data.x, data.rows);
-    matrix = confusion(target, predictions, data.y, data.rows, units, data.outputs);
+    const { actual, predicted } = classIndices(predictions, data.y, data.rows, units, data.outputs);
+    matrix = confusionMatrix(actual, predicted, target.classes.length);
+    report = classificationReport(matrix);
   }
   if (out.json) {
     out.printJson({
@@ -91,7 +98,14 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
       target: targetNames(target),
       loss,
       metrics,
-      ...(matrix && target.task !== 'regression' ? { classes: target.classes, confusion: matrix } : {}),
+      ...(matrix && report && target.task !== 'regression'
+        ? {
+            classes: target.classes,
+            confusionMatrix: matrix,
+            perClass: report.perClass.map((c, i) => ({ class: target.classes[i], ...c })),
+            macroF1: report.macroF1,
+          }
+        : {}),
     });
     return 0;
   }
@@ -100,6 +114,8 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
   );
   const rows: (string | number)[][] = [[`loss (${loss})`, formatLoss(metrics.loss)]];
   if (metrics.accuracy !== undefined) rows.push(['accuracy', metrics.accuracy.toFixed(4)]);
+  if (report) rows.push(['macro F1', report.macroF1.toFixed(4)]);
+  if (metrics.rmse !== undefined) rows.push(['rmse', formatLoss(metrics.rmse)]);
   if (metrics.mae !== undefined) rows.push(['mae', formatLoss(metrics.mae)]);
   if (metrics.r2 !== undefined) rows.push(['r2', metrics.r2.toFixed(4)]);
   out.line(textTable(['metric', 'value'], rows));
@@ -110,6 +126,21 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
       textTable(
         ['', ...target.classes],
         matrix.map((r, i) => [target.classes[i], ...r]),
+      ),
+    );
+  }
+  if (report && target.task !== 'regression') {
+    out.line();
+    out.line(
+      textTable(
+        ['class', 'precision', 'recall', 'f1', 'support'],
+        report.perClass.map((c, i) => [
+          target.classes[i],
+          c.precision.toFixed(4),
+          c.recall.toFixed(4),
+          c.f1.toFixed(4),
+          formatInt(c.support),
+        ]),
       ),
     );
   }

@@ -17,6 +17,8 @@ export interface Metrics {
   accuracy?: number;
   /** Mean absolute error over all outputs (regression only). */
   mae?: number;
+  /** Root of the mean squared error over all outputs (regression only), as Keras' `RootMeanSquaredError`. */
+  rmse?: number;
   /** Coefficient of determination, averaged uniformly over outputs (regression only). */
   r2?: number;
 }
@@ -87,11 +89,14 @@ export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
   } else {
     metrics.mae = absErr / (data.rows * cols);
     let r2 = 0;
+    let sseAll = 0;
     for (let j = 0; j < cols; j++) {
       const sst = sumY2[j] - (sumY[j] * sumY[j]) / data.rows;
       // A constant target has no variance to explain; sklearn scores a perfect fit 1 and anything else 0.
       r2 += sst > 0 ? 1 - sse[j] / sst : sse[j] === 0 ? 1 : 0;
+      sseAll += sse[j];
     }
+    metrics.rmse = Math.sqrt(sseAll / (data.rows * cols));
     metrics.r2 = r2 / cols;
   }
   return metrics;
