@@ -137,6 +137,9 @@ export function lockModelDir(dir: string, command: string, shown: string = dir):
   try {
     created = mkdirSync(dir, { recursive: true });
   } catch (e) {
+    if (code(e) === 'EEXIST' || code(e) === 'ENOTDIR') {
+      throw dataError(`${shown} is a file, not a model directory; pick another --out`);
+    }
     throw dataError(`cannot create ${shown}: ${(e as Error).message}`);
   }
   const path = join(dir, LOCK_FILE);

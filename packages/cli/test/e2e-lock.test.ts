@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, cli, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
@@ -13,10 +13,22 @@ const args = ['train', '--data', files.reg, '--target', 'y', '--layers', '6,1', 
 const IN_USE =
   /^shardprop: error: (.+) is in use by pid (\d+) \(shardprop train, started \d\d:\d\d:\d\d\); wait for it or pick another --out\n$/;
 
+/** The long runs still going: a failed test must not leave them training. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A long training run into `out`, once it holds the lock and has saved its first checkpoint. */
 async function startLongRun(out: string): Promise<{ child: ChildProcess; done: Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, ...args, '--epochs', '100000', '--out', out], { stdio: 'ignore' });
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  running.add(child);
+  const done = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   for (let i = 0; i < 3000 && !existsSync(join(out, 'model.json')); i++) await new Promise((r) => setTimeout(r, 10));
   expect(existsSync(join(out, '.shardprop.lock'))).toBe(true);
   return { child, done };
@@ -65,6 +77,9 @@ describe('one run per model directory', () => {
     expect(missing.code).toBe(1);
     expect(existsSync(out)).toBe(true);
     expect(existsSync(join(out, '.shardprop.lock'))).toBe(false);
+    const file = await cli([...args, '--epochs', '1', '--out', files.reg]);
+    expect(file.code).toBe(1);
+    expect(file.stderr).toBe(`shardprop: error: ${files.reg} is a file, not a model directory; pick another --out\n`);
   });
 
   it.each(['SIGKILL', 'SIGTERM'] as const)(
