@@ -25,6 +25,10 @@ export class TrainingError extends Error {
     readonly epoch: number,
     /** The step within that epoch, counted from 1 like `BatchLog.step`. */
     readonly step: number,
+    /** What turned non-finite: a batch's loss, or a weight (found after the epoch's last step). */
+    readonly quantity: 'loss' | 'weight',
+    /** The non-finite value: NaN, Infinity or -Infinity. */
+    readonly value: number,
   ) {
     super(message);
   }
@@ -36,6 +40,8 @@ export function nonFiniteLoss(loss: number, epoch: number, step: number): Traini
     `loss became ${loss} at epoch ${epoch} (counted from 0), step ${step}: lower the learning rate or check the data for extreme values`,
     epoch,
     step,
+    'loss',
+    loss,
   );
 }
 
@@ -45,6 +51,8 @@ export function nonFiniteWeights(value: number, index: number, epoch: number, st
     `weight ${index} became ${value} at epoch ${epoch} (counted from 0), by step ${step}: lower the learning rate`,
     epoch,
     step,
+    'weight',
+    value,
   );
 }
 
