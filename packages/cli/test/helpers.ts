@@ -1,5 +1,5 @@
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,16 @@ export function cli(args: string[], options: SpawnOptions = {}): Promise<RunResu
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** The next epoch of the run checkpointed in a model directory, or undefined while there is none. */
+export function nextEpoch(out: string): number | undefined {
+  try {
+    const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    return json.shardprop?.run?.nextEpoch;
+  } catch {
+    return undefined;
+  }
 }
 
 export function tempDir(prefix = 'shardprop-cli-'): string {
