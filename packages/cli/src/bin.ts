@@ -5,6 +5,8 @@ import { main } from './main.js';
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    // The terminal went away (SIGHUP): keep running without it, so that training still checkpoints and exits.
+    if (error.code === 'EIO') return;
     throw error;
   });
 }

@@ -87,7 +87,7 @@ export const TrainConfigSchema = z
     ignore: names,
     categorical: names,
     header: z.boolean(),
-    delimiter: z.string().length(1),
+    delimiter: z.string().regex(/^[^"\r\n]$/u, 'expected one character that is not a quote or a line break'),
     task: z.enum(TASKS as [Task, ...Task[]]),
     layers: z.array(z.int().positive()).min(1),
     activation: z.string(),
@@ -206,6 +206,30 @@ export function parseNonNegative(value: string): number {
   const v = Number(value.trim());
   if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError('expected a number >= 0');
   return v;
+}
+
+/** `--momentum`: every optimizer that has one needs it in [0, 1] (core's rule); 1 is allowed, as in tfjs. */
+export function parseMomentum(value: string): number {
+  const v = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw new InvalidArgumentError('expected a number in [0, 1]');
+  }
+  return v;
+}
+
+/** A file or directory flag: an empty value would silently mean the current directory. */
+export function parsePath(value: string): string {
+  if (value === '') throw new InvalidArgumentError('expected a path, got an empty string');
+  return value;
+}
+
+/** `--delimiter`: one character that is not a quote or a line break (the CSV reader's own); `\t` or `tab` is a tab. */
+export function parseDelimiter(value: string): string {
+  if (value === '\\t' || value === 'tab') return '\t';
+  if ([...value].length !== 1 || /["\r\n]/.test(value)) {
+    throw new InvalidArgumentError('expected one character, e.g. ";" or a tab (not a quote or a line break)');
+  }
+  return value;
 }
 
 export function parseIntList(min: number): (value: string) => number[] {

@@ -7,13 +7,15 @@
  * Exit codes: 0 success, 1 a data or model problem (a file missing, unreadable or malformed, a model directory
  * that does not fit the data, training that diverged, gradcheck above its threshold), 2 a usage problem (an
  * unknown flag or command, a bad flag value, flags that contradict each other or the model, an unknown column),
- * 130 interrupted by Ctrl-C.
+ * 128 + the signal's number when a stop signal ended training (130 Ctrl-C/SIGINT, 143 SIGTERM, 129 SIGHUP; see
+ * checkpoint.ts).
  */
 import type { Advice, TabularError } from '@shardprop/tabular';
 
 export const EXIT_OK = 0;
 export const EXIT_DATA = 1;
 export const EXIT_USAGE = 2;
+/** Exit code after Ctrl-C (SIGINT); SIGTERM and SIGHUP give 143 and 129 (`signalExitCode`). */
 export const EXIT_INTERRUPTED = 130;
 
 /** What the CLI advises about a missing value or an unseen category: the flags that handle them. */

@@ -16,6 +16,7 @@ import {
   modelToArtifacts,
   type OptimizerConfig,
   type OptimizerSnapshot,
+  parseLoss,
   type ShardpropMeta,
   type ShardpropMetaInput,
 } from '@shardprop/core';
@@ -105,6 +106,9 @@ const SettingsSchema = z.looseObject({
   unknown: z.enum(['error', 'zeros']),
   init: z.string().nullable(),
   kernels: z.enum(['js', 'wasm']).nullable(),
+  dataFingerprint: z
+    .object({ rows: z.int().min(0), inputs: z.int().min(1), targets: z.int().min(0), sha256: z.string() })
+    .optional(),
 });
 
 function sha256(bytes: Uint8Array): string {
@@ -130,7 +134,17 @@ function cliMetaFrom(meta: ShardpropMeta | undefined, dir: string): CliMeta | nu
     if (!parsed.success) corrupt('encodings', parsed.error);
     encoding = parsed.data as Encoding;
   }
-  const loss = (LOSSES as readonly string[]).includes(meta.loss ?? '') ? (meta.loss as LossName) : 'meanSquaredError';
+  // Absent in a shardprop section written without one (the default loss); anything else must be a loss name.
+  let loss: LossName = 'meanSquaredError';
+  if (meta.loss !== undefined) {
+    try {
+      loss = parseLoss(meta.loss);
+    } catch {
+      throw dataError(
+        `${join(dir, 'model.json')}: corrupt shardprop.loss: unknown loss ${JSON.stringify(meta.loss)} (expected one of ${LOSSES.join(', ')})`,
+      );
+    }
+  }
   let run: RunState | null = null;
   if (meta.run !== undefined && meta.training !== undefined) {
     const r = RunSchema.safeParse(meta.run);

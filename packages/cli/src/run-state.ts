@@ -5,6 +5,7 @@
  */
 import type { EpochLog, KernelBackend, LossName, OptimizerConfig } from '@shardprop/core';
 import type { Encoding, Task } from '@shardprop/tabular';
+import type { DataFingerprint } from './fingerprint.js';
 
 /** The resolved settings of a training run, as saved in its checkpoints. */
 export interface RunSettings {
@@ -34,6 +35,8 @@ export interface RunSettings {
   init: string | null;
   /** The kernel backend that ran the steps (results are reproducible per backend); null until the first epoch. */
   kernels: KernelBackend | null;
+  /** What the run trains on, for `--resume` to refuse changed data; absent in checkpoints of older versions. */
+  dataFingerprint?: DataFingerprint;
 }
 
 export type RunStatus = 'running' | 'interrupted' | 'complete' | 'stopped-early';

@@ -27,6 +27,16 @@ export function cli(args: string[], options: SpawnOptions = {}): Promise<RunResu
   });
 }
 
+/** The next epoch of the run checkpointed in a model directory, or undefined while there is none. */
+export function nextEpoch(out: string): number | undefined {
+  try {
+    const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    return json.shardprop?.run?.nextEpoch;
+  } catch {
+    return undefined;
+  }
+}
+
 export function tempDir(prefix = 'shardprop-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

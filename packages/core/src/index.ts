@@ -11,6 +11,7 @@ export * from './data/batches.js';
 export type { Dataset } from './data/dataset.js';
 export { createDataset, sliceRows, subset } from './data/dataset.js';
 export * from './data/encode.js';
+export { checkFiniteData, firstNonFinite } from './data/finite.js';
 export { gatherRows } from './data/gather.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
 export {

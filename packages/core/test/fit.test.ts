@@ -102,7 +102,7 @@ describe('fit', () => {
       shuffle: false,
     }).catch((e) => e);
     expect(err).toBeInstanceOf(TrainingError);
-    expect(err.message).toMatch(/^loss became (NaN|Infinity) at epoch \d+, step \d+/);
+    expect(err.message).toMatch(/^loss became (NaN|Infinity) at epoch \d+ \(counted from 0\), step \d+/);
     expect(m.params.every((v) => Number.isFinite(v))).toBe(true);
   });
 

@@ -252,7 +252,9 @@ export class WorkerPool<Task = unknown, Result = unknown> {
       transfers.push(options.transferList?.(i));
     }
 
-    const controller = new AbortController();
+    // One controller per task: piscina adds an abort listener to each task's signal, so one signal shared by 11
+    // or more tasks would make Node report a listener leak (MaxListenersExceededWarning) on every run.
+    const controllers = tasks.map(() => new AbortController());
     const run: Run = { timer: undefined };
     const results: Result[] = new Array(n);
     let firstError: Error | undefined;
@@ -266,7 +268,10 @@ export class WorkerPool<Task = unknown, Result = unknown> {
         (error as { hookError?: unknown }).hookError = hookError;
       }
       if (!this.closed) {
-        run.timer = setTimeout(() => controller.abort(new Error('runOnAll grace period expired')), graceMs);
+        run.timer = setTimeout(() => {
+          const reason = new Error('runOnAll grace period expired');
+          for (const c of controllers) c.abort(reason);
+        }, graceMs);
       }
     };
     const external = options.signal;
@@ -283,7 +288,7 @@ export class WorkerPool<Task = unknown, Result = unknown> {
       for (let i = 0; i < n; i++) {
         if (firstError !== undefined) break;
         settled.push(
-          this.#submit(tasks[i], transfers[i], controller.signal).then(
+          this.#submit(tasks[i], transfers[i], controllers[i].signal).then(
             (r) => {
               results[i] = r;
             },

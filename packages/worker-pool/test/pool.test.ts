@@ -86,6 +86,22 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('runOnAll on 12 threads gives no MaxListenersExceededWarning (no signal shared by every task)', async () => {
+    const threads = 12;
+    const pool = newPool(threads);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (let run = 0; run < 2; run++) expect(await pool.runOnAll(rendezvousTasks(threads))).toHaveLength(threads);
+      // process.emitWarning delivers on a later tick.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  }, 30_000);
+
   it('runOnAll returns results in index order and runs a barrier loop to completion', async () => {
     const threads = 2;
     const pool = newPool(threads);

@@ -1,7 +1,7 @@
 /**
  * Shared by `evaluate` and `predict`: load a model directory and encode a CSV the way the model was trained.
  */
-
+import { firstNonFinite } from '@shardprop/core';
 import {
   columnTypes,
   type Encoding,
@@ -14,7 +14,7 @@ import {
   usableRows,
 } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { parseChoice } from '../config.js';
+import { parseChoice, parseDelimiter, parsePath } from '../config.js';
 import { readCsv } from '../csv.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
 import { type LoadedModel, loadModelDir } from '../modeldir.js';
@@ -33,10 +33,10 @@ export interface ApplyFlags {
 /** The data flags of evaluate and predict. */
 export function addDataFlags(cmd: Command): Command {
   return cmd
-    .requiredOption('--model <dir>', 'model directory written by shardprop train')
-    .requiredOption('--data <file>', 'CSV with the columns the model was trained on')
+    .requiredOption('--model <dir>', 'model directory written by shardprop train', parsePath)
+    .requiredOption('--data <file>', 'CSV with the columns the model was trained on', parsePath)
     .option('--no-header', 'the CSV has no header row (columns in training order, named c1, c2, ...)')
-    .option('--delimiter <char>', 'field delimiter (default: ",")')
+    .option('--delimiter <char>', 'field delimiter, one character; \\t is a tab (default: ",")', parseDelimiter)
     .option('--drop-missing', 'leave out rows with a missing value')
     .option(
       '--impute <how>',
@@ -77,11 +77,22 @@ export function requireEncoding(loaded: LoadedModel): Encoding {
   return encoding;
 }
 
+/** A model whose training diverged would give NaN for every row: refuse it, as `export` does. */
+export function requireFiniteWeights(loaded: LoadedModel): void {
+  const bad = firstNonFinite(loaded.model.params);
+  if (bad >= 0) {
+    throw dataError(
+      `--model ${loaded.dir}: weight ${bad} is ${loaded.model.params[bad]} (did training diverge?); train it again with a lower --lr`,
+    );
+  }
+}
+
 /** Loads the model and the data; `withTarget` requires the target column(s) too (evaluate). */
 export async function loadApplied(flags: ApplyFlags, withTarget: boolean): Promise<Applied> {
   if (flags.dropMissing && flags.impute) throw usageError('--drop-missing and --impute cannot be used together');
   const loaded = await loadModelDir(flags.model, '--model');
   const encoding = requireEncoding(loaded);
+  requireFiniteWeights(loaded);
   const features = encoding.features.map((f) => f.name);
   const targets = targetNames(encoding.target);
   const wanted = withTarget ? [...features, ...targets] : features;

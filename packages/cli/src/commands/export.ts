@@ -18,6 +18,7 @@ import {
 } from '@shardprop/core/export';
 import { loadModel, writeFileAtomic } from '@shardprop/core/node';
 import type { Command } from 'commander';
+import { parsePath } from '../config.js';
 import { dataError, oneLine, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { createOutput } from '../output.js';
@@ -42,8 +43,8 @@ export function registerExport(program: Command, runner: Runner): Command {
   return program
     .command('export')
     .description('export a model for other engines: ONNX (ONNX Runtime and friends) or safetensors (PyTorch)')
-    .requiredOption('--model <dir>', 'model directory written by shardprop train')
-    .requiredOption('--out <file>', 'the file to write (replaced atomically if it exists)')
+    .requiredOption('--model <dir>', 'model directory written by shardprop train', parsePath)
+    .requiredOption('--out <file>', 'the file to write (replaced atomically if it exists)', parsePath)
     .option('--format <format>', 'onnx or safetensors (default: from the extension of --out)')
     .option(
       '--opset <n>',

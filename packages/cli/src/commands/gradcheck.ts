@@ -21,7 +21,7 @@ import {
   usableRows,
 } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { parseChoice, parseIntArg, parseIntList, parseNameList, parsePositive } from '../config.js';
+import { parseChoice, parseIntArg, parseIntList, parseNameList, parsePath, parsePositive } from '../config.js';
 import { readCsv } from '../csv.js';
 import { dataError, EXIT_DATA, oneLine, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
@@ -51,8 +51,16 @@ export function registerGradcheck(program: Command, runner: Runner): Command {
   return program
     .command('gradcheck')
     .description('check backpropagation against finite differences (float64), per layer')
-    .option('--model <dir>', 'check this model directory (architecture, weights and loss) instead of a new network')
-    .option('--data <file>', 'rows to check on (default: the built-in seed problem, or random rows for --model)')
+    .option(
+      '--model <dir>',
+      'check this model directory (architecture, weights and loss) instead of a new network',
+      parsePath,
+    )
+    .option(
+      '--data <file>',
+      'rows to check on (default: the built-in seed problem, or random rows for --model)',
+      parsePath,
+    )
     .option('--target <columns>', 'target column(s) of --data (default: the last column)', parseNameList)
     .option('--categorical <columns>', 'read these columns of --data as categories', parseNameList)
     .option('--task <task>', 'regression, binary or multiclass (default: inferred)', parseChoice(TASKS))

@@ -5,6 +5,7 @@
 
 import { describeTarget, inputNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
+import { parsePath } from '../config.js';
 import type { Runner } from '../main.js';
 import { loadModelDir } from '../modeldir.js';
 import { createOutput, table as textTable } from '../output.js';
@@ -19,7 +20,7 @@ export function registerInspect(program: Command, runner: Runner): Command {
   return program
     .command('inspect')
     .description('show a model directory: architecture, parameter count, data encoding, training metadata')
-    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--model <dir>', 'model directory', parsePath)
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '@shardprop/core/node';
 import { decodeOutputs, encodeFeatures } from '@shardprop/tabular';
 import type { Command } from 'commander';
+import { parsePath } from '../config.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
 import { createOutput } from '../output.js';
@@ -23,7 +24,7 @@ export function registerPredict(program: Command, runner: Runner): Command {
     .command('predict')
     .description('predict with a trained model: a CSV of predictions, in the input row order');
   addDataFlags(cmd)
-    .option('--out <file>', 'write the predictions CSV here (default: stdout)')
+    .option('--out <file>', 'write the predictions CSV here (default: stdout)', parsePath)
     .addHelpText(
       'after',
       `

@@ -20,7 +20,8 @@ import {
   type OptimizerSnapshot,
   parseActivation,
   parseLoss,
-  trainValidationSplit,
+  shardCount,
+  TrainingError,
 } from '@shardprop/core';
 import { defaultThreads, fitParallel } from '@shardprop/core/parallel';
 import {
@@ -47,23 +48,27 @@ import {
   usableRows,
 } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { onInterrupt } from '../checkpoint.js';
+import { onInterrupt, signalExitCode, signalName } from '../checkpoint.js';
 import {
   loadConfig,
   mergeSettings,
   OPTIMIZER_NAMES,
   parseChoice,
+  parseDelimiter,
   parseIntArg,
   parseIntList,
+  parseMomentum,
   parseNameList,
   parseNonNegative,
+  parsePath,
   parsePositive,
   parseUnit,
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../config.js';
 import { readCsv } from '../csv.js';
-import { ADVICE, dataError, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../errors.js';
+import { ADVICE, dataError, EXIT_OK, oneLine, type UserError, usageError } from '../errors.js';
+import { describeChange, fingerprintOf } from '../fingerprint.js';
 import { lockModelDir } from '../lock.js';
 import type { Runner } from '../main.js';
 import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
@@ -71,6 +76,7 @@ import { createOutput, type Output, table as textTable } from '../output.js';
 import { terminalChart } from '../plot.js';
 import { createProgress, epochLine, formatInt, formatLoss } from '../progress.js';
 import type { CliMeta, EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
+import { validationSplit } from '../validation-split.js';
 
 interface TrainFlags extends TrainSettings {
   config?: string;
@@ -84,13 +90,17 @@ export function registerTrain(program: Command, runner: Runner): Command {
   const cmd = program
     .command('train')
     .description('train a network on a CSV file (or the built-in seed problem) and write a model directory')
-    .option('--data <file>', 'training CSV with a header row (default: the built-in seed problem, as in data/seed.csv)')
+    .option(
+      '--data <file>',
+      'training CSV with a header row (default: the built-in seed problem, as in data/seed.csv)',
+      parsePath,
+    )
     .option('--target <columns>', 'column(s) to predict, comma-separated (default: the last column)', parseNameList)
     .option('--features <columns>', 'feature columns, comma-separated (default: every other column)', parseNameList)
     .option('--ignore <columns>', 'columns to leave out of the features', parseNameList)
     .option('--categorical <columns>', 'read these columns as categories even when they hold numbers', parseNameList)
     .option('--no-header', 'the CSV has no header row; its columns are named c1, c2, ...')
-    .option('--delimiter <char>', 'field delimiter (default: ",")')
+    .option('--delimiter <char>', 'field delimiter, one character; \\t is a tab (default: ",")', parseDelimiter)
     .option('--task <task>', 'regression, binary or multiclass (default: inferred from the target)', parseChoice(TASKS))
     .option(
       '--layers <units>',
@@ -102,7 +112,7 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--loss <name>', 'mse, bce, cce, scce or a Keras loss name (default: from the task)')
     .option('--optimizer <name>', 'sgd, momentum, adam, adamw or rmsprop (default: sgd)', parseChoice(OPTIMIZER_NAMES))
     .option('--lr <rate>', 'learning rate (default: 0.1 for sgd and momentum, 0.001 for the others)', parsePositive)
-    .option('--momentum <m>', 'momentum (momentum: default 0.9; rmsprop: default 0)', parseNonNegative)
+    .option('--momentum <m>', 'momentum, in [0, 1] (momentum: default 0.9; rmsprop: default 0)', parseMomentum)
     .option('--nesterov', 'Nesterov momentum (momentum optimizer)')
     .option('--beta1 <b>', 'adam/adamw first-moment decay (default: 0.9)', parseUnit)
     .option('--beta2 <b>', 'adam/adamw second-moment decay (default: 0.999)', parseUnit)
@@ -146,10 +156,14 @@ export function registerTrain(program: Command, runner: Runner): Command {
       'compute kernels: wasm (WebAssembly SIMD), js, or auto (default: auto)',
       parseChoice(['auto', 'wasm', 'js'] as const),
     )
-    .option('--init <dir>', 'start from the weights (and data encoding) of this model directory')
-    .option('--resume <dir>', 'continue the run checkpointed in this model directory')
-    .option('--config <file>', 'JSON settings file (keys: the flag names in camelCase); flags override it')
-    .option('--out <dir>', 'model directory to write (default: ./shardprop-model; with --resume, that directory)')
+    .option('--init <dir>', 'start from the weights (and data encoding) of this model directory', parsePath)
+    .option('--resume <dir>', 'continue the run checkpointed in this model directory', parsePath)
+    .option('--config <file>', 'JSON settings file (keys: the flag names in camelCase); flags override it', parsePath)
+    .option(
+      '--out <dir>',
+      'model directory to write (default: ./shardprop-model; with --resume, that directory)',
+      parsePath,
+    )
     .option('--json', 'print one JSON document with the results on stdout (progress goes to stderr)')
     .addHelpText(
       'after',
@@ -310,6 +324,19 @@ function optimizerConfig(s: TrainSettings): OptimizerConfig {
   return config;
 }
 
+/** The optimizer the flags ask for; a value core refuses is a usage error naming the flag. */
+function optimizerFlags(s: TrainSettings): Required<OptimizerConfig> {
+  try {
+    return createOptimizer(optimizerConfig(s)).config;
+  } catch (error) {
+    // core names the option (optimizer.momentum, optimizer.learningRate, ...): say the flag instead.
+    const message = oneLine(error).replace(/^optimizer\.(\w+)/, (_m, key: string) =>
+      flagName(key === 'learningRate' ? 'lr' : key),
+    );
+    throw usageError(message);
+  }
+}
+
 function missingPolicy(s: TrainSettings): MissingPolicy {
   if (s.dropMissing && s.impute) throw usageError('--drop-missing and --impute cannot be used together');
   return s.dropMissing ? 'drop' : s.impute ? 'impute' : 'error';
@@ -391,7 +418,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   await using _lock = lockModelDir(outDir, 'shardprop train', settings.out ?? TRAIN_DEFAULTS.out);
   const policy = saved ? saved.missing : missingPolicy(settings);
   const unknown = settings.unknown ?? TRAIN_DEFAULTS.unknown;
-  const optimizer = saved ? saved.optimizer : createOptimizer(optimizerConfig(settings)).config;
+  const optimizer = saved ? saved.optimizer : optimizerFlags(settings);
   const savedEncoding = resumed?.meta?.encoding ?? initial?.meta?.encoding ?? undefined;
 
   // Data.
@@ -503,18 +530,19 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const outputActivation = spec.layers[spec.layers.length - 1].activation;
 
   const dataset = encodeDataset(table, encoding, rows, loss, units, { missing: policy, unknown, advice: ADVICE });
+  const dataFingerprint = fingerprintOf(dataset);
+  const changed = saved?.dataFingerprint && describeChange(saved.dataFingerprint, dataFingerprint);
+  if (changed) {
+    throw dataError(
+      `--resume ${given.resume}: the training data changed since the checkpoint (${settings.data ?? 'the built-in seed problem'}: ${changed}); resume needs the same data: restore it, or start a new run from these weights with --init ${given.resume}`,
+    );
+  }
   const valSplit = settings.valSplit ?? TRAIN_DEFAULTS.valSplit;
-  let train = dataset;
-  let validation: Dataset | undefined;
-  if (valSplit > 0) {
-    const split = trainValidationSplit(dataset, valSplit);
-    train = split.train;
-    validation = split.validation;
-    if (train.rows === 0 || !validation || validation.rows === 0) {
-      throw usageError(
-        `--val-split ${valSplit}: ${dataset.rows} rows leave nothing to ${train.rows === 0 ? 'train on' : 'validate on'}`,
-      );
-    }
+  const { train, validation } = validationSplit(dataset, valSplit);
+  if (train.rows === 0 || validation?.rows === 0) {
+    throw usageError(
+      `--val-split ${valSplit}: ${formatInt(dataset.rows)} rows leave nothing to ${train.rows === 0 ? 'train on' : 'validate on'}`,
+    );
   }
   const batchSize = settings.batchSize ?? TRAIN_DEFAULTS.batchSize;
   const earlyStop = settings.earlyStop;
@@ -542,6 +570,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     unknown,
     init: saved ? saved.init : initial ? initial.dir : null,
     kernels: saved ? saved.kernels : settings.kernels === 'js' || settings.kernels === 'wasm' ? settings.kernels : null,
+    dataFingerprint,
   };
 
   // Start-of-run summary.
@@ -558,7 +587,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
   );
   out.line(
-    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${batchSize}, ${epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
+    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
   );
 
   // The loop, with a checkpoint after every epoch.
@@ -591,9 +620,10 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
 
   const bar = process.stderr.isTTY === true;
   const progress = createProgress({ bar, lines: !out.json, totalEpochs: epochs });
-  const interrupt = onInterrupt(() => {
+  const interrupt = onInterrupt((sig) => {
     progress.stop();
-    process.stderr.write('\nshardprop: stopping after the current step (Ctrl-C again to quit at once)\n');
+    const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'a second signal';
+    process.stderr.write(`\nshardprop: ${signalName(sig)}: stopping after the current step (${again} quits at once)\n`);
   });
   const stepsPerEpoch = Math.ceil(train.rows / batchSize);
   // One fit call runs every epoch; onEpochEnd checkpoints the weights and the optimizer state of each epoch
@@ -656,6 +686,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
           threads === 1 ? await fit(model, train, options) : await fitParallel(model, train, { ...options, threads });
       } catch (error) {
         progress.stop();
+        if (error instanceof TrainingError) throw diverged(error, outDir, nextEpoch);
+        if (/^wasm kernels: (cannot grow the shared memory|alloc of \d+ bytes exceeds)/.test(oneLine(error)))
+          throw outOfMemory(model.paramCount, train, options);
         throw dataError(`training failed: ${oneLine(error)}`);
       }
       kernels ??= result.kernels;
@@ -684,14 +717,18 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   if (status === 'running' && nextEpoch >= epochs) status = 'complete';
 
   if (interruptedEpoch !== undefined) {
+    const sig = interrupt.received ?? 'SIGINT';
     await save('interrupted');
     await writeTrainingPlot(outDir, history, validation !== undefined);
     const resumeCmd = `shardprop train --resume ${quoteArg(outDir)}`;
+    const by = sig === 'SIGINT' ? '' : ` by ${sig}`;
     process.stderr.write(
-      `shardprop: interrupted in epoch ${interruptedEpoch + 1}; ${outDir} holds the checkpoint after epoch ${nextEpoch}\nresume with: ${resumeCmd}\n`,
+      `shardprop: interrupted in epoch ${interruptedEpoch + 1}${by}; ${outDir} holds the checkpoint after epoch ${nextEpoch}\nresume with: ${resumeCmd}\n`,
     );
-    if (out.json) out.printJson({ ok: false, interrupted: true, out: outDir, nextEpoch, resume: resumeCmd, history });
-    return EXIT_INTERRUPTED;
+    if (out.json) {
+      out.printJson({ ok: false, interrupted: true, signal: sig, out: outDir, nextEpoch, resume: resumeCmd, history });
+    }
+    return signalExitCode(sig);
   }
 
   if (resumed && status !== 'running') await save(status);
@@ -730,6 +767,30 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     });
   }
   return EXIT_OK;
+}
+
+/**
+ * Divergence: core left the model at the start of the failed epoch and no checkpoint was written after the last
+ * finished one, so the directory still holds finite weights. Epochs are counted from 1 here, as in the progress.
+ */
+function diverged(error: TrainingError, outDir: string, epochsDone: number): UserError {
+  const what = error.quantity === 'loss' ? 'the loss' : 'a weight';
+  return dataError(
+    `training diverged in epoch ${error.epoch + 1}, step ${error.step}: ${what} became ${error.value}; lower --lr and train again (${outDir} keeps ${epochsDone === 0 ? 'the initialised model' : `the checkpoint after epoch ${epochsDone}`})`,
+  );
+}
+
+/**
+ * The WebAssembly kernels address a bounded shared memory; core's error names its API (maximumBytes), which a CLI
+ * user cannot pass. Say what takes the room (the data, one gradient copy per shard) and which flags shrink it.
+ */
+function outOfMemory(paramCount: number, train: Dataset, options: FitOptions): UserError {
+  const batch = Math.min(options.batchSize ?? TRAIN_DEFAULTS.batchSize, train.rows);
+  const shards = shardCount(batch, options.shards);
+  const mb = (bytes: number) => `${formatInt(Math.ceil(bytes / 2 ** 20))} MB`;
+  return dataError(
+    `training needs more memory than the WebAssembly kernels can address: the data takes ${mb(train.rows * (train.features + train.outputs) * 4)} and the gradients of ${formatInt(shards)} shard${shards === 1 ? '' : 's'} ${mb(shards * paramCount * 4)}; pass fewer --shards, or --kernels js`,
+  );
 }
 
 function savedTargets(e: Encoding): string[] {

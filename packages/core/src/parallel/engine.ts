@@ -121,7 +121,8 @@ export class SharedMemoryEngine implements EpochEngine {
         loss: opts.loss,
         targetCols,
         optimizer: opts.optimizer.config,
-        batchSize: opts.batchSize,
+        // No batch is larger than the data: workspaces are sized by this, so a huge batchSize costs nothing.
+        batchSize: Math.min(opts.batchSize, train.rows),
         shards: opts.shards,
         initialStep: init.step,
         barrierTimeoutMs: settings.barrierTimeoutMs ?? 60_000,

@@ -3,6 +3,7 @@
  * and then the whole update, in this thread. The parallel trainer runs the same step functions on workers.
  */
 import type { Dataset } from '../data/dataset.js';
+import { checkFiniteData } from '../data/finite.js';
 import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
@@ -12,7 +13,10 @@ import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './o
 import { computeShards, maxShardRows, reduceAndUpdate, type StepContext, shardCount, sumLoss } from './step.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 
-/** Checks that `data` fits `model` under `loss`, with messages that say what to change. */
+/**
+ * Checks that `data` fits `model` under `loss` and holds only finite numbers, with messages that say what to
+ * change (a non-finite value is named by row and column).
+ */
 export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, what = 'training data'): void {
   const expected = targetWidth(opts.loss, model.outputSize);
   if (data.features !== model.inputSize) {
@@ -23,6 +27,7 @@ export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, w
       `${what} has ${data.outputs} target columns, ${opts.loss} on ${model.outputSize} outputs needs ${expected}`,
     );
   }
+  checkFiniteData(data, what);
 }
 
 /** Splits off validation data as the options ask and checks shapes; shared by every trainer. */

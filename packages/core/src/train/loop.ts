@@ -3,6 +3,7 @@
  * history. What happens inside an epoch is the engine's business (one thread, or many).
  */
 import type { Dataset } from '../data/dataset.js';
+import { firstNonFinite } from '../data/finite.js';
 import { shuffleInPlace } from '../data/shuffle.js';
 import type { KernelBackend } from '../kernels/kernels.js';
 import type { Mlp } from '../model/mlp.js';
@@ -10,13 +11,24 @@ import { Rng } from '../random.js';
 import { evaluate } from './metrics.js';
 import type { EpochLog, OptimizerSnapshot, ResolvedFitOptions } from './options.js';
 
-/** Raised when training cannot continue (a non-finite loss); names the epoch and step. */
+/**
+ * Raised when training cannot continue: a batch's loss or, after an epoch, a weight is NaN or +-Infinity.
+ *
+ * Every trainer (`fit` on either kernel backend, `fitParallel`) leaves the model with the weights it had at the
+ * start of the failed epoch, the last epoch boundary: never a non-finite weight, never a half-trained epoch.
+ */
 export class TrainingError extends Error {
   override name = 'TrainingError';
   constructor(
     message: string,
+    /** The failed epoch, counted from 0 like `EpochLog.epoch` and `initialEpoch`; the message uses the same number. */
     readonly epoch: number,
+    /** The step within that epoch, counted from 1 like `BatchLog.step`. */
     readonly step: number,
+    /** What turned non-finite: a batch's loss, or a weight (found after the epoch's last step). */
+    readonly quantity: 'loss' | 'weight',
+    /** The non-finite value: NaN, Infinity or -Infinity. */
+    readonly value: number,
   ) {
     super(message);
   }
@@ -25,9 +37,22 @@ export class TrainingError extends Error {
 /** The error for a batch whose loss is not finite, worded the same by every trainer. */
 export function nonFiniteLoss(loss: number, epoch: number, step: number): TrainingError {
   return new TrainingError(
-    `loss became ${loss} at epoch ${epoch + 1}, step ${step}: lower the learning rate or check the data for extreme values`,
+    `loss became ${loss} at epoch ${epoch} (counted from 0), step ${step}: lower the learning rate or check the data for extreme values`,
     epoch,
     step,
+    'loss',
+    loss,
+  );
+}
+
+/** The error for weights that turned non-finite during an epoch (found after its last step). */
+export function nonFiniteWeights(value: number, index: number, epoch: number, step: number): TrainingError {
+  return new TrainingError(
+    `weight ${index} became ${value} at epoch ${epoch} (counted from 0), by step ${step}: lower the learning rate`,
+    epoch,
+    step,
+    'weight',
+    value,
   );
 }
 
@@ -85,7 +110,12 @@ export function epochOrder(rows: number, seed: number, epoch: number, shuffle: b
   return order;
 }
 
-/** Runs epochs `initialEpoch .. initialEpoch + epochs - 1` with `engine` and the shared bookkeeping. */
+/**
+ * Runs epochs `initialEpoch .. initialEpoch + epochs - 1` with `engine` and the shared bookkeeping.
+ *
+ * @throws TrainingError when a batch's loss or, at the end of an epoch, a weight is not finite; the model is then
+ *   back at the weights of the start of that epoch (see {@link TrainingError}).
+ */
 export async function trainLoop(
   model: Mlp,
   train: Dataset,
@@ -105,6 +135,8 @@ export async function trainLoop(
   let aborted = false;
   let epoch = opts.initialEpoch;
   const lastEpoch = opts.initialEpoch + opts.epochs;
+  // The weights at the start of the running epoch: where a TrainingError leaves the model, on every backend.
+  const boundary = new Float32Array(model.paramCount);
 
   await callbacks.onTrainBegin?.();
   for (; epoch < lastEpoch && !aborted && !stoppedEarly; epoch++) {
@@ -117,7 +149,22 @@ export async function trainLoop(
       const seconds = (performance.now() - started) / 1000;
       onBatchEnd({ epoch, step, stepsPerEpoch, loss: lossSum / rowsDone, rowsDone, rowsPerSec: rowsDone / seconds });
     };
-    const result = await engine.runEpoch(order, epoch, report);
+    boundary.set(model.params);
+    let result: EpochResult;
+    try {
+      result = await engine.runEpoch(order, epoch, report);
+    } catch (error) {
+      if (error instanceof TrainingError) model.params.set(boundary);
+      throw error;
+    }
+    // The loss of each step is checked before its update; this catches the update of the last step, and weights
+    // that overflowed while the loss stayed finite (a saturated sigmoid, a relu that zeroes a NaN).
+    const bad = firstNonFinite(model.params);
+    if (bad >= 0) {
+      const value = model.params[bad];
+      model.params.set(boundary);
+      throw nonFiniteWeights(value, bad, epoch, Math.ceil(result.rowsDone / opts.batchSize));
+    }
     const msPerEpoch = performance.now() - started;
     if (result.aborted) {
       aborted = true;
