@@ -12,6 +12,7 @@ export type { Dataset } from './data/dataset.js';
 export { createDataset, sliceRows, subset } from './data/dataset.js';
 export * from './data/encode.js';
 export { gatherRows } from './data/gather.js';
+export { checkSparseLabels } from './data/labels.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
 export {
   type DatasetSplit,

@@ -3,6 +3,7 @@
  * and then the whole update, in this thread. The parallel trainer runs the same step functions on workers.
  */
 import type { Dataset } from '../data/dataset.js';
+import { checkSparseLabels } from '../data/labels.js';
 import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
@@ -23,6 +24,7 @@ export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, w
       `${what} has ${data.outputs} target columns, ${opts.loss} on ${model.outputSize} outputs needs ${expected}`,
     );
   }
+  if (opts.loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, model.outputSize, what);
 }
 
 /** Splits off validation data as the options ask and checks shapes; shared by every trainer. */
