@@ -313,7 +313,7 @@ describe('shardprop models in TensorFlow.js', () => {
       await saveModel(dir, modelToArtifacts(spec, params));
       const x = randomInputs(9, 4, 6);
       const expected = referenceForward(spec, params, x, 9);
-      const viaHandler = await tf.loadLayersModel(tfjsFileHandler(dir) as unknown as tf.io.IOHandler);
+      const viaHandler = await tf.loadLayersModel(tfjsFileHandler(dir));
       expectClose(await tfjsPredict(viaHandler, x, 9, 4), expected);
       // What tfjs's http loader would do with the same files.
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
@@ -459,7 +459,7 @@ describe('TensorFlow.js models in shardprop', () => {
       const m = tf.sequential();
       m.add(tf.layers.dense({ units: 4, activation: 'sigmoid', inputShape: [3], kernelInitializer: 'glorotUniform' }));
       m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: 'glorotUniform' }));
-      await m.save(tfjsFileHandler(dir) as unknown as tf.io.IOHandler);
+      await m.save(tfjsFileHandler(dir));
       const loaded = await loadModel(dir);
       expect(loaded.spec).toEqual(mlpSpec(3, [4, 1]));
       expect(bits(loaded.params)).toEqual(bits(await tfjsWeights(m)));
