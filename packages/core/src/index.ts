@@ -10,7 +10,6 @@ export * from './data/batches.js';
 // Data
 export type { Dataset } from './data/dataset.js';
 export { createDataset, sliceRows, subset } from './data/dataset.js';
-export * from './data/encode.js';
 export { gatherRows } from './data/gather.js';
 export { checkSparseLabels } from './data/labels.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
@@ -21,7 +20,7 @@ export {
   trainValidationSplit,
   validationSplitAt,
 } from './data/split.js';
-export * from './data/standardize.js';
+export { fitStandardizer, type Standardizer } from './data/standardize.js';
 export * from './data/synthetic.js';
 export {
   type GradcheckOptions,

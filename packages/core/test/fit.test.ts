@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { fit } from '../src/train/fit.js';
@@ -7,7 +8,6 @@ import { evaluate } from '../src/train/metrics.js';
 import type { BatchLog } from '../src/train/options.js';
 import { randomData } from './helpers.js';
 
-const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const seedSpec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
 
 describe('fit', () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import {
   type ModelArtifacts,
   ModelFormatError,
@@ -78,10 +79,6 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
     if (!(d <= worst)) worst = d;
   }
   expect(worst).toBeLessThanOrEqual(tol);
-}
-
-function bits(a: Float32Array): Uint32Array {
-  return new Uint32Array(a.buffer, a.byteOffset, a.length);
 }
 
 async function loadInTfjs(artifacts: ModelArtifacts): Promise<tf.LayersModel> {
