@@ -220,17 +220,13 @@ function makeCopy() {
   return copy;
 }
 
-/** Re-emits one TypeScript source into dist/ (isolatedModules: the per-file transpile is what tsc emits). */
-async function emit(copy, file) {
+/** What tsc emits for one source (isolatedModules: a per-file transpile is exactly the build's JavaScript). */
+async function transpile(source, file) {
   const ts = (await import(join(root, 'node_modules', 'typescript', 'lib', 'typescript.js'))).default;
-  const src = readFileSync(join(copy, file), 'utf8');
-  const out = ts.transpileModule(src, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, verbatimModuleSyntax: true },
+  return ts.transpileModule(source, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
     fileName: file,
   }).outputText;
-  const dist = join(copy, file.replace('/src/', '/dist/').replace(/\.ts$/, '.js'));
-  writeFileSync(dist, out);
-  return dist;
 }
 
 function testFiles(copy, pkg) {
@@ -254,10 +250,16 @@ try {
       continue;
     }
     const dist = join(copy, bug.file.replace('/src/', '/dist/').replace(/\.ts$/, '.js'));
+    const built = readFileSync(dist, 'utf8');
+    // The transpile must reproduce the build, or a "caught" could come from a broken dist/ file.
+    if ((await transpile(original, bug.file)) !== built.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')) {
+      throw new Error(`transpiling ${bug.file} does not reproduce its dist/ file`);
+    }
     const distBackup = `${dist}.orig`;
     copyFileSync(dist, distBackup);
-    writeFileSync(path, original.replace(bug.find[k], bug.replace[k]));
-    await emit(copy, bug.file);
+    const planted = original.replace(bug.find[k], bug.replace[k]);
+    writeFileSync(path, planted);
+    writeFileSync(dist, await transpile(planted, bug.file));
     const started = Date.now();
     const run = sh(
       process.execPath,
