@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -201,7 +201,8 @@ const BUGS = [
 const SKIP_TESTS = new Set(['pack-install.test.ts', 'readme-examples.test.ts']);
 
 function sh(cmd, argv, cwd, timeoutMs = 600_000) {
-  return spawnSync(cmd, argv, { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  return spawnSync(cmd, argv, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
 }
 
 function makeCopy() {
@@ -274,7 +275,7 @@ try {
     const outcome = run.status === 0 ? 'survived' : 'caught';
     const by = outcome === 'caught' ? (text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1] ?? text.slice(-300)) : '';
     results.push({ id: bug.id, outcome, seconds: Math.round((Date.now() - started) / 1000), by });
-    console.log(`${outcome.padEnd(9)} ${bug.id}${by ? `  <- ${by.replace(/\x1b\[[0-9;]*m/g, '').trim()}` : ''}`);
+    console.log(`${outcome.padEnd(9)} ${bug.id}${by ? `  <- ${by.trim()}` : ''}`);
   }
 } finally {
   rmSync(copy, { recursive: true, force: true });
