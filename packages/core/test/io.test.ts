@@ -25,6 +25,7 @@ import { type ModelSpec, mlpSpec, validateSpec } from '../src/model/spec.js';
 import { loadModel, saveModel, tfjsFileHandler } from '../src/node.js';
 import { Rng } from '../src/random.js';
 import { referenceForward } from './helpers.js';
+import { tfjsWeights } from './tfjs-helpers.js';
 
 // Lets a test make the next rename of a file whose target ends in `failRename.target` fail.
 const failRename = vi.hoisted(() => ({ target: '', error: 'EIO: simulated failure' }));
@@ -109,17 +110,6 @@ async function tfjsArtifacts(
     }),
   );
   return { modelJson, weights: new Uint8Array(a.weightData as ArrayBuffer) };
-}
-
-async function tfjsWeights(model: tf.LayersModel): Promise<Float32Array> {
-  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function formatError(fn: () => unknown): ModelFormatError {

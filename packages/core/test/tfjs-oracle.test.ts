@@ -11,6 +11,7 @@ import { createOptimizer } from '../src/optim/create.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { fit } from '../src/train/fit.js';
 import { randomData } from './helpers.js';
+import { tfjsWeights, tfOptimizer } from './tfjs-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,32 +41,6 @@ export function toTfjs(spec: ModelSpec, params: Float32Array): tf.Sequential {
   });
   model.setWeights(weights);
   return model;
-}
-
-function tfOptimizer(c: Required<OptimizerConfig>): tf.Optimizer {
-  switch (c.name) {
-    case 'sgd':
-      return tf.train.sgd(c.learningRate);
-    case 'momentum':
-      return tf.train.momentum(c.learningRate, c.momentum, c.nesterov);
-    case 'adam':
-      return tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
-    case 'rmsprop':
-      return tf.train.rmsprop(c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
-    default:
-      throw new Error(`no tfjs equivalent for ${c.name}`);
-  }
-}
-
-async function tfjsWeights(model: tf.Sequential): Promise<Float32Array> {
-  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function rowsOf(d: Dataset, from: number, to: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
