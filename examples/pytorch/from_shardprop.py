@@ -2,8 +2,8 @@
 """Rebuild a shardprop model in PyTorch and check that it predicts what shardprop predicts.
 
     shardprop export  --model iris-model --format safetensors --out iris.safetensors
-    shardprop predict --model iris-model --data data/iris.csv --out shardprop-preds.csv
-    python3 from_shardprop.py --weights iris.safetensors --data data/iris.csv \
+    shardprop predict --model iris-model --data packages/cli/data/iris.csv --out shardprop-preds.csv
+    python3 from_shardprop.py --weights iris.safetensors --data packages/cli/data/iris.csv \
         --shardprop-predictions shardprop-preds.csv --out torch-preds.csv
 
 The script rebuilds the `nn.Sequential` from the file's metadata, loads the weights (strictly: every tensor

@@ -4,7 +4,7 @@
     shardprop export --model iris-model --format safetensors --out iris.safetensors
     # 4 processes on one machine's CPUs (gloo):
     torchrun --standalone --nproc_per_node=4 train_ddp.py --weights iris.safetensors \
-        --data data/iris.csv --epochs 20 --out iris-ddp.safetensors
+        --data packages/cli/data/iris.csv --epochs 20 --out iris-ddp.safetensors
     # one process per GPU (NCCL), e.g. 8 GPUs on each of 2 machines:
     torchrun --nnodes=2 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 train_ddp.py ...
 

@@ -5,13 +5,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { OPTIMIZER_NAMES, type OptimizerName } from '@shardprop/core';
 import { TASKS, type Task } from '@shardprop/tabular';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { usageError } from './errors.js';
 
-export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop'] as const;
-export type OptimizerFlag = (typeof OPTIMIZER_NAMES)[number];
+// The names are core's (one list); re-exported for the train command's --optimizer choices.
+export { OPTIMIZER_NAMES };
+export type OptimizerFlag = OptimizerName;
 
 /** Every setting of `train`; undefined means "not given". */
 export interface TrainSettings {

@@ -1397,8 +1397,9 @@ export function mseGradient(a: usize, y: usize, dz: usize, n: i32, cols: i32): f
   return sum / <f64>cols;
 }
 
-/** Keras's clipping epsilon (EPSILON in loss.ts). */
-const CLIP_EPS: f64 = 1e-7;
+/** Keras's clip bounds, rounded to float32 as Keras and tfjs compute them (CLIP_LO / CLIP_HI in loss.ts). */
+const CLIP_LO: f64 = <f64>(<f32>1e-7);
+const CLIP_HI: f64 = <f64>(<f32>(1 - 1e-7));
 
 /**
  * binaryCrossentropy over `n` values (`cols` per row), p = clip(a, 1e-7, 1 - 1e-7); returns
@@ -1516,7 +1517,7 @@ export function cceGradient(a: usize, y: usize, dz: usize, rows: i32, cols: i32,
   return total;
 }
 
-/** `min(max(p, 1e-7), 1 - 1e-7)`, NaN propagating (clipP in loss.ts). */
+/** `min(max(p, 1e-7), 1 - 1e-7)` with float32 bounds, NaN propagating (clipP in loss.ts). */
 function clipP(p: f64): f64 {
-  return min(max(p, CLIP_EPS), 1 - CLIP_EPS);
+  return min(max(p, CLIP_LO), CLIP_HI);
 }

@@ -10,9 +10,9 @@ export * from './data/batches.js';
 // Data
 export type { Dataset } from './data/dataset.js';
 export { createDataset, sliceRows, subset } from './data/dataset.js';
-export * from './data/encode.js';
 export { checkFiniteData, firstNonFinite } from './data/finite.js';
 export { gatherRows } from './data/gather.js';
+export { checkSparseLabels } from './data/labels.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
 export {
   type DatasetSplit,
@@ -21,7 +21,7 @@ export {
   trainValidationSplit,
   validationSplitAt,
 } from './data/split.js';
-export * from './data/standardize.js';
+export { fitStandardizer, type Standardizer } from './data/standardize.js';
 export * from './data/synthetic.js';
 export {
   type GradcheckOptions,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { fit } from '../src/train/fit.js';
@@ -7,7 +8,6 @@ import { evaluate } from '../src/train/metrics.js';
 import type { BatchLog } from '../src/train/options.js';
 import { randomData } from './helpers.js';
 
-const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const seedSpec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
 
 describe('fit', () => {
@@ -201,5 +201,63 @@ describe('evaluate', () => {
     );
     expect(off.mae).toBe(1);
     expect(off.r2).toBeCloseTo(1 - 4 / 20, 12);
+  });
+});
+
+describe('evaluate: loss names', () => {
+  const untrained = () => Mlp.create(mlpSpec(3, [4, 1], 'sigmoid'), { seed: 2 });
+  const data = randomData(20, 3, 1, 'binaryCrossentropy');
+
+  it('accepts the names fit accepts (aliases, any case) and computes the same metrics', () => {
+    const m = untrained();
+    expect(evaluate(m, data, 'mse')).toEqual(evaluate(m, data, 'meanSquaredError'));
+    expect(evaluate(m, data, 'MSE')).toEqual(evaluate(m, data, 'meanSquaredError'));
+    const bce = evaluate(m, data, 'bce');
+    expect(bce).toEqual(evaluate(m, data, 'binaryCrossentropy'));
+    // An untrained sigmoid output is near 0.5 everywhere: BCE near ln 2, not 0.
+    expect(bce.loss).toBeGreaterThan(0.5);
+    expect(evaluate(m, data, 'mse').loss).toBeGreaterThan(0);
+  });
+
+  it('rejects an unknown loss name with the list of known ones', () => {
+    expect(() => evaluate(untrained(), data, 'bogus')).toThrow(
+      /unknown loss "bogus" \(expected one of meanSquaredError/,
+    );
+  });
+});
+
+describe('sparse labels are checked up front, naming the dataset row', () => {
+  const spec = mlpSpec(3, [4, 3], 'relu', 'softmax');
+  const badAt = (row: number, label: number) => {
+    const data = randomData(100, 3, 3, 'sparseCategoricalCrossentropy');
+    data.y[row] = label;
+    return data;
+  };
+
+  it('fit names the row of the dataset, not the row inside a shard, before training starts', async () => {
+    const m = Mlp.create(spec, { seed: 1 });
+    const before = m.params.slice();
+    let epochs = 0;
+    const run = fit(m, badAt(77, 3), {
+      loss: 'scce',
+      epochs: 2,
+      batchSize: 16,
+      callbacks: { onEpochBegin: () => void epochs++ },
+    });
+    await expect(run).rejects.toThrow('training data row 77: sparse label 3 is not an integer class in [0, 3)');
+    expect(epochs).toBe(0);
+    expect(bits(m.params).equals(bits(before))).toBe(true);
+  });
+
+  it('fit checks explicit validation data and names it', async () => {
+    const m = Mlp.create(spec, { seed: 1 });
+    const validationData = badAt(5, 1.5);
+    const run = fit(m, badAt(0, 0), { loss: 'scce', validationData });
+    await expect(run).rejects.toThrow('validation data row 5: sparse label 1.5 is not an integer class in [0, 3)');
+  });
+
+  it('evaluate names the row too', () => {
+    const m = Mlp.create(spec, { seed: 1 });
+    expect(() => evaluate(m, badAt(42, -1), 'scce')).toThrow('data row 42: sparse label -1 is not an integer class');
   });
 });

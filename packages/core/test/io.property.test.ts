@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import {
   ModelFormatError,
   modelFromArtifacts,
@@ -97,7 +98,6 @@ const metaFor = (spec: ModelSpec): fc.Arbitrary<ShardpropMetaInput> =>
 
 const modelArb = specArb.chain((spec) => fc.tuple(fc.constant(spec), paramsFor(spec), metaFor(spec)));
 
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 /** What a JSON round trip makes of a value (-0 becomes 0). */
 const viaJson = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 

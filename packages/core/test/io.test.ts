@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import { FaultyFileSystem } from '../../../test-utils/faulty-fs.js';
 import {
   type ModelArtifacts,
@@ -26,6 +27,7 @@ import { type ModelSpec, mlpSpec, validateSpec } from '../src/model/spec.js';
 import { loadModel, saveModel, tfjsFileHandler } from '../src/node.js';
 import { Rng } from '../src/random.js';
 import { referenceForward } from './helpers.js';
+import { tfjsWeights } from './tfjs-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -68,10 +70,6 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(worst).toBeLessThanOrEqual(tol);
 }
 
-function bits(a: Float32Array): Uint32Array {
-  return new Uint32Array(a.buffer, a.byteOffset, a.length);
-}
-
 async function loadInTfjs(artifacts: ModelArtifacts): Promise<tf.LayersModel> {
   return tf.loadLayersModel(
     tf.io.fromMemory(toTfjsArtifacts(artifacts.modelJson, artifacts.weightData) as tf.io.ModelArtifacts),
@@ -100,17 +98,6 @@ async function tfjsArtifacts(
     }),
   );
   return { modelJson, weights: new Uint8Array(a.weightData as ArrayBuffer) };
-}
-
-async function tfjsWeights(model: tf.LayersModel): Promise<Float32Array> {
-  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function formatError(fn: () => unknown): ModelFormatError {
@@ -301,7 +288,7 @@ describe('shardprop models in TensorFlow.js', () => {
       await saveModel(dir, modelToArtifacts(spec, params));
       const x = randomInputs(9, 4, 6);
       const expected = referenceForward(spec, params, x, 9);
-      const viaHandler = await tf.loadLayersModel(tfjsFileHandler(dir) as unknown as tf.io.IOHandler);
+      const viaHandler = await tf.loadLayersModel(tfjsFileHandler(dir));
       expectClose(await tfjsPredict(viaHandler, x, 9, 4), expected);
       // What tfjs's http loader would do with the same files.
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
@@ -448,7 +435,7 @@ describe('TensorFlow.js models in shardprop', () => {
       const m = tf.sequential();
       m.add(tf.layers.dense({ units: 4, activation: 'sigmoid', inputShape: [3], kernelInitializer: 'glorotUniform' }));
       m.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: 'glorotUniform' }));
-      await m.save(tfjsFileHandler(dir) as unknown as tf.io.IOHandler);
+      await m.save(tfjsFileHandler(dir));
       const loaded = await loadModel(dir);
       expect(loaded.spec).toEqual(mlpSpec(3, [4, 1]));
       expect(bits(loaded.params)).toEqual(bits(await tfjsWeights(m)));

@@ -7,6 +7,7 @@ import { createOptimizer, OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, resolveOptimizerC
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { Rng } from '../src/random.js';
 import type { FloatArray } from '../src/types.js';
+import { tfOptimizer } from './tfjs-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -46,21 +47,6 @@ function maxSlotDiff(a: ArrayLike<number>, b: ArrayLike<number>, slotSize: numbe
     if (!(rel <= worst)) worst = rel;
   }
   return worst;
-}
-
-/** The tfjs optimizer equivalent to a resolved config (adamw: tfjs adam; the caller applies the decay). */
-function tfOptimizer(c: Required<OptimizerConfig>): tf.Optimizer {
-  switch (c.name) {
-    case 'sgd':
-      return tf.train.sgd(c.learningRate);
-    case 'momentum':
-      return tf.train.momentum(c.learningRate, c.momentum, c.nesterov);
-    case 'adam':
-    case 'adamw':
-      return tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
-    case 'rmsprop':
-      return tf.train.rmsprop(c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
-  }
 }
 
 /** The tfjs optimizer-weight suffix held in each of our state slots, in slot order. */

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import type { LossName } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
@@ -12,8 +13,6 @@ import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import type { BatchLog } from '../src/train/options.js';
 import { randomData } from './helpers.js';
-
-const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 const CASES: Array<{ loss: LossName; out: 'sigmoid' | 'softmax'; outputs: number; optimizer: OptimizerConfig }> = [
   { loss: 'meanSquaredError', out: 'sigmoid', outputs: 1, optimizer: { name: 'sgd', learningRate: 0.5 } },

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../src/data/dataset.js';
-import type { LossName } from '../src/losses/loss.js';
+import { type LossName, lossAndGradient } from '../src/losses/loss.js';
 import type { ActivationName } from '../src/model/activation-names.js';
 import { Mlp } from '../src/model/mlp.js';
 import { type ModelSpec, mlpSpec } from '../src/model/spec.js';
@@ -11,6 +11,7 @@ import { createOptimizer } from '../src/optim/create.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { fit } from '../src/train/fit.js';
 import { randomData } from './helpers.js';
+import { tfjsWeights, tfOptimizer } from './tfjs-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,32 +41,6 @@ export function toTfjs(spec: ModelSpec, params: Float32Array): tf.Sequential {
   });
   model.setWeights(weights);
   return model;
-}
-
-function tfOptimizer(c: Required<OptimizerConfig>): tf.Optimizer {
-  switch (c.name) {
-    case 'sgd':
-      return tf.train.sgd(c.learningRate);
-    case 'momentum':
-      return tf.train.momentum(c.learningRate, c.momentum, c.nesterov);
-    case 'adam':
-      return tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
-    case 'rmsprop':
-      return tf.train.rmsprop(c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
-    default:
-      throw new Error(`no tfjs equivalent for ${c.name}`);
-  }
-}
-
-async function tfjsWeights(model: tf.Sequential): Promise<Float32Array> {
-  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function rowsOf(d: Dataset, from: number, to: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
@@ -159,4 +134,80 @@ describe.each(['js', 'wasm'] as const)('training matches TensorFlow.js step for 
       });
     }
   }
+});
+
+describe.each(['js', 'wasm'] as const)(
+  'a partial last batch matches TensorFlow.js model.fit (%s kernels)',
+  (kernels) => {
+    // 37 rows in batches of 16: the last step averages over 5 rows, not 16.
+    for (const opt of [
+      { name: 'sgd', learningRate: 0.1 },
+      { name: 'adam', learningRate: 0.01 },
+    ] as OptimizerConfig[]) {
+      it(`37 rows, batch 16, ${opt.name}: weights and epoch loss`, async () => {
+        const rows = 2 * BATCH + 5;
+        const spec = mlpSpec(6, [8, 2], 'tanh', 'sigmoid');
+        const data = randomData(rows, 6, 2, 'binaryCrossentropy', 8);
+        const initial = Mlp.create(spec, { seed: 4 });
+        const ours = initial.clone();
+        const result = await fit(ours, data, {
+          kernels,
+          loss: 'bce',
+          optimizer: opt,
+          batchSize: BATCH,
+          shuffle: false,
+        });
+
+        const tfModel = toTfjs(spec, initial.params);
+        tfModel.compile({ loss: 'binaryCrossentropy', optimizer: tfOptimizer(createOptimizer(opt).config) });
+        const { x, y } = rowsOf(data, 0, rows);
+        const history = await tfModel.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
+        const tfLoss = history.history.loss[0] as number;
+        expect(maxAbsDiff(ours.params, await tfjsWeights(tfModel))).toBeLessThan(1e-5);
+        expect(Math.abs(result.history[0].loss - tfLoss) / tfLoss).toBeLessThan(1e-5);
+        tf.dispose([x, y]);
+        tfModel.dispose();
+      });
+    }
+  },
+);
+
+describe('cross-entropy at saturated outputs matches TensorFlow.js (Keras clipping, both ends)', () => {
+  // Probabilities at and beyond the clip points 1e-7 and 1 - 1e-7, against both targets.
+  const p = Float32Array.from([1, 0, 1 - 1e-9, 1e-9, 1e-30, 0.9999999, 1e-7, 0.5]);
+
+  it('binaryCrossentropy: per-row losses equal tf.metrics.binaryCrossentropy', () => {
+    for (const target of [0, 1]) {
+      const y = new Float32Array(p.length).fill(target);
+      const dz = new Float32Array(p.length);
+      const theirs = tf.metrics.binaryCrossentropy(tf.tensor2d(y, [p.length, 1]), tf.tensor2d(p, [p.length, 1]));
+      const expected = theirs.dataSync();
+      for (let r = 0; r < p.length; r++) {
+        const ours = lossAndGradient('binaryCrossentropy', 'sigmoid', p, r, y, r, dz, r, 1, 1);
+        expect(Number.isFinite(ours)).toBe(true);
+        expect(Math.abs(ours - expected[r])).toBeLessThan(1e-5 * Math.max(1, expected[r]));
+      }
+      theirs.dispose();
+    }
+  });
+
+  it('categoricalCrossentropy: per-row losses equal tf.metrics.categoricalCrossentropy', () => {
+    // Three classes; each row puts probability p on class 0 and splits the rest.
+    const rows = p.length;
+    const a = new Float32Array(rows * 3);
+    for (let r = 0; r < rows; r++) a.set([p[r], (1 - p[r]) / 2, (1 - p[r]) / 2], r * 3);
+    for (const cls of [0, 1]) {
+      const y = new Float32Array(rows * 3);
+      for (let r = 0; r < rows; r++) y[r * 3 + cls] = 1;
+      const dz = new Float32Array(3);
+      const theirs = tf.metrics.categoricalCrossentropy(tf.tensor2d(y, [rows, 3]), tf.tensor2d(a, [rows, 3]));
+      const expected = theirs.dataSync();
+      for (let r = 0; r < rows; r++) {
+        const ours = lossAndGradient('categoricalCrossentropy', 'softmax', a, r * 3, y, r * 3, dz, 0, 1, 3);
+        expect(Number.isFinite(ours)).toBe(true);
+        expect(Math.abs(ours - expected[r])).toBeLessThan(1e-5 * Math.max(1, expected[r]));
+      }
+      theirs.dispose();
+    }
+  });
 });

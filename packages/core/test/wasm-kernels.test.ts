@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { reduceSlots as reduceSlotsTs } from '@shardprop/worker-pool';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sameBits } from '../../../test-utils/bits.js';
 import { activationBackward, activationForward } from '../src/kernels/activations.js';
 import { gemmBias, gemmNt, gemmTnBias } from '../src/kernels/gemm.js';
 import {
@@ -49,10 +50,6 @@ function wasmRandom(n: number, rng: Rng, pad = 0, scale = 1): Float32Array {
   for (let i = 0; i < n; i++) v[pad + i] = rng.uniform(-1, 1) * scale;
   return v;
 }
-
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-const sameBits = (a: Float32Array, b: Float32Array) =>
-  a.length === b.length && bits(a).every((x, i) => x === bits(b)[i]);
 
 const worst = { gemmBias: 0, gemmTnBias: 0, gemmNt: 0 };
 

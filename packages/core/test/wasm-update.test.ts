@@ -17,6 +17,7 @@
 // practice on V8; a different engine's Math.log could differ in the last bit).
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sameBits } from '../../../test-utils/bits.js';
 import { jsKernels, type Kernels, wasmKernels } from '../src/kernels/kernels.js';
 import { loadWasmKernels, type WasmKernels } from '../src/kernels/wasm/backend.js';
 import { type LossName, lossAndGradient } from '../src/losses/loss.js';
@@ -35,10 +36,6 @@ beforeAll(() => {
   K = k;
   W = wasmKernels(k);
 });
-
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-const sameBits = (a: Float32Array, b: Float32Array) =>
-  a.length === b.length && bits(a).every((x, i) => x === bits(b)[i]);
 
 const CONFIGS: OptimizerConfig[] = [
   { name: 'sgd', learningRate: 0.1 },

@@ -2,21 +2,7 @@
  * Argument checks shared by the data utilities. Internal: the messages name the argument and the bad value so
  * that a caller can see what to change without reading the source.
  */
-
-/** Formats a value for an error message: strings quoted, everything else as `String` would. */
-export function show(value: unknown): string {
-  let text: string;
-  if (typeof value === 'string') text = JSON.stringify(value);
-  else if (value === undefined || typeof value === 'number' || typeof value === 'bigint') text = String(value);
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
+import { show } from '../show.js';
 
 /** Throws unless `value` is a safe integer `>= min`. */
 export function requireInt(name: string, value: unknown, min = 0): number {

@@ -20,7 +20,7 @@
  * of `exportMetadata` (architecture, input_names, feature_names, target_names, class_labels, task, loss,
  * normalization, output_description, shardprop) plus `normalization_in_graph`.
  */
-import protobuf from 'protobufjs/light.js';
+import type Protobuf from 'protobufjs/light.js';
 import type { ShardpropMetaInput } from '../io/meta.js';
 import { ELU_ALPHA, LEAKY_RELU_ALPHA } from '../kernels/activations.js';
 import { paramLayout } from '../model/layout.js';
@@ -183,10 +183,20 @@ const SCHEMA = {
   },
 };
 
-let modelType: protobuf.Type | undefined;
+// protobufjs is an optional peer dependency: only ONNX needs it, so importing `@shardprop/core/export` works
+// without it (safetensors export, the metadata helpers) and `toOnnx` / `parseOnnx` say what to install.
+const protobuf: typeof Protobuf | undefined = await import('protobufjs/light.js').then(
+  (m) => m.default,
+  () => undefined,
+);
+
+let modelType: Protobuf.Type | undefined;
 
 /** The `onnx.ModelProto` message type (built once, on first use). */
-function onnxModelType(): protobuf.Type {
+function onnxModelType(): Protobuf.Type {
+  if (!protobuf) {
+    throw new Error('ONNX export needs the optional peer dependency protobufjs: npm install protobufjs@^8.8.1');
+  }
   modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
   return modelType;
 }

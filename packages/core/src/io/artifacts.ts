@@ -99,11 +99,24 @@ export interface LoadedModel {
 export interface TfjsWeightSpec {
   name: string;
   shape: number[];
-  dtype: string;
+  dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
   [key: string]: unknown;
 }
 
-/** What `tf.io.fromMemory` takes (a `tf.io.ModelArtifacts`), built without importing tfjs. */
+/** A Keras training config as tfjs types it (`tf.io.TrainingConfig`), declared here to avoid importing tfjs. */
+export interface TfjsTrainingConfig {
+  optimizer_config: object;
+  loss: string | string[] | { [output: string]: string };
+  metrics?: string[] | { [output: string]: string };
+  weighted_metrics?: string[];
+  sample_weight_mode?: string;
+  loss_weights?: number[] | { [output: string]: number };
+}
+
+/**
+ * What `tf.io.fromMemory` takes and a `{ load }` handler returns: assignable to `tf.io.ModelArtifacts` (a
+ * typecheck test holds it to that), built without importing tfjs.
+ */
 export interface TfjsModelArtifacts {
   modelTopology: object;
   format?: string;
@@ -111,8 +124,9 @@ export interface TfjsModelArtifacts {
   convertedBy?: string | null;
   weightSpecs: TfjsWeightSpec[];
   weightData: ArrayBuffer;
-  trainingConfig?: unknown;
-  userDefinedMetadata?: Record<string, unknown>;
+  trainingConfig?: TfjsTrainingConfig;
+  /** JSON values (tfjs types them as non-null). */
+  userDefinedMetadata?: Record<string, NonNullable<unknown>>;
 }
 
 /**
@@ -399,7 +413,10 @@ export function toTfjsArtifacts(modelJson: unknown, weightData: Uint8Array | Arr
   if (typeof json.format === 'string') out.format = json.format;
   if (typeof json.generatedBy === 'string') out.generatedBy = json.generatedBy;
   if (typeof json.convertedBy === 'string' || json.convertedBy === null) out.convertedBy = json.convertedBy;
-  if (json.trainingConfig !== undefined) out.trainingConfig = json.trainingConfig;
-  if (isRecord(json.userDefinedMetadata)) out.userDefinedMetadata = json.userDefinedMetadata;
+  // Passed through as the file has it: tfjs reads it only to compile the model, and reports a bad one itself.
+  if (isRecord(json.trainingConfig)) out.trainingConfig = json.trainingConfig as unknown as TfjsTrainingConfig;
+  if (isRecord(json.userDefinedMetadata)) {
+    out.userDefinedMetadata = json.userDefinedMetadata as Record<string, NonNullable<unknown>>;
+  }
   return out;
 }

@@ -5,6 +5,7 @@
 import { ACTIVATIONS, type ActivationName } from '../model/activation-names.js';
 import type { InitializerName } from '../model/initializer-names.js';
 import type { LayerSpec, ModelSpec } from '../model/spec.js';
+import { show } from '../show.js';
 import { failModelJson } from './meta.js';
 
 /** `keras_version` as tfjs-layers 4.22 writes it. */
@@ -127,14 +128,6 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function showValue(x: unknown): string {
-  try {
-    return JSON.stringify(x) ?? String(x);
-  } catch {
-    return String(x);
-  }
-}
-
 /** The first defined value among the keys (snake_case and camelCase spellings). */
 function pick(config: Record<string, unknown>, ...keys: string[]): unknown {
   for (const k of keys) if (config[k] !== undefined) return config[k];
@@ -151,20 +144,20 @@ function declaredInputSize(config: Record<string, unknown>, where: string): numb
   let shape: unknown[] | undefined;
   if (batch !== undefined && batch !== null) {
     if (!Array.isArray(batch) || batch.length < 1)
-      failModelJson(`${where}: batch_input_shape must be an array, got ${showValue(batch)}`);
+      failModelJson(`${where}: batch_input_shape must be an array, got ${show(batch)}`);
     shape = (batch as unknown[]).slice(1);
     const b = (batch as unknown[])[0];
-    if (b !== null && !isPositiveInt(b)) failModelJson(`${where}: batch_input_shape has batch size ${showValue(b)}`);
+    if (b !== null && !isPositiveInt(b)) failModelJson(`${where}: batch_input_shape has batch size ${show(b)}`);
   } else {
     const input = pick(config, 'input_shape', 'inputShape');
     if (input !== undefined && input !== null) {
-      if (!Array.isArray(input)) failModelJson(`${where}: input_shape must be an array, got ${showValue(input)}`);
+      if (!Array.isArray(input)) failModelJson(`${where}: input_shape must be an array, got ${show(input)}`);
       shape = input as unknown[];
     }
   }
   if (shape === undefined) return undefined;
   if (shape.length !== 1 || !isPositiveInt(shape[0])) {
-    const full = showValue(batch ?? pick(config, 'input_shape', 'inputShape'));
+    const full = show(batch ?? pick(config, 'input_shape', 'inputShape'));
     failModelJson(
       `${where}: input shape ${full} is not supported; shardprop loads models of flat inputs [batch, features]`,
     );
@@ -227,7 +220,7 @@ function parseActivationString(v: unknown, where: string): ActivationName {
   const name = typeof v === 'string' ? (ACTIVATION_STRINGS[v] ?? ACTIVATION_STRINGS[v.toLowerCase()]) : undefined;
   if (name) return name;
   failModelJson(
-    `${where}: activation ${showValue(v)} is not supported (shardprop supports ${ACTIVATIONS.filter((a) => a !== 'leakyRelu').join(', ')}, and LeakyReLU with alpha ${LEAKY_ALPHA})`,
+    `${where}: activation ${show(v)} is not supported (shardprop supports ${ACTIVATIONS.filter((a) => a !== 'leakyRelu').join(', ')}, and LeakyReLU with alpha ${LEAKY_ALPHA})`,
   );
   return 'linear';
 }
@@ -245,7 +238,7 @@ function activationLayer(cls: string, config: Record<string, unknown>, where: st
       const alpha = pick(config, 'alpha', 'negative_slope', 'negativeSlope') ?? 0.3;
       if (!near(alpha, LEAKY_ALPHA)) {
         failModelJson(
-          `${where}: alpha ${showValue(alpha)} is not supported; shardprop's leakyRelu has alpha ${LEAKY_ALPHA} (as tf.leakyRelu)`,
+          `${where}: alpha ${show(alpha)} is not supported; shardprop's leakyRelu has alpha ${LEAKY_ALPHA} (as tf.leakyRelu)`,
         );
       }
       return 'leakyRelu';
@@ -253,7 +246,7 @@ function activationLayer(cls: string, config: Record<string, unknown>, where: st
     case 'ELU': {
       const alpha = config.alpha ?? 1;
       if (!near(alpha, 1))
-        failModelJson(`${where}: alpha ${showValue(alpha)} is not supported; shardprop's elu has alpha 1`);
+        failModelJson(`${where}: alpha ${show(alpha)} is not supported; shardprop's elu has alpha 1`);
       return 'elu';
     }
     case 'ReLU': {
@@ -265,13 +258,13 @@ function activationLayer(cls: string, config: Record<string, unknown>, where: st
       }
       if (slope === 0) return 'relu';
       if (near(slope, LEAKY_ALPHA)) return 'leakyRelu';
-      failModelJson(`${where}: negative_slope ${showValue(slope)} is not supported (0 or ${LEAKY_ALPHA})`);
+      failModelJson(`${where}: negative_slope ${show(slope)} is not supported (0 or ${LEAKY_ALPHA})`);
       return undefined;
     }
     case 'Softmax': {
       const axis = Array.isArray(config.axis) && config.axis.length === 1 ? config.axis[0] : config.axis;
       if (axis !== undefined && axis !== -1 && axis !== 1) {
-        failModelJson(`${where}: softmax over axis ${showValue(config.axis)} is not supported (only the last axis)`);
+        failModelJson(`${where}: softmax over axis ${show(config.axis)} is not supported (only the last axis)`);
       }
       return 'softmax';
     }
@@ -289,7 +282,7 @@ export function parseTopology(modelJson: Record<string, unknown>): ParsedTopolog
   if (isRecord(t.model_config)) t = t.model_config;
   topology = t;
   if (t.class_name !== 'Sequential') {
-    failModelJson(`model class ${showValue(t.class_name)} is not supported; ${NOT_SUPPORTED}`);
+    failModelJson(`model class ${show(t.class_name)} is not supported; ${NOT_SUPPORTED}`);
   }
   const config = t.config;
   const layers = Array.isArray(config) ? config : isRecord(config) ? config.layers : undefined;
@@ -323,12 +316,10 @@ export function parseTopology(modelJson: Record<string, unknown>): ParsedTopolog
         }
       }
       const units = c.units;
-      if (!isPositiveInt(units)) failModelJson(`${where}: units must be a positive integer, got ${showValue(units)}`);
+      if (!isPositiveInt(units)) failModelJson(`${where}: units must be a positive integer, got ${show(units)}`);
       const useBias = pick(c, 'use_bias', 'useBias') ?? true;
       if (useBias !== true) {
-        failModelJson(
-          `${where}: use_bias ${showValue(useBias)} is not supported; shardprop's Dense layers have a bias`,
-        );
+        failModelJson(`${where}: use_bias ${show(useBias)} is not supported; shardprop's Dense layers have a bias`);
       }
       const activation = parseActivationString(c.activation, where);
       const name = typeof c.name === 'string' ? c.name : typeof layer.name === 'string' ? layer.name : undefined;

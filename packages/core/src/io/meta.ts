@@ -3,6 +3,7 @@
  * encodings, normalisation statistics, loss and optimizer, training config, epoch). tfjs ignores the section.
  */
 import type { OptimizerConfig } from '../optim/optimizer.js';
+import { show } from '../show.js';
 import { DATA_FILES_KEY } from './data-files.js';
 import { ModelFormatError } from './errors.js';
 
@@ -100,14 +101,6 @@ export function jsonCopy(value: unknown, path: string, fail: Fail, seen: unknown
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-function show(x: unknown): string {
-  if (typeof x === 'string') return JSON.stringify(x);
-  if (Array.isArray(x)) return 'an array';
-  if (x === null) return 'null';
-  if (typeof x === 'object') return 'an object';
-  return String(x);
 }
 
 function checkStringArray(m: Record<string, unknown>, key: string, fail: Fail): void {

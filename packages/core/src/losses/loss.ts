@@ -46,8 +46,12 @@ export function targetWidth(loss: LossName, outputs: number): number {
   return loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
 }
 
+// Keras and tfjs clip in float32: 1 - 1e-7 is 1 - 2^-23 there, so -log(1 - p) tops out at 15.94, not 16.12.
+const CLIP_LO = Math.fround(EPSILON);
+const CLIP_HI = Math.fround(1 - EPSILON);
+
 function clipP(p: number): number {
-  return Math.min(Math.max(p, EPSILON), 1 - EPSILON);
+  return Math.min(Math.max(p, CLIP_LO), CLIP_HI);
 }
 
 /**

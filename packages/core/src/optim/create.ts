@@ -2,6 +2,8 @@
  * Optimizer construction: validates an {@link OptimizerConfig}, fills in the per-optimizer defaults (those of
  * TensorFlow.js / Keras) and builds the optimizer. Names are exact; aliases are the CLI's business.
  */
+
+import { show } from '../show.js';
 import { AdamOptimizer } from './adam.js';
 import { AdamWOptimizer } from './adamw.js';
 import { MomentumOptimizer } from './momentum.js';
@@ -10,7 +12,13 @@ import { RmsPropOptimizer } from './rmsprop.js';
 import { SgdOptimizer } from './sgd.js';
 
 /** Every optimizer name, in documentation order. */
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze(['sgd', 'momentum', 'adam', 'adamw', 'rmsprop']);
+export const OPTIMIZER_NAMES = Object.freeze([
+  'sgd',
+  'momentum',
+  'adam',
+  'adamw',
+  'rmsprop',
+] as const) satisfies readonly OptimizerName[];
 
 type Field = Exclude<keyof OptimizerConfig, 'name'>;
 type Options = Omit<Required<OptimizerConfig>, 'name'>;
@@ -79,17 +87,6 @@ const RULES: Readonly<Record<Field, { expected: string; ok: (v: unknown) => bool
 
 function isNumber(v: unknown): v is number {
   return typeof v === 'number';
-}
-
-/** A value as an error message shows it: numbers as JavaScript prints them, everything else as JSON. */
-function show(v: unknown): string {
-  if (typeof v === 'number' || typeof v === 'bigint' || v === undefined) return String(v);
-  if (typeof v === 'function' || typeof v === 'symbol') return typeof v;
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }
 
 function isName(v: unknown): v is OptimizerName {

@@ -4,6 +4,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { checkFiniteData } from '../data/finite.js';
+import { checkSparseLabels } from '../data/labels.js';
 import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
@@ -28,6 +29,7 @@ export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, w
     );
   }
   checkFiniteData(data, what);
+  if (opts.loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, model.outputSize, what);
 }
 
 /** Splits off validation data as the options ask and checks shapes; shared by every trainer. */

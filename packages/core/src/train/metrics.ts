@@ -4,8 +4,9 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { gatherRows } from '../data/gather.js';
+import { checkSparseLabels } from '../data/labels.js';
 import { jsKernels } from '../kernels/kernels.js';
-import { type LossName, lossAndGradient, targetWidth } from '../losses/loss.js';
+import { type LossName, lossAndGradient, parseLoss, targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { forwardRows } from './step.js';
 import { createWorkspace } from './workspace.js';
@@ -30,8 +31,15 @@ export function isClassification(loss: LossName): boolean {
   return loss !== 'meanSquaredError';
 }
 
-/** Evaluates `model` on every row of `data`. */
-export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
+/**
+ * Evaluates `model` on every row of `data`.
+ *
+ * @param loss a Keras loss name or the alias `fit` accepts (`mse`, `bce`, `cce`, `scce`, any case)
+ * @throws Error for an unknown loss name; RangeError when `data` does not fit the model or a sparse label is
+ *   not a class index (naming the row)
+ */
+export function evaluate(model: Mlp, data: Dataset, lossName: LossName | string): Metrics {
+  const loss = parseLoss(lossName);
   const { layout } = model;
   const cols = layout.outputSize;
   const tCols = targetWidth(loss, cols);
@@ -40,6 +48,7 @@ export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
   }
   if (data.outputs !== tCols) throw new RangeError(`data has ${data.outputs} target columns, ${loss} expects ${tCols}`);
   if (data.rows === 0) throw new RangeError('cannot evaluate on an empty dataset');
+  if (loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, cols);
   const last = layout.layers[layout.layers.length - 1];
   const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), jsKernels.allocF32);
   const order = new Int32Array(data.rows);

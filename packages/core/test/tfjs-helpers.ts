@@ -1,0 +1,30 @@
+// TensorFlow.js counterparts shared by the tests that compare against real tfjs (the oracle, optimizer and io tests).
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerConfig } from '../src/optim/optimizer.js';
+
+/** The tfjs optimizer equivalent to a resolved config (adamw: tfjs adam; the caller applies the decay). */
+export function tfOptimizer(c: Required<OptimizerConfig>): tf.Optimizer {
+  switch (c.name) {
+    case 'sgd':
+      return tf.train.sgd(c.learningRate);
+    case 'momentum':
+      return tf.train.momentum(c.learningRate, c.momentum, c.nesterov);
+    case 'adam':
+    case 'adamw':
+      return tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
+    case 'rmsprop':
+      return tf.train.rmsprop(c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
+  }
+}
+
+/** A tfjs model's weights, flattened in layer order: the layout of our `params`. */
+export async function tfjsWeights(model: tf.LayersModel): Promise<Float32Array> {
+  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// Measures how many realistic single bugs the test suite catches. For each planted bug: apply it to a temporary
+// copy of the repository at REV (default HEAD), re-emit the changed file into dist/ (workers and the CLI run the
+// built code), run the affected package's tests, and record caught (a test failed) or survived. The copy is
+// built once; each bug is reverted before the next.
+//
+//   node scripts/planted-bugs.mjs [--rev REV] [--only id,id] [--json FILE]
+//
+// Comparing two revisions (e.g. before and after a change to the tests) shows what the new tests catch. A bug
+// whose text is not in REV's sources is reported as "n/a" and left out of the rate.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const rev = flag('--rev') ?? 'HEAD';
+const only = flag('--only')?.split(',');
+const jsonOut = flag('--json');
+
+/**
+ * One bug each: `file` (relative to the repository), `find` (one of these texts must occur exactly once) and
+ * `replace` (the same index), and the package whose tests judge it. Each is a slip a person could make.
+ */
+const BUGS = [
+  {
+    id: 'shuffle-seed-without-epoch',
+    file: 'packages/core/src/train/loop.ts',
+    find: ['Math.imul(epoch + 1, 0x9e3779b1)'],
+    replace: ['Math.imul(1, 0x9e3779b1)'],
+    pkg: 'core',
+  },
+  {
+    id: 'model-json-epoch-is-requested-count',
+    file: 'packages/cli/src/modeldir.ts',
+    find: ['epoch: run.nextEpoch,'],
+    replace: ['epoch: run.settings.epochs,'],
+    pkg: 'cli',
+  },
+  {
+    id: 'partial-batch-divides-by-batch-size',
+    file: 'packages/core/src/train/fit.ts',
+    find: ['        batchRows,\n        this.step,'],
+    replace: ['        opts.batchSize,\n        this.step,'],
+    pkg: 'core',
+  },
+  {
+    id: 'cross-entropy-no-upper-clip',
+    file: 'packages/core/src/losses/loss.ts',
+    find: ['return Math.min(Math.max(p, EPSILON), 1 - EPSILON);', 'return Math.min(Math.max(p, CLIP_LO), CLIP_HI);'],
+    replace: ['return Math.max(p, EPSILON);', 'return Math.max(p, CLIP_LO);'],
+    pkg: 'core',
+  },
+  {
+    id: 'sigmoid-derivative-1-minus-a',
+    file: 'packages/core/src/kernels/activations.ts',
+    find: ['g[gOff + i] *= y * (1 - y);'],
+    replace: ['g[gOff + i] *= 1 - y;'],
+    pkg: 'core',
+  },
+  {
+    id: 'tanh-derivative-1-minus-a',
+    file: 'packages/core/src/kernels/activations.ts',
+    find: ['g[gOff + i] *= 1 - y * y;'],
+    replace: ['g[gOff + i] *= 1 - y;'],
+    pkg: 'core',
+  },
+  {
+    id: 'relu-derivative-at-zero-is-1',
+    file: 'packages/core/src/kernels/activations.ts',
+    find: ['for (let i = 0; i < n; i++) if (a[aOff + i] <= 0) g[gOff + i] = 0;'],
+    replace: ['for (let i = 0; i < n; i++) if (a[aOff + i] < 0) g[gOff + i] = 0;'],
+    pkg: 'core',
+  },
+  {
+    id: 'leaky-relu-backward-forgets-alpha',
+    file: 'packages/core/src/kernels/activations.ts',
+    find: ['for (let i = 0; i < n; i++) if (a[aOff + i] <= 0) g[gOff + i] *= LEAKY_RELU_ALPHA;'],
+    replace: ['for (let i = 0; i < n; i++) if (a[aOff + i] <= 0) g[gOff + i] = 0;'],
+    pkg: 'core',
+  },
+  {
+    id: 'mse-gradient-missing-factor-2',
+    file: 'packages/core/src/losses/loss.ts',
+    find: ['const scale = 2 / cols;'],
+    replace: ['const scale = 1 / cols;'],
+    pkg: 'core',
+  },
+  {
+    id: 'adam-no-bias-correction-of-m',
+    file: 'packages/core/src/optim/adam.ts',
+    find: ['const stepSize = lr / (1 - beta1 ** step);'],
+    replace: ['const stepSize = lr;'],
+    pkg: 'core',
+  },
+  {
+    id: 'nesterov-uses-plain-momentum',
+    file: 'packages/core/src/optim/momentum.ts',
+    find: ['params[i] = c * (g + accum * m) + params[i];'],
+    replace: ['params[i] = c * accum + params[i];'],
+    pkg: 'core',
+  },
+  {
+    id: 'rmsprop-epsilon-outside-sqrt',
+    file: 'packages/core/src/optim/rmsprop.ts',
+    find: ['const mom = mu * state[momOffset + i] + (g * lr) / Math.sqrt(ms + eps);'],
+    replace: ['const mom = mu * state[momOffset + i] + (g * lr) / (Math.sqrt(ms) + eps);'],
+    pkg: 'core',
+  },
+  {
+    id: 'validation-split-takes-first-rows',
+    file: 'packages/core/src/data/split.ts',
+    find: ['return { train: sliceRows(ds, 0, splitAt), validation: sliceRows(ds, splitAt, ds.rows) };'],
+    replace: [
+      'return { train: sliceRows(ds, ds.rows - splitAt, ds.rows), validation: sliceRows(ds, 0, ds.rows - splitAt) };',
+    ],
+    pkg: 'core',
+  },
+  {
+    id: 'early-stopping-ignores-min-delta',
+    file: 'packages/core/src/train/loop.ts',
+    find: ['if (value < best - es.minDelta) {'],
+    replace: ['if (value < best) {'],
+    pkg: 'core',
+  },
+  {
+    id: 'weights-checksum-not-verified',
+    file: 'packages/core/src/io/artifacts.ts',
+    find: ['      if (actual !== stored) {'],
+    replace: ['      if (actual !== stored && false) {'],
+    pkg: 'core',
+  },
+  {
+    id: 'standardizer-sample-std',
+    file: 'packages/core/src/data/standardize.ts',
+    find: ['const variance = (sq[c] - (dev[c] * dev[c]) / rows) / rows;'],
+    replace: ['const variance = (sq[c] - (dev[c] * dev[c]) / rows) / (rows - 1);'],
+    pkg: 'core',
+  },
+  {
+    id: 'shard-bounds-overlap',
+    file: 'packages/core/src/train/step.ts',
+    find: ['return Math.floor((s * batchRows) / shardTotal);'],
+    replace: ['return Math.ceil((s * batchRows) / shardTotal);'],
+    pkg: 'core',
+  },
+  {
+    id: 'evaluate-r2-without-mean',
+    file: 'packages/core/src/train/metrics.ts',
+    find: ['const sst = sumY2[j] - (sumY[j] * sumY[j]) / data.rows;'],
+    replace: ['const sst = sumY2[j];'],
+    pkg: 'core',
+  },
+  {
+    id: 'elu-derivative-off-by-alpha',
+    file: 'packages/core/src/kernels/activations.ts',
+    find: ['if (y <= 0) g[gOff + i] *= y + ELU_ALPHA;'],
+    replace: ['if (y <= 0) g[gOff + i] *= y;'],
+    pkg: 'core',
+  },
+  {
+    id: 'bce-unfused-gradient-sign',
+    file: 'packages/core/src/losses/loss.ts',
+    find: ['dz[dzOff + i] = fused ? (a[aOff + i] - t) / cols : (p - t) / (p * (1 - p) * cols);'],
+    replace: ['dz[dzOff + i] = fused ? (a[aOff + i] - t) / cols : (t - p) / (p * (1 - p) * cols);'],
+    pkg: 'core',
+  },
+  {
+    id: 'adamw-decay-not-scaled-by-lr',
+    file: 'packages/core/src/optim/adam.ts',
+    find: ['this.#decay = config.learningRate * config.weightDecay;'],
+    replace: ['this.#decay = config.weightDecay;'],
+    pkg: 'core',
+  },
+  {
+    id: 'optimizer-step-count-not-resumed',
+    file: 'packages/core/src/train/fit.ts',
+    find: ['if (!snap) return { step: 0, state: new Float32Array(length) };'],
+    replace: ['if (!snap || snap) return { step: 0, state: new Float32Array(length) };'],
+    pkg: 'core',
+  },
+];
+
+// Packaging tests measure the packages, not the numerics; they need the network and add minutes.
+const SKIP_TESTS = new Set(['pack-install.test.ts', 'readme-examples.test.ts']);
+
+function sh(cmd, argv, cwd, timeoutMs = 600_000) {
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  return spawnSync(cmd, argv, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+}
+
+function makeCopy() {
+  const copy = mkdtempSync(join(tmpdir(), 'shardprop-planted-'));
+  execFileSync('bash', ['-c', `git -C "${root}" archive "${rev}" | tar -x -C "${copy}"`]);
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    const nm = join(root, 'packages', pkg, 'node_modules');
+    if (existsSync(nm) && existsSync(join(copy, 'packages', pkg))) {
+      cpSync(nm, join(copy, 'packages', pkg, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    }
+  }
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const build = sh(process.execPath, [tsc, '-b', 'packages/cli', 'packages/core', 'packages/tabular'], copy);
+  if (build.status !== 0) throw new Error(`build of ${rev} failed:\n${build.stdout}${build.stderr}`);
+  return copy;
+}
+
+/** What tsc emits for one source (isolatedModules: a per-file transpile is exactly the build's JavaScript). */
+async function transpile(source, file) {
+  const ts = (await import(join(root, 'node_modules', 'typescript', 'lib', 'typescript.js'))).default;
+  return ts.transpileModule(source, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
+    fileName: file,
+  }).outputText;
+}
+
+function testFiles(copy, pkg) {
+  const dir = join('packages', pkg, 'test');
+  return readdirSync(join(copy, dir))
+    .filter((f) => f.endsWith('.test.ts') && !SKIP_TESTS.has(f))
+    .map((f) => join(dir, f));
+}
+
+const copy = makeCopy();
+const results = [];
+try {
+  for (const bug of BUGS) {
+    if (only && !only.includes(bug.id)) continue;
+    const path = join(copy, bug.file);
+    const original = readFileSync(path, 'utf8');
+    const k = bug.find.findIndex((f) => original.split(f).length === 2);
+    if (k < 0) {
+      results.push({ id: bug.id, outcome: 'n/a' });
+      console.log(`n/a       ${bug.id} (text not found once in ${bug.file} at ${rev})`);
+      continue;
+    }
+    const dist = join(copy, bug.file.replace('/src/', '/dist/').replace(/\.ts$/, '.js'));
+    const built = readFileSync(dist, 'utf8');
+    // The transpile must reproduce the build, or a "caught" could come from a broken dist/ file.
+    if ((await transpile(original, bug.file)) !== built.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')) {
+      throw new Error(`transpiling ${bug.file} does not reproduce its dist/ file`);
+    }
+    const distBackup = `${dist}.orig`;
+    copyFileSync(dist, distBackup);
+    const planted = original.replace(bug.find[k], bug.replace[k]);
+    writeFileSync(path, planted);
+    writeFileSync(dist, await transpile(planted, bug.file));
+    const started = Date.now();
+    const run = sh(
+      process.execPath,
+      // No test time limits: on a loaded machine a slow test must not pass for a caught bug.
+      [
+        'node_modules/vitest/vitest.mjs',
+        'run',
+        '--bail=1',
+        '--reporter=dot',
+        '--testTimeout=0',
+        '--hookTimeout=0',
+        ...testFiles(copy, bug.pkg),
+      ],
+      copy,
+      900_000,
+    );
+    writeFileSync(path, original);
+    copyFileSync(distBackup, dist);
+    rmSync(distBackup);
+    const text = `${run.stdout}${run.stderr}`;
+    // A failure that is only a time limit (a test's own spawn timeout) is reported apart: it proves nothing.
+    const outcome = run.status === 0 ? 'survived' : /timed? ?out|ETIMEDOUT/i.test(text) ? 'timeout' : 'caught';
+    const by = outcome === 'caught' ? (text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1] ?? text.slice(-300)) : '';
+    results.push({ id: bug.id, outcome, seconds: Math.round((Date.now() - started) / 1000), by });
+    console.log(`${outcome.padEnd(9)} ${bug.id}${by ? `  <- ${by.trim()}` : ''}`);
+  }
+} finally {
+  rmSync(copy, { recursive: true, force: true });
+}
+const counted = results.filter((r) => r.outcome === 'caught' || r.outcome === 'survived');
+const caught = counted.filter((r) => r.outcome === 'caught').length;
+console.log(
+  `${rev}: ${caught} of ${counted.length} planted bugs caught (${((100 * caught) / Math.max(1, counted.length)).toFixed(0)}%)`,
+);
+if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ rev, results }, null, 2)}\n`);
+process.exit(0);
