@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadModelDir, saveModelDir } from '../src/modeldir.js';
-import { cli, tempDir } from './helpers.js';
+import { cli, readDataFile, tempDir } from './helpers.js';
 
 const IRIS = fileURLToPath(new URL('../../../data/iris.csv', import.meta.url));
 const dir = tempDir();
@@ -34,7 +34,7 @@ const diverging = (lr: string, out: string) => [
 ];
 
 function savedWeights(out: string): Float32Array {
-  const bytes = readFileSync(join(out, 'weights.bin'));
+  const bytes = readDataFile(out, 'weights');
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 

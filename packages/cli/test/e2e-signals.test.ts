@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, nextEpoch, tempDir } from './helpers.js';
+import { BIN, cli, nextEpoch, readDataFile, tempDir } from './helpers.js';
 
 const dir = tempDir();
 
@@ -86,7 +86,7 @@ describe('stop signals', () => {
       const straight = join(dir, `straight-${sig}`);
       const full = await cli(['train', ...common, '--epochs', String(saved + 2), '--threads', '1', '--out', straight]);
       expect(full.code).toBe(0);
-      expect(readFileSync(join(out, 'weights.bin')).equals(readFileSync(join(straight, 'weights.bin')))).toBe(true);
+      expect(readDataFile(out, 'weights').equals(readDataFile(straight, 'weights'))).toBe(true);
     },
     90_000,
   );
