@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModelDir, saveModelDir } from '../src/modeldir.js';
 import { cli, readDataFile, tempDir } from './helpers.js';
 
-const IRIS = fileURLToPath(new URL('../../../data/iris.csv', import.meta.url));
+const IRIS = fileURLToPath(new URL('../data/iris.csv', import.meta.url));
 const dir = tempDir();
 
 /** The case: petal width regression, one step per epoch, a learning rate that overflows the weights. */

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelDir, saveModelDir } from '../src/modeldir.js';
 import { cli, type RunResult, tempDir, writeFixtures } from './helpers.js';
 
-const IRIS = fileURLToPath(new URL('../../../data/iris.csv', import.meta.url));
+const IRIS = fileURLToPath(new URL('../data/iris.csv', import.meta.url));
 const dir = tempDir();
 const files = writeFixtures(dir);
 const at = (name: string) => join(dir, name);
