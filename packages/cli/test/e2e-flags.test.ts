@@ -65,7 +65,8 @@ describe('flag values', () => {
       "option '--resume <dir>' argument '' is invalid. expected a path, got an empty string (see shardprop train --help)",
     ],
   ])('%s is a usage error (exit 2)', async (_name, args, message) => {
-    const r = await cli(args);
+    // In a scratch directory: an empty path used to mean the current one.
+    const r = await cli(args, { cwd: dir });
     expect(r.code).toBe(2);
     expect(errorLine(r)).toBe(message);
   });
@@ -173,28 +174,29 @@ describe('absurd batch sizes', () => {
   it.each(['10000000', '2147483647', '9007199254740991'])(
     '--batch-size %s on 2 threads trains (buffers sized by the rows, not the batch)',
     async (batch) => {
-      const r = await cli([
-        'train',
-        '--data',
-        files.reg,
-        '--layers',
-        '3,1',
-        '--epochs',
-        '1',
-        '--threads',
-        '2',
-        '--batch-size',
-        batch,
-        '--out',
-        at(`b${batch}`),
-      ]);
+      // The seed network: before the fix, 10,000,000 sized every worker's workspace for 625,000-row shards.
+      const r = await cli(
+        [
+          'train',
+          '--epochs',
+          '1',
+          '--threads',
+          '2',
+          '--batch-size',
+          batch,
+          '--out',
+          at(`b${batch}`),
+          // Killed after 50 s: before the fix, 2^53 - 1 looped for hours sizing the workspaces.
+        ],
+        { timeout: 50_000 },
+      );
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(
-        `batch ${Number(batch).toLocaleString('en-US')} (more than the 160 training rows: one step per epoch)`,
+        `batch ${Number(batch).toLocaleString('en-US')} (more than the 10,000 training rows: one step per epoch)`,
       );
     },
-    30_000,
+    60_000,
   );
 
   it('shards that do not fit the WebAssembly memory are named in flag terms, without an API hint', async () => {

@@ -108,7 +108,7 @@ describe('divergence: one documented behaviour for every trainer', () => {
       const m = Mlp.create(mlpSpec(4, [6, 1], 'relu', 'linear'), { seed: 3 });
       const start = m.params.slice();
       const opts: FitOptions = { loss: 'mse', optimizer: { name: 'sgd', learningRate: 1e300 }, batchSize: 64, kernels };
-      const err = await train(m, data, { ...opts, epochs: 3 }).catch((e) => e);
+      const err = (await train(m, data, { ...opts, epochs: 3 }).catch((e) => e)) as TrainingError;
       expect(err).toBeInstanceOf(TrainingError);
       expect(err.message).toMatch(
         /^weight \d+ became (NaN|Infinity|-Infinity) at epoch 0 \(counted from 0\), by step 1: lower the learning rate$/,
