@@ -1,0 +1,35 @@
+/** How the page prints numbers: one style per kind of value, so columns and status fields read alike. */
+
+/** A loss: 4 significant digits, or a dash when there is none. */
+export function formatLoss(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(4);
+}
+
+/** A count with thousands separators: 12,345. */
+export function formatInt(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+/** A duration: milliseconds below 10 s ("38.2 ms", "1,234 ms"), seconds above ("12.3 s"). */
+export function formatDuration(ms: number): string {
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 10_000) return `${formatInt(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A probability: always 4 decimals (0.0312, 1.0000), never an exponent. */
+export function formatProbability(p: number): string {
+  return Number.isFinite(p) ? Math.min(1, Math.max(0, p)).toFixed(4) : String(p);
+}
+
+/** A regression output: 4 significant digits, plain decimals where they stay short. */
+export function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-4 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+}
+
+/** "1 epoch", "2 epochs". */
+export function plural(n: number, word: string): string {
+  return `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
+}
