@@ -21,6 +21,8 @@ export interface ChartData {
   current?: { loss: number; fraction: number };
   /** Epochs the x axis spans: the planned epochs while training, the epochs run once training has ended. */
   epochs: number;
+  /** What the empty chart says (default: that the loss appears here while training). */
+  note?: string;
 }
 
 /** A text label placed on the chart; `x` is its centre, `left`/`right` its horizontal extent. */
@@ -109,16 +111,16 @@ export function chartLayout(
   const values = [...data.loss, ...data.valLoss, ...(data.current ? [data.current.loss] : [])].filter(
     (v) => Number.isFinite(v) && v > 0,
   );
-  // The loss range, widened to the 1-2-5 values around the data so that both ends carry a label.
+  // The loss range, widened to the 1-2-5 values around the data so that both ends carry a label, with a little
+  // room (5%) between the curves and the ends of the axis.
   let yMin = 0.01;
   let yMax = 1;
   if (values.length > 0) {
-    const lo = Math.min(...values);
-    const hi = Math.max(...values);
+    const lo = Math.min(...values) / 1.05;
+    const hi = Math.max(...values) * 1.05;
     const around = logTicks(lo / 10, hi * 10, [1, 2, 5]);
     yMin = around.filter((t) => t <= lo).at(-1) ?? lo;
     yMax = around.find((t) => t >= hi) ?? hi;
-    if (yMax <= yMin) yMax = around.find((t) => t > yMin) ?? yMin * 2;
   }
 
   const top = LEGEND_STRIP + 6;
@@ -208,7 +210,8 @@ export function drawChart(canvas: HTMLCanvasElement, data: ChartData): ChartLayo
   if (!hasData) {
     ctx.textBaseline = 'middle';
     ctx.fillStyle = C.axis;
-    ctx.fillText('The loss appears here while training.', plot.left + plot.width / 2, plot.top + plot.height / 2);
+    const note = data.note ?? 'The loss appears here while training.';
+    ctx.fillText(note, plot.left + plot.width / 2, plot.top + plot.height / 2);
     return layout;
   }
 

@@ -10,10 +10,10 @@ export function formatInt(v: number): string {
   return Math.round(v).toLocaleString('en-US');
 }
 
-/** A duration: milliseconds below 10 s ("38.2 ms", "1,234 ms"), seconds above ("12.3 s"). */
+/** A duration: milliseconds below a second ("38.2 ms", "234 ms"), seconds above ("1.2 s", "73.5 s"). */
 export function formatDuration(ms: number): string {
   if (ms < 100) return `${ms.toFixed(1)} ms`;
-  if (ms < 10_000) return `${formatInt(ms)} ms`;
+  if (ms < 1000) return `${formatInt(ms)} ms`;
   return `${(ms / 1000).toFixed(1)} s`;
 }
 

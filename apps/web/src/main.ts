@@ -76,6 +76,8 @@ const ui = {
   sTime: $('s-time'),
   sMode: $('s-mode'),
   sThreads: $('s-threads'),
+  sThreadsWhy: $('s-threads-why'),
+  glossary: $<HTMLDetailsElement>('glossary'),
   chart: $<HTMLCanvasElement>('chart'),
   announce: $('announce'),
   trainError: $('train-error'),
@@ -329,7 +331,8 @@ function showThreads(threads: number, reason: string, backend: 'wasm' | 'js'): v
   ui.sMode.textContent = SHARED
     ? `${plural(threads, 'Web Worker')}, ${kernelWords(backend)}`
     : `1 Web Worker (no shared memory), ${kernelWords(backend)}`;
-  ui.sThreads.textContent = `${threads} (${reason})`;
+  ui.sThreads.textContent = String(threads);
+  ui.sThreadsWhy.textContent = `(${reason})`;
   ui.status.dataset.threads = String(threads);
   ui.status.dataset.kernels = backend;
 }
@@ -362,7 +365,8 @@ async function train(): Promise<void> {
   const layers = spec.layers.map((l) => l.units).join('-');
   ui.announce.textContent = `Training a ${spec.inputSize}-${layers} network on ${problem.name}.`;
   ui.sEpoch.textContent = `0 / ${formatInt(settings.epochs)}`;
-  for (const el of [ui.sLoss, ui.sValLoss, ui.sRows, ui.sEpochTime, ui.sThreads]) el.textContent = '–';
+  for (const el of [ui.sLoss, ui.sValLoss, ui.sRows, ui.sEpochTime, ui.sThreads, ui.sTime]) el.textContent = '–';
+  ui.sThreadsWhy.textContent = '';
   const backend = plannedBackend(settings.kernels);
   ui.sMode.textContent = '–';
   ui.status.dataset.mode = SHARED ? 'parallel' : 'single-worker';
@@ -449,6 +453,17 @@ async function train(): Promise<void> {
     setState(result.aborted ? 'stopped' : 'trained');
   } catch (error) {
     showError(ui.trainError, error);
+    ui.sTime.textContent = formatDuration(performance.now() - started);
+    state.chart = {
+      loss: [],
+      valLoss: [],
+      epochs: settings.epochs,
+      note: 'This run failed: see the message under the Train button.',
+    };
+    redrawChart();
+    if (state.model) {
+      ui.modelSummary.textContent = `Still using the previous model (the last run failed). ${state.modelText}`;
+    }
     ui.announce.textContent = 'Training failed.';
     setState('error');
   } finally {
@@ -581,6 +596,10 @@ ui.downloadJson.addEventListener('click', () => downloadFile('json'));
 ui.downloadWeights.addEventListener('click', () => downloadFile('weights'));
 ui.modelFiles.addEventListener('change', () => void loadModel(Array.from(ui.modelFiles.files ?? [])));
 ui.predict.addEventListener('click', predict);
+// A link to a word's explanation opens the glossary it is in.
+document.addEventListener('click', (event) => {
+  if ((event.target as Element | null)?.closest?.('a[href^="#term-"]')) ui.glossary.open = true;
+});
 window.addEventListener('resize', drawChartNow);
 for (const field of Object.values(fields)) {
   field.addEventListener('change', () => markField(field, undefined));

@@ -37,7 +37,7 @@ export function autoThreads(rowsPerStep: number, paramCount: number, cores: numb
   const product = `${rowsPerStep.toLocaleString('en-US')} rows x ${paramCount.toLocaleString('en-US')} parameters per step`;
   let reason: string;
   if (threads === 1 && byWork === 1) {
-    reason = `auto: ${product} is too little work to share (the workers would wait on each other more than they compute)`;
+    reason = `auto: ${product} is too little work to share`;
   } else if (threads < byWork) {
     reason = `auto: ${product}, one worker per core`;
   } else {

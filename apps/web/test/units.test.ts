@@ -50,7 +50,7 @@ describe('chart layout', () => {
 describe('formats', () => {
   it('prints probabilities with 4 decimals and durations in ms or s', () => {
     expect([1, 0.5, 3.2e-9, 0.99999].map(formatProbability)).toEqual(['1.0000', '0.5000', '0.0000', '1.0000']);
-    expect([38.24, 1234, 12_345].map(formatDuration)).toEqual(['38.2 ms', '1,234 ms', '12.3 s']);
+    expect([38.24, 234.4, 1234, 12_345].map(formatDuration)).toEqual(['38.2 ms', '234 ms', '1.2 s', '12.3 s']);
   });
 });
 

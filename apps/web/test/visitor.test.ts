@@ -369,13 +369,15 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
       await page.click('#train');
       expect(await waitForEnd(page)).toBe('trained');
       expect(await page.$eval('#status', (el) => (el as HTMLElement).dataset.threads)).toBe('1');
-      expect(await page.textContent('#s-threads')).toBe(
-        '1 (auto: 32 rows x 4,720 parameters per step is too little work to share (the workers would wait on each other more than they compute))',
+      expect(await page.textContent('#s-threads')).toBe('1');
+      expect(await page.textContent('#s-threads-why')).toBe(
+        '(auto: 32 rows x 4,720 parameters per step is too little work to share)',
       );
       await page.selectOption('#threads', '2');
       await page.click('#train');
       expect(await waitForEnd(page)).toBe('trained');
-      expect(await page.textContent('#s-threads')).toBe('2 (as chosen under Threads)');
+      expect(await page.textContent('#s-threads')).toBe('2');
+      expect(await page.textContent('#s-threads-why')).toBe('(as chosen under Threads)');
     } finally {
       await page.context().close();
     }
@@ -391,10 +393,13 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
         const entry = terms.find((t) => t.term === term);
         expect(entry?.text.length ?? 0).toBeGreaterThan(80);
       }
-      // The places that use the words link to their explanation.
+      // The places that use the words link to their explanation, which opens on the way.
       for (const id of ['term-seed', 'term-isolated', 'term-simd']) {
         expect(await page.$$eval(`a[href="#${id}"]`, (as) => as.length)).toBeGreaterThan(0);
       }
+      expect(await page.isVisible('#term-seed')).toBe(false);
+      await page.click('a[href="#term-seed"]');
+      expect(await page.isVisible('#term-seed')).toBe(true);
       const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
       expect(readme).toContain('canvas');
       expect(readme).not.toMatch(/SVG/i);
@@ -450,6 +455,11 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
         await page.click('#train');
         await page.waitForFunction(() => document.body.dataset.state === 'error');
         expect(await page.textContent('#train-error')).toMatch(/^loss became/);
+        // Nothing stale: the previous model is named as such, the time is this run's, the chart says it failed.
+        expect(await page.textContent('#model-summary')).toMatch(
+          /^Still using the previous model \(the last run failed\)\. Trained:/,
+        );
+        expect(await page.getAttribute('#chart', 'aria-label')).toBe('Loss chart: no epochs trained yet.');
         await scan(page, `error at ${size} px`);
         await shot('error');
       } finally {
