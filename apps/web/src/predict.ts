@@ -100,7 +100,11 @@ export function showPrediction(table: HTMLTableElement, prediction: Prediction |
   for (const name of ['row', ...prediction.columns]) {
     const th = document.createElement('th');
     th.scope = 'col';
-    th.textContent = name;
+    // Long names ("predicted_species", "p_versicolor") may wrap after their underscores on a narrow screen.
+    name.split(/(?<=_)/).forEach((part, i) => {
+      if (i > 0) th.append(document.createElement('wbr'));
+      th.append(part);
+    });
     tr.append(th);
   }
   head.replaceChildren(tr);

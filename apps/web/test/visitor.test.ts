@@ -323,6 +323,7 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
       // The predictions table fits too.
       const table = await page.$eval('#predictions', (t) => t.getBoundingClientRect().right);
       expect(table).toBeLessThanOrEqual(PHONE.width);
+      await page.screenshot({ path: join(RESULTS, 'iris-predictions-390.png'), fullPage: true });
       await page.check('input[name="dataset"][value="csv"]');
       await page.selectOption('#missing', 'impute');
       expect(await sidewaysOverflow(page)).toBe(0);
