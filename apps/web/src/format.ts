@@ -22,11 +22,13 @@ export function formatProbability(p: number): string {
   return Number.isFinite(p) ? Math.min(1, Math.max(0, p)).toFixed(4) : String(p);
 }
 
-/** A regression output: 4 significant digits, plain decimals where they stay short. */
+/** A regression output: 4 significant digits, trailing zeros kept (0.5730), plain decimals where they stay short. */
 export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  return a !== 0 && (a < 1e-4 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+  if (a === 0) return '0.000';
+  if (a < 1e-4 || a >= 1e6) return v.toExponential(3);
+  return v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(a))));
 }
 
 /** "1 epoch", "2 epochs". */

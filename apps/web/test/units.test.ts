@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chartLayout, formatTicks } from '../src/chart.js';
-import { formatDuration, formatProbability } from '../src/format.js';
+import { formatDuration, formatProbability, formatValue } from '../src/format.js';
 import { autoThreads, WORK_PER_WORKER } from '../src/threads.js';
 
 /** A text measure like a 12 px sans-serif font: 7 px per character. */
@@ -48,8 +48,16 @@ describe('chart layout', () => {
 });
 
 describe('formats', () => {
-  it('prints probabilities with 4 decimals and durations in ms or s', () => {
+  it('prints probabilities with 4 decimals, values with 4 significant digits, durations in ms or s', () => {
     expect([1, 0.5, 3.2e-9, 0.99999].map(formatProbability)).toEqual(['1.0000', '0.5000', '0.0000', '1.0000']);
+    expect([0.573, 0.40741, 12.5, 12_345.6, 0, -2e-7].map(formatValue)).toEqual([
+      '0.5730',
+      '0.4074',
+      '12.50',
+      '12346',
+      '0.000',
+      '-2.000e-7',
+    ]);
     expect([38.24, 234.4, 1234, 12_345].map(formatDuration)).toEqual(['38.2 ms', '234 ms', '1.2 s', '12.3 s']);
   });
 });
