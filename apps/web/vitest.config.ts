@@ -6,5 +6,7 @@ export default defineProject({
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The browser test files each build the app and drive Chromium: one at a time keeps them from starving.
+    fileParallelism: false,
   },
 });

@@ -1,6 +1,15 @@
 /**
  * The live loss chart, drawn by hand on a canvas: training and validation loss per epoch, plus the running loss
- * of the epoch in progress. A logarithmic loss axis when the values span more than a factor of 10.
+ * of the epoch in progress.
+ *
+ * The layout is computed apart from the drawing (`chartLayout`, a pure function of the data, the size and a text
+ * measure), so its rules can be checked without a browser:
+ * - the loss axis is always logarithmic: losses fall by orders of magnitude, and one scale for the whole run
+ *   keeps the picture from jumping when the values first span a factor of 10;
+ * - the epoch axis spans the epochs planned while training, and the epochs run once a run ends early;
+ * - every tick label of an axis uses one notation (all plain decimals, or all powers of ten);
+ * - the legend sits in its own strip above the plot, so it never covers a curve;
+ * - epoch labels are spaced by their measured width, so they never collide on a narrow screen.
  */
 
 export interface ChartData {
@@ -10,43 +19,160 @@ export interface ChartData {
   valLoss: number[];
   /** Running loss of the epoch in progress and how far it is (0..1), if one is running. */
   current?: { loss: number; fraction: number };
-  /** Epochs planned, to size the x axis. */
+  /** Epochs the x axis spans: the planned epochs while training, the epochs run once training has ended. */
   epochs: number;
+  /** What the empty chart says (default: that the loss appears here while training). */
+  note?: string;
 }
 
-const COLORS = { loss: '#2563eb', valLoss: '#ea580c', axis: '#6b7280', grid: '#e5e7eb', text: '#1f2937' };
-
-function niceLinearTicks(min: number, max: number, count: number): number[] {
-  const span = max - min || Math.abs(max) || 1;
-  const raw = span / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= count) ?? 10 * mag;
-  const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
+/** A text label placed on the chart; `x` is its centre, `left`/`right` its horizontal extent. */
+export interface PlacedLabel {
+  value: number;
+  label: string;
+  x: number;
+  y: number;
+  left: number;
+  right: number;
 }
 
-function logTicks(min: number, max: number): number[] {
+export interface ChartLayout {
+  scale: 'log';
+  /** The plot area, inside the axes. */
+  plot: { left: number; top: number; width: number; height: number };
+  /** Loss range of the y axis. */
+  yMin: number;
+  yMax: number;
+  yTicks: PlacedLabel[];
+  /** Epoch range of the x axis (from 0). */
+  xMax: number;
+  xTicks: PlacedLabel[];
+  /** Legend entries (swatch and text), in the strip above the plot. */
+  legend: { label: string; color: string; left: number; right: number; top: number; bottom: number }[];
+}
+
+export const CHART_COLORS = {
+  loss: '#2563eb',
+  valLoss: '#c2410c',
+  axis: '#6b7280',
+  grid: '#e5e7eb',
+  text: '#1f2937',
+} as const;
+
+const FONT_PX = 12;
+const LEGEND_STRIP = 22;
+const SWATCH = 14;
+
+/** The 1-2-5 values of each decade that fall in [min, max]. */
+function logTicks(min: number, max: number, mantissas: readonly number[]): number[] {
   const ticks: number[] = [];
   for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** e;
-      if (v >= min * 0.999 && v <= max * 1.001) ticks.push(Number(v.toPrecision(12)));
+    for (const m of mantissas) {
+      const v = Number((m * 10 ** e).toPrecision(12));
+      if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
     }
   }
   return ticks;
 }
 
-function formatTick(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
+/**
+ * Labels for the ticks of one axis, in one notation: plain decimals ("0.0005", "0.001", "0.02") when every value
+ * reads well that way, otherwise powers of ten for all of them ("5e-5", "1e-4", "2e-4").
+ */
+export function formatTicks(values: readonly number[]): string[] {
+  const plain = values.every((v) => v === 0 || (Math.abs(v) >= 1e-4 && Math.abs(v) < 1e5));
+  return values.map((v) => {
+    if (v === 0) return '0';
+    if (plain) return String(Number(v.toPrecision(3)));
+    const [mantissa, exponent] = v.toExponential().split('e');
+    return `${Number(Number(mantissa).toPrecision(3))}e${Number(exponent)}`;
+  });
 }
 
-/** Draws `data` on `canvas`, sized to its CSS box and the device pixel ratio. */
-export function drawChart(canvas: HTMLCanvasElement, data: ChartData): void {
+/** Epoch tick step: the smallest 1-2-5 multiple whose labels, `minGap` pixels apart at least, do not collide. */
+function epochStep(epochs: number, pxPerEpoch: number, minGap: number): number {
+  for (let mag = 1; ; mag *= 10) {
+    for (const m of [1, 2, 5]) {
+      const step = m * mag;
+      if (step * pxPerEpoch >= minGap || step >= epochs) return step;
+    }
+  }
+}
+
+/**
+ * Where everything goes on a `width` x `height` chart (CSS pixels). `measure` gives a text's width at the chart's
+ * 12 px font.
+ */
+export function chartLayout(
+  data: ChartData,
+  width: number,
+  height: number,
+  measure: (text: string) => number,
+): ChartLayout {
+  const values = [...data.loss, ...data.valLoss, ...(data.current ? [data.current.loss] : [])].filter(
+    (v) => Number.isFinite(v) && v > 0,
+  );
+  // The loss range, widened to the 1-2-5 values around the data so that both ends carry a label, with a little
+  // room (5%) between the curves and the ends of the axis.
+  let yMin = 0.01;
+  let yMax = 1;
+  if (values.length > 0) {
+    const lo = Math.min(...values) / 1.05;
+    const hi = Math.max(...values) * 1.05;
+    const around = logTicks(lo / 10, hi * 10, [1, 2, 5]);
+    yMin = around.filter((t) => t <= lo).at(-1) ?? lo;
+    yMax = around.find((t) => t >= hi) ?? hi;
+  }
+
+  const top = LEGEND_STRIP + 6;
+  const bottom = 40;
+  const plotHeight = Math.max(20, height - top - bottom);
+  // Fewer y labels when the plot is short: only powers of ten, then every other one.
+  let yValues = logTicks(yMin, yMax, [1, 2, 5]);
+  if (yValues.length * (FONT_PX + 8) > plotHeight) yValues = logTicks(yMin, yMax, [1]);
+  while (yValues.length > 2 && yValues.length * (FONT_PX + 8) > plotHeight) {
+    yValues = yValues.filter((_, i) => i % 2 === 0);
+  }
+  const yLabels = formatTicks(yValues);
+  const labelWidth = Math.max(0, ...yLabels.map(measure));
+  const left = 20 + labelWidth + 8;
+  const right = 16;
+  const plot = { left, top, width: Math.max(20, width - left - right), height: plotHeight };
+  const yOf = (v: number) =>
+    plot.top + plot.height - ((Math.log(v) - Math.log(yMin)) / (Math.log(yMax) - Math.log(yMin))) * plot.height;
+  const yTicks = yValues.map((value, i) => {
+    const w = measure(yLabels[i]);
+    return { value, label: yLabels[i], x: left - 6 - w / 2, y: yOf(value), left: left - 6 - w, right: left - 6 };
+  });
+
+  const xMax = Math.max(1, data.epochs, data.loss.length);
+  const pxPerEpoch = plot.width / xMax;
+  const widest = measure(String(xMax));
+  const step = epochStep(xMax, pxPerEpoch, widest + 16);
+  const xTicks: PlacedLabel[] = [];
+  for (let e = 0; e <= xMax; e += step) {
+    const label = String(e);
+    const w = measure(label);
+    const x = plot.left + e * pxPerEpoch;
+    xTicks.push({ value: e, label, x, y: plot.top + plot.height + 4, left: x - w / 2, right: x + w / 2 });
+  }
+
+  const entries: [string, string][] = [['training', CHART_COLORS.loss]];
+  if (data.valLoss.length > 0) entries.push(['validation', CHART_COLORS.valLoss]);
+  const legend: ChartLayout['legend'] = [];
+  let lx = plot.left + plot.width;
+  for (const [label, color] of entries.reverse()) {
+    const w = SWATCH + 4 + measure(label);
+    lx -= w;
+    legend.unshift({ label, color, left: lx, right: lx + w, top: 4, bottom: 4 + FONT_PX + 4 });
+    lx -= 16;
+  }
+  return { scale: 'log', plot, yMin, yMax, yTicks, xMax, xTicks, legend };
+}
+
+/** Draws `data` on `canvas`, sized to its CSS box and the device pixel ratio; returns the layout it drew. */
+export function drawChart(canvas: HTMLCanvasElement, data: ChartData): ChartLayout | undefined {
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
+  if (!ctx) return undefined;
   const dpr = globalThis.devicePixelRatio || 1;
   const cssWidth = canvas.clientWidth || 600;
   const cssHeight = canvas.clientHeight || 280;
@@ -56,79 +182,60 @@ export function drawChart(canvas: HTMLCanvasElement, data: ChartData): void {
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, cssWidth, cssHeight);
-  ctx.font = '12px system-ui, sans-serif';
+  ctx.font = `${FONT_PX}px system-ui, sans-serif`;
+  const layout = chartLayout(data, cssWidth, cssHeight, (text) => ctx.measureText(text).width);
+  const { plot, yMin, yMax, xMax } = layout;
+  const C = CHART_COLORS;
 
-  const pad = { left: 66, right: 16, top: 14, bottom: 38 };
-  const w = cssWidth - pad.left - pad.right;
-  const h = cssHeight - pad.top - pad.bottom;
-  const values = [...data.loss, ...data.valLoss, ...(data.current ? [data.current.loss] : [])].filter(
-    (v) => Number.isFinite(v) && v >= 0,
-  );
-  const epochs = Math.max(1, data.epochs, data.loss.length);
-
-  // Axes.
-  ctx.strokeStyle = COLORS.axis;
+  // Axes and their titles.
+  ctx.strokeStyle = C.axis;
   ctx.lineWidth = 1;
   ctx.beginPath();
-  ctx.moveTo(pad.left, pad.top);
-  ctx.lineTo(pad.left, pad.top + h);
-  ctx.lineTo(pad.left + w, pad.top + h);
+  ctx.moveTo(plot.left, plot.top);
+  ctx.lineTo(plot.left, plot.top + plot.height);
+  ctx.lineTo(plot.left + plot.width, plot.top + plot.height);
   ctx.stroke();
-  ctx.fillStyle = COLORS.text;
+  ctx.fillStyle = C.text;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  ctx.fillText('epoch', pad.left + w / 2, pad.top + h + 20);
-
-  if (values.length === 0) {
-    ctx.textBaseline = 'middle';
-    ctx.fillStyle = COLORS.axis;
-    ctx.fillText('The loss appears here while training.', pad.left + w / 2, pad.top + h / 2);
-    return;
-  }
-
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  const log = lo > 0 && hi / lo > 10;
-  if (log) {
-    // Widen to the 1-2-5 ticks around the data, so both ends carry a label.
-    const ticks = logTicks(lo / 10, hi * 10);
-    lo = ticks.filter((t) => t <= lo).at(-1) ?? lo;
-    hi = ticks.find((t) => t >= hi) ?? hi;
-  } else {
-    lo = Math.min(0, lo);
-    if (hi === lo) hi = lo + 1;
-  }
-  const yOf = log
-    ? (v: number) => pad.top + h - ((Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * h
-    : (v: number) => pad.top + h - ((v - lo) / (hi - lo)) * h;
-  // Epoch e (0-based) ends at x of e + 1.
-  const xOf = (epochEnd: number) => pad.left + (epochEnd / epochs) * w;
-
-  // Grid and tick labels.
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  for (const t of log ? logTicks(lo, hi) : niceLinearTicks(lo, hi, 5)) {
-    const y = yOf(t);
-    ctx.strokeStyle = COLORS.grid;
-    ctx.beginPath();
-    ctx.moveTo(pad.left + 1, y);
-    ctx.lineTo(pad.left + w, y);
-    ctx.stroke();
-    ctx.fillStyle = COLORS.text;
-    ctx.fillText(formatTick(t), pad.left - 6, y);
-  }
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  for (const t of niceLinearTicks(0, epochs, Math.min(10, epochs))) {
-    if (!Number.isInteger(t)) continue;
-    ctx.fillText(String(t), xOf(t), pad.top + h + 4);
-  }
+  ctx.fillText('epoch', plot.left + plot.width / 2, plot.top + plot.height + 22);
   ctx.save();
-  ctx.translate(12, pad.top + h / 2);
+  ctx.translate(10, plot.top + plot.height / 2);
   ctx.rotate(-Math.PI / 2);
-  ctx.fillText(log ? 'loss (log scale)' : 'loss', 0, 0);
+  ctx.textBaseline = 'middle';
+  ctx.fillText('loss (log scale)', 0, 0);
   ctx.restore();
 
+  const hasData = data.loss.length > 0 || data.current !== undefined;
+  if (!hasData) {
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = C.axis;
+    const note = data.note ?? 'The loss appears here while training.';
+    ctx.fillText(note, plot.left + plot.width / 2, plot.top + plot.height / 2);
+    return layout;
+  }
+
+  // Grid and tick labels.
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  for (const t of layout.yTicks) {
+    ctx.strokeStyle = C.grid;
+    ctx.beginPath();
+    ctx.moveTo(plot.left + 1, t.y);
+    ctx.lineTo(plot.left + plot.width, t.y);
+    ctx.stroke();
+    ctx.fillStyle = C.text;
+    ctx.fillText(t.label, t.x, t.y);
+  }
+  ctx.textBaseline = 'top';
+  for (const t of layout.xTicks) ctx.fillText(t.label, t.x, t.y);
+
+  // Curves: epoch e (0-based) ends at x of e + 1; values outside the axis are drawn at its edge.
+  const xOf = (epochEnd: number) => plot.left + (epochEnd / xMax) * plot.width;
+  const yOf = (v: number) => {
+    const c = Math.min(yMax, Math.max(yMin, v));
+    return plot.top + plot.height - ((Math.log(c) - Math.log(yMin)) / (Math.log(yMax) - Math.log(yMin))) * plot.height;
+  };
   const series = (points: number[], color: string, extra?: { x: number; y: number }) => {
     if (points.length === 0 && !extra) return;
     ctx.strokeStyle = color;
@@ -136,10 +243,8 @@ export function drawChart(canvas: HTMLCanvasElement, data: ChartData): void {
     ctx.lineWidth = 2;
     ctx.beginPath();
     points.forEach((v, i) => {
-      const x = xOf(i + 1);
-      const y = yOf(v);
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
+      if (i === 0) ctx.moveTo(xOf(i + 1), yOf(v));
+      else ctx.lineTo(xOf(i + 1), yOf(v));
     });
     ctx.stroke();
     for (let i = 0; i < points.length; i++) {
@@ -164,22 +269,20 @@ export function drawChart(canvas: HTMLCanvasElement, data: ChartData): void {
     data.current && Number.isFinite(data.current.loss) && data.current.loss > 0
       ? { x: xOf(data.loss.length + data.current.fraction), y: yOf(data.current.loss) }
       : undefined;
-  series(data.valLoss, COLORS.valLoss);
-  series(data.loss, COLORS.loss, current);
+  series(data.valLoss, C.valLoss);
+  series(data.loss, C.loss, current);
 
-  // Legend.
+  // Legend, in its strip above the plot.
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
-  const legend: [string, string][] = [['training', COLORS.loss]];
-  if (data.valLoss.length > 0) legend.push(['validation', COLORS.valLoss]);
-  let lx = pad.left + w - 190;
-  for (const [label, color] of legend) {
-    ctx.fillStyle = color;
-    ctx.fillRect(lx, pad.top + 6, 14, 3);
-    ctx.fillStyle = COLORS.text;
-    ctx.fillText(label, lx + 18, pad.top + 8);
-    lx += 95;
+  for (const item of layout.legend) {
+    const mid = (item.top + item.bottom) / 2;
+    ctx.fillStyle = item.color;
+    ctx.fillRect(item.left, mid - 1.5, SWATCH, 3);
+    ctx.fillStyle = C.text;
+    ctx.fillText(item.label, item.left + SWATCH + 4, mid);
   }
+  return layout;
 }
 
 /** A one-sentence description of the chart for screen readers. */
@@ -187,7 +290,7 @@ export function describeChart(data: ChartData): string {
   if (data.loss.length === 0) return 'Loss chart: no epochs trained yet.';
   const f = (v: number) => v.toPrecision(4);
   const n = data.loss.length;
-  let text = `Loss chart over ${n} epoch${n === 1 ? '' : 's'}: training loss from ${f(data.loss[0])} to ${f(data.loss[n - 1])}`;
+  let text = `Loss chart (log scale) over ${n} epoch${n === 1 ? '' : 's'}: training loss from ${f(data.loss[0])} to ${f(data.loss[n - 1])}`;
   if (data.valLoss.length > 0) {
     text += `, validation loss from ${f(data.valLoss[0])} to ${f(data.valLoss[data.valLoss.length - 1])}`;
   }

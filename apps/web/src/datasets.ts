@@ -30,7 +30,7 @@ export function irisTable(): Table {
   return permuteRows(table, permutation(table.rows, new Rng(1)));
 }
 
-/** Suggested settings per bundled dataset (what the README's CLI examples use). */
+/** Suggested settings per dataset (what the README's CLI examples use); `csv` is for a file the visitor brings. */
 export interface Preset {
   hidden: string;
   activation: string;
@@ -46,9 +46,8 @@ export const PRESETS: Record<'seed' | 'iris' | 'csv', Preset> = {
   csv: { hidden: '32,32', activation: 'relu', optimizer: 'adam', learningRate: 0.01, batchSize: 32, epochs: 20 },
 };
 
-/** The first `n` rows of a table's `columns` as CSV text with a header (for the prediction box). */
-export function tableHead(table: Table, columns: readonly string[], n = 5): string {
-  const rows = Math.min(n, table.rows);
+/** Rows `rows` of a table's `columns` as CSV text with a header (for the prediction box). */
+export function tableHead(table: Table, columns: readonly string[], rows: ArrayLike<number>): string {
   const cell = (name: string, r: number): string => {
     const c = table.columns.get(name);
     if (!c) return '';
@@ -58,6 +57,6 @@ export function tableHead(table: Table, columns: readonly string[], n = 5): stri
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const out = [columns.map((h) => (/[",\r\n]/.test(h) ? `"${h.replace(/"/g, '""')}"` : h)).join(',')];
-  for (let r = 0; r < rows; r++) out.push(columns.map((h) => cell(h, r)).join(','));
+  for (let i = 0; i < rows.length; i++) out.push(columns.map((h) => cell(h, rows[i])).join(','));
   return out.join('\n');
 }

@@ -24,11 +24,22 @@ import {
   usageError,
 } from '@shardprop/tabular';
 
-/** What the page advises about a missing value: its "Missing values" choices. */
+/** What the page advises about a missing value in the training data: its "Missing values" choices. */
 export const PAGE_ADVICE: Advice = {
   missingFeature: 'choose "leave the row out" or "fill in the mean" under Missing values',
   missingTarget: 'choose "leave the row out" under Missing values',
 };
+
+/** What the page advises about the rows to predict, which the visitor types in section 4. */
+export const PREDICT_ADVICE: Advice = {
+  missingFeature: 'fill it in, or choose "leave the row out" or "fill in the mean" under Missing values (section 1)',
+  unknownCategory: 'use one of the known categories',
+};
+
+/** What the page advises about a text cell in a column of numbers (the file must change: say how). */
+export function numericAdvice(): string {
+  return 'correct the cell, or empty it to mark it missing, and choose the file again';
+}
 
 /** A prepared training problem: the dataset, its encoding, and the choices the CLI would make for it. */
 export interface Problem {
@@ -38,6 +49,8 @@ export interface Problem {
   loss: LossName;
   outputUnits: number;
   outputActivation: ActivationName;
+  /** The table's rows in the dataset, in order (rows left out for missing values are not among them). */
+  rows: Int32Array;
   /** Rows left out for missing values. */
   dropped: number;
 }
@@ -67,6 +80,7 @@ export function prepareProblem(table: Table, targetName: string, missing: Missin
     loss,
     outputUnits: units,
     outputActivation: defaultOutputActivation(target, loss, units, table, rows),
+    rows,
     dropped,
   };
 }

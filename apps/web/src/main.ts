@@ -2,33 +2,30 @@
  * The page: pick or drop data, choose a network, train it on every core with a live loss chart, download the
  * model (tfjs Layers format) and load one back to predict. Plain DOM, no framework.
  *
- * For tests and scripts the page exposes its state as data attributes: `body[data-state]` (idle, training,
+ * The page publishes its state as data attributes, for scripts and tests: `body[data-state]` (idle, training,
  * trained, stopped, error), `#chart[data-loss]` / `[data-val-loss]` (JSON arrays of per-epoch losses),
- * `#status[data-mode]`, `[data-threads]`, `[data-kernels]`, and `#predictions[data-outputs]` (the raw network
- * outputs of the last prediction, row-major JSON).
+ * `#chart[data-layout]` (the drawn chart's layout, see chart.ts), `#status[data-mode]`, `[data-threads]`,
+ * `[data-kernels]`, and `#predictions[data-outputs]` (the raw network outputs of the last prediction, row-major
+ * JSON).
  */
 import './style.css';
-import {
-  type ActivationName,
-  createOptimizer,
-  Mlp,
-  mlpSpec,
-  type OptimizerName,
-  parseActivation,
-} from '@shardprop/core';
-import {
-  type ColumnKind,
-  decodeOutputs,
-  describeTarget,
-  encodeFeatures,
-  type MissingPolicy,
-  parseCsvText,
-  type Table,
-} from '@shardprop/tabular';
+import { createOptimizer, Mlp, mlpSpec } from '@shardprop/core';
+import { describeTarget, type MissingPolicy, parseCsvText, type Table } from '@shardprop/tabular';
 import { type ChartData, describeChart, drawChart } from './chart.js';
-import { irisTable, PRESETS, seedTable, tableHead } from './datasets.js';
-import { PAGE_ADVICE, type Problem, prepareProblem } from './encoding.js';
+import { irisTable, PRESETS, type Preset, seedTable, tableHead } from './datasets.js';
+import { numericAdvice, type Problem, prepareProblem } from './encoding.js';
+import { formatDuration, formatInt, formatLoss, plural } from './format.js';
 import { download, loadModelFiles, modelFiles, type PageModel, type TrainingRecord } from './model-io.js';
+import { predictRows, showPrediction } from './predict.js';
+import {
+  applyPreset,
+  describePreset,
+  markField,
+  readSettings,
+  type Settings,
+  type SettingsFields,
+  showsPreset,
+} from './settings.js';
 import { defaultThreads, plannedBackend, sharedMemoryAvailable, trainInBrowser } from './trainer.js';
 
 type Source = 'seed' | 'iris' | 'csv';
@@ -39,17 +36,7 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
-const ui = {
-  isolation: $('isolation'),
-  dataSection: $('data-section'),
-  csvFile: $<HTMLInputElement>('csv-file'),
-  target: $<HTMLSelectElement>('target'),
-  missing: $<HTMLSelectElement>('missing'),
-  task: $('task'),
-  dataSummary: $('data-summary'),
-  dataError: $('data-error'),
-  form: $<HTMLFormElement>('settings'),
-  fields: $<HTMLFieldSetElement>('settings-fields'),
+const fields: SettingsFields = {
   layers: $<HTMLInputElement>('layers'),
   activation: $<HTMLSelectElement>('activation'),
   optimizer: $<HTMLSelectElement>('optimizer'),
@@ -57,19 +44,40 @@ const ui = {
   batchSize: $<HTMLInputElement>('batch-size'),
   epochs: $<HTMLInputElement>('epochs'),
   valSplit: $<HTMLInputElement>('val-split'),
-  threads: $<HTMLInputElement>('threads'),
-  threadsHint: $('threads-hint'),
+  threads: $<HTMLSelectElement>('threads'),
   kernels: $<HTMLSelectElement>('kernels'),
+};
+
+const ui = {
+  isolation: $('isolation'),
+  dataSection: $('data-section'),
+  dataFields: $<HTMLFieldSetElement>('data-fields'),
+  csvFile: $<HTMLInputElement>('csv-file'),
+  target: $<HTMLSelectElement>('target'),
+  missing: $<HTMLSelectElement>('missing'),
+  task: $('task'),
+  dataSummary: $('data-summary'),
+  dataError: $('data-error'),
+  form: $<HTMLFormElement>('settings'),
+  settingsFields: $<HTMLFieldSetElement>('settings-fields'),
+  threadsHint: $('threads-hint'),
   outputLayer: $('output-layer'),
+  presetNote: $('preset-note'),
+  presetText: $('preset-text'),
+  applyPreset: $<HTMLButtonElement>('apply-preset'),
   train: $<HTMLButtonElement>('train'),
   stop: $<HTMLButtonElement>('stop'),
   status: $('status'),
   sEpoch: $('s-epoch'),
   sLoss: $('s-loss'),
   sValLoss: $('s-val-loss'),
+  sEpochTime: $('s-epoch-time'),
   sRows: $('s-rows'),
   sTime: $('s-time'),
   sMode: $('s-mode'),
+  sThreads: $('s-threads'),
+  sThreadsWhy: $('s-threads-why'),
+  glossary: $<HTMLDetailsElement>('glossary'),
   chart: $<HTMLCanvasElement>('chart'),
   announce: $('announce'),
   trainError: $('train-error'),
@@ -81,35 +89,43 @@ const ui = {
   predictInput: $<HTMLTextAreaElement>('predict-input'),
   predict: $<HTMLButtonElement>('predict'),
   predictError: $('predict-error'),
+  predictNote: $('predict-note'),
   predictions: $<HTMLTableElement>('predictions'),
 };
 
 const state: {
   source: Source;
   table: Table | undefined;
+  /** Why the chosen CSV file could not be read, until another file or dataset is chosen. */
+  tableError: unknown;
   problem: Problem | undefined;
   model: PageModel | undefined;
+  /** What the model summary says about the current model. */
+  modelText: string;
   training: TrainingRecord | undefined;
   abort: AbortController | undefined;
   chart: ChartData;
+  /** The suggested settings the form was last set to. */
+  preset: Preset;
+  /** The rows the page last put in the prediction box. */
+  prefill: string;
 } = {
   source: 'seed',
   table: undefined,
+  tableError: undefined,
   problem: undefined,
   model: undefined,
+  modelText: '',
   training: undefined,
   abort: undefined,
   chart: { loss: [], valLoss: [], epochs: 0 },
+  preset: PRESETS.seed,
+  prefill: '',
 };
-
-/** Test hook: `?fault=<worker>,<step>` makes that worker throw just before that optimizer step. */
-const FAULT = ((): { worker: number; step: number } | undefined => {
-  const m = /^(\d+),(\d+)$/.exec(new URLSearchParams(location.search).get('fault') ?? '');
-  return m ? { worker: Number(m[1]), step: Number(m[2]) } : undefined;
-})();
 
 const CORES = defaultThreads();
 const SHARED = sharedMemoryAvailable();
+const DATASET_NAMES: Record<Source, string> = { seed: 'the seed problem', iris: 'iris', csv: 'a CSV file' };
 
 function showError(el: HTMLElement, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
@@ -126,33 +142,33 @@ function setState(s: 'idle' | 'training' | 'trained' | 'stopped' | 'error'): voi
   document.body.dataset.state = s;
 }
 
-const fmt = {
-  loss: (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(4)),
-  int: (v: number) => Math.round(v).toLocaleString('en-US'),
-  seconds: (ms: number) => `${(ms / 1000).toFixed(1)} s`,
-};
+function kernelWords(backend: 'wasm' | 'js'): string {
+  return backend === 'wasm' ? 'WebAssembly SIMD kernels' : 'JavaScript kernels';
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Cross-origin isolation
 
 function describeIsolation(): void {
+  const threads = fields.threads;
   if (SHARED) {
     ui.isolation.className = 'notice ok';
-    ui.isolation.textContent = `Cross-origin isolated: training runs on up to ${CORES} Web Worker${CORES === 1 ? '' : 's'} (one per core) over shared memory, with ${plannedBackend('auto') === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'} kernels.`;
-    ui.threads.value = String(CORES);
-    ui.threadsHint.textContent = `this machine reports ${CORES} core${CORES === 1 ? '' : 's'}`;
+    ui.isolation.innerHTML = `<a href="#term-isolated">Cross-origin isolated</a>: this page can share memory between threads, so training can use up to ${plural(CORES, 'Web Worker')} (one per core), with ${plannedBackend('auto') === 'wasm' ? '<a href="#term-simd">WebAssembly SIMD</a> kernels' : 'JavaScript kernels'}.`;
+    for (let n = 1; n <= Math.min(CORES, 64); n++) threads.append(new Option(String(n), String(n)));
+    threads.value = 'auto';
+    ui.threadsHint.textContent = `"auto" picks from the size of a step; this machine reports ${plural(CORES, 'core')}`;
   } else {
     ui.isolation.className = 'notice warn';
-    ui.isolation.textContent =
-      'This page is not cross-origin isolated, so SharedArrayBuffer is unavailable: training falls back to one Web ' +
-      "Worker running core's single-thread fit with JavaScript kernels. Serve the page with the headers " +
-      '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp" (the Vite dev and ' +
-      'preview servers of apps/web do) to train on every core.';
-    ui.threads.value = '1';
-    ui.threads.disabled = true;
+    ui.isolation.innerHTML =
+      'This page is not <a href="#term-isolated">cross-origin isolated</a>, so it cannot share memory between ' +
+      'threads: training runs on one Web Worker with JavaScript kernels. To train on every core, serve it with the ' +
+      'headers <code>Cross-Origin-Opener-Policy: same-origin</code> and <code>Cross-Origin-Embedder-Policy: ' +
+      'require-corp</code> (the Vite dev and preview servers of apps/web do).';
+    threads.replaceChildren(new Option('1', '1'));
+    threads.disabled = true;
     ui.threadsHint.textContent = 'one worker: shared memory is unavailable';
-    ui.kernels.value = 'js';
-    ui.kernels.disabled = true;
+    fields.kernels.value = 'js';
+    fields.kernels.disabled = true;
   }
   document.body.dataset.isolated = String(SHARED);
 }
@@ -160,14 +176,33 @@ function describeIsolation(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Data
 
-function applyPreset(source: Source): void {
-  const p = PRESETS[source];
-  ui.layers.value = p.hidden;
-  ui.activation.value = p.activation;
-  ui.optimizer.value = p.optimizer;
-  ui.lr.value = String(p.learningRate);
-  ui.batchSize.value = String(p.batchSize);
-  ui.epochs.value = String(p.epochs);
+/**
+ * Offers the suggested settings of `source`: applied when the form still shows the previous suggestion, and
+ * otherwise proposed with a button, so that a dataset choice never overwrites settings the visitor changed.
+ */
+function suggestPreset(source: Source): void {
+  const preset = PRESETS[source];
+  ui.presetNote.hidden = true;
+  if (showsPreset(fields, preset)) {
+    state.preset = preset;
+    return;
+  }
+  if (showsPreset(fields, state.preset)) {
+    applyPreset(fields, preset);
+    state.preset = preset;
+    ui.announce.textContent = `Settings set to the suggestions for ${DATASET_NAMES[source]}: ${describePreset(preset)}.`;
+    return;
+  }
+  ui.presetText.textContent = `You changed the settings, so they were kept. Suggested for ${DATASET_NAMES[source]}: ${describePreset(preset)}.`;
+  ui.applyPreset.textContent = `Use the suggestions for ${DATASET_NAMES[source]}`;
+  ui.applyPreset.onclick = () => {
+    applyPreset(fields, preset);
+    state.preset = preset;
+    ui.presetNote.hidden = true;
+    ui.announce.textContent = `Settings set to the suggestions for ${DATASET_NAMES[source]}.`;
+    fields.layers.focus();
+  };
+  ui.presetNote.hidden = false;
 }
 
 function setTable(table: Table | undefined, defaultTarget?: string): void {
@@ -190,50 +225,61 @@ function prepare(): void {
   ui.dataSummary.textContent = '';
   const table = state.table;
   if (!table) {
-    ui.dataSummary.textContent = state.source === 'csv' ? 'Choose or drop a CSV file.' : '';
-    updateTrainable();
+    if (state.tableError !== undefined) showError(ui.dataError, state.tableError);
+    else ui.dataSummary.textContent = state.source === 'csv' ? 'Choose or drop a CSV file.' : '';
+    updateControls();
     return;
   }
   try {
     const problem = prepareProblem(table, ui.target.value, ui.missing.value as MissingPolicy);
     state.problem = problem;
     const d = problem.dataset;
-    const dropped = problem.dropped > 0 ? `, ${problem.dropped} left out for missing values` : '';
-    ui.dataSummary.textContent = `${table.file}: ${fmt.int(d.rows)} rows${dropped}, ${d.features} network inputs from ${problem.encoding.features.length} column${problem.encoding.features.length === 1 ? '' : 's'}.`;
+    const dropped = problem.dropped > 0 ? `, ${formatInt(problem.dropped)} left out for missing values` : '';
+    const columns = problem.encoding.features.length;
+    ui.dataSummary.textContent = `${table.file}: ${formatInt(d.rows)} rows${dropped}, ${formatInt(d.features)} network inputs from ${plural(columns, 'column')}.`;
     ui.task.textContent = `Task: ${describeTarget(problem.encoding.target)}.`;
-    ui.outputLayer.textContent = `Output layer (from the target): ${problem.outputUnits} unit${problem.outputUnits === 1 ? '' : 's'}, ${problem.outputActivation} activation, loss ${problem.loss}.`;
-    ui.predictInput.value = tableHead(
-      table,
-      problem.encoding.features.map((f) => f.name),
-    );
+    ui.outputLayer.textContent = `Output layer (from the target): ${plural(problem.outputUnits, 'unit')}, ${problem.outputActivation} activation, loss ${problem.loss}.`;
+    // Rows the model can take as they are: the first few rows that went into training. Rows the visitor typed
+    // are kept.
+    if (ui.predictInput.value === state.prefill || ui.predictInput.value.trim() === '') {
+      state.prefill = tableHead(
+        table,
+        problem.encoding.features.map((f) => f.name),
+        problem.rows.subarray(0, 5),
+      );
+      ui.predictInput.value = state.prefill;
+    }
   } catch (error) {
     showError(ui.dataError, error);
   }
-  updateTrainable();
+  updateControls();
 }
 
-function selectSource(source: Source, fromUser = true): void {
+function selectSource(source: Source): void {
   state.source = source;
+  state.tableError = undefined;
   const radio = document.querySelector<HTMLInputElement>(`input[name="dataset"][value="${source}"]`);
   if (radio) radio.checked = true;
-  if (fromUser && source !== 'csv') applyPreset(source);
   if (source === 'seed') setTable(seedTable(), 'y');
   else if (source === 'iris') setTable(irisTable(), 'species');
   else setTable(undefined);
   if (source !== 'csv') ui.csvFile.value = '';
+  suggestPreset(source);
   prepare();
 }
 
 async function readCsvFile(file: File): Promise<void> {
+  if (state.abort) return;
   selectSource('csv');
   try {
     const text = await file.text();
-    setTable(parseCsvText(text, file.name));
+    setTable(parseCsvText(text, file.name, { numericAdvice }));
   } catch (error) {
     setTable(undefined);
-    prepare();
-    showError(ui.dataError, error);
-    return;
+    state.tableError = error;
+  } finally {
+    // So that choosing the same file again, once corrected, reads it again.
+    ui.csvFile.value = '';
   }
   prepare();
 }
@@ -241,14 +287,20 @@ async function readCsvFile(file: File): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Training
 
-function updateTrainable(): void {
+/** Enables what can be used now; moves the focus off a button that this disables, to its counterpart. */
+function updateControls(): void {
   const training = state.abort !== undefined;
+  const focused = document.activeElement;
   ui.train.disabled = training || state.problem === undefined;
   ui.stop.disabled = !training;
-  ui.fields.disabled = training;
+  ui.settingsFields.disabled = training;
+  ui.dataFields.disabled = training;
+  ui.presetNote.inert = training;
   ui.downloadJson.disabled = training || state.model === undefined;
   ui.downloadWeights.disabled = ui.downloadJson.disabled;
   ui.predict.disabled = training || state.model === undefined;
+  if (focused === ui.train && ui.train.disabled && !ui.stop.disabled) ui.stop.focus();
+  if (focused === ui.stop && ui.stop.disabled) ui.train.focus();
 }
 
 let chartQueued = false;
@@ -260,53 +312,40 @@ function redrawChart(): void {
   chartQueued = true;
   requestAnimationFrame(() => {
     chartQueued = false;
-    drawChart(ui.chart, state.chart);
+    drawChartNow();
   });
 }
 
-function number(input: HTMLInputElement, what: string, check: (v: number) => boolean, rule: string): number {
-  const v = Number(input.value);
-  if (input.value.trim() === '' || !check(v)) {
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-    throw new RangeError(`${what}: ${rule}, got ${JSON.stringify(input.value)}`);
-  }
-  input.removeAttribute('aria-invalid');
-  return v;
+function drawChartNow(): void {
+  const layout = drawChart(ui.chart, state.chart);
+  if (layout) ui.chart.dataset.layout = JSON.stringify(layout);
 }
 
-function readSettings() {
-  const hiddenText = ui.layers.value.trim();
-  const hidden = hiddenText === '' ? [] : hiddenText.split(/[\s,]+/).map(Number);
-  if (!hidden.every((u) => Number.isInteger(u) && u >= 1 && u <= 4096)) {
-    ui.layers.setAttribute('aria-invalid', 'true');
-    ui.layers.focus();
-    throw new RangeError(`Hidden layers: whole numbers of units from 1 to 4096, comma-separated, got "${hiddenText}"`);
-  }
-  ui.layers.removeAttribute('aria-invalid');
-  const isInt = (min: number, max: number) => (v: number) => Number.isInteger(v) && v >= min && v <= max;
-  return {
-    hidden,
-    activation: parseActivation(ui.activation.value) as ActivationName,
-    optimizer: ui.optimizer.value as OptimizerName,
-    learningRate: number(ui.lr, 'Learning rate', (v) => Number.isFinite(v) && v > 0, 'a number above 0'),
-    batchSize: number(ui.batchSize, 'Batch size', isInt(1, 1_000_000), 'a whole number from 1'),
-    epochs: number(ui.epochs, 'Epochs', isInt(1, 100_000), 'a whole number from 1 to 100000'),
-    validationSplit: number(ui.valSplit, 'Validation split', (v) => v >= 0 && v <= 0.9, 'a fraction from 0 to 0.9'),
-    threads: SHARED ? number(ui.threads, 'Threads', isInt(1, 64), 'a whole number from 1 to 64') : 1,
-    kernels: ui.kernels.value as 'auto' | 'wasm' | 'js',
-  };
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function showThreads(threads: number, reason: string, backend: 'wasm' | 'js'): void {
+  ui.sMode.textContent = SHARED
+    ? `${plural(threads, 'Web Worker')}, ${kernelWords(backend)}`
+    : `1 Web Worker (no shared memory), ${kernelWords(backend)}`;
+  ui.sThreads.textContent = String(threads);
+  ui.sThreadsWhy.textContent = `(${reason})`;
+  ui.status.dataset.threads = String(threads);
+  ui.status.dataset.kernels = backend;
 }
 
 async function train(): Promise<void> {
   if (state.abort || !state.problem) return;
   clearError(ui.trainError);
   const problem = state.problem;
-  let settings: ReturnType<typeof readSettings>;
+  let settings: Settings;
   try {
-    settings = readSettings();
+    settings = readSettings(fields, SHARED);
   } catch (error) {
-    showError(ui.trainError, error);
+    ui.announce.textContent = `Not started: ${(error as Error).message}.`;
     return;
   }
   const spec = mlpSpec(
@@ -321,22 +360,18 @@ async function train(): Promise<void> {
   state.chart = { loss: [], valLoss: [], epochs: settings.epochs };
   redrawChart();
   setState('training');
-  updateTrainable();
+  updateControls();
   const started = performance.now();
   const layers = spec.layers.map((l) => l.units).join('-');
   ui.announce.textContent = `Training a ${spec.inputSize}-${layers} network on ${problem.name}.`;
-  ui.sEpoch.textContent = `0 / ${settings.epochs}`;
-  for (const el of [ui.sLoss, ui.sValLoss, ui.sRows]) el.textContent = '–';
+  ui.sEpoch.textContent = `0 / ${formatInt(settings.epochs)}`;
+  for (const el of [ui.sLoss, ui.sValLoss, ui.sRows, ui.sEpochTime, ui.sThreads, ui.sTime]) el.textContent = '–';
+  ui.sThreadsWhy.textContent = '';
   const backend = plannedBackend(settings.kernels);
-  const mode = SHARED
-    ? `${settings.threads} Web Worker${settings.threads === 1 ? '' : 's'}, ${backend === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'} kernels`
-    : '1 Web Worker (no shared memory), JavaScript kernels';
-  ui.sMode.textContent = mode;
+  ui.sMode.textContent = '–';
   ui.status.dataset.mode = SHARED ? 'parallel' : 'single-worker';
-  ui.status.dataset.threads = String(settings.threads);
-  ui.status.dataset.kernels = backend;
   const timer = setInterval(() => {
-    ui.sTime.textContent = fmt.seconds(performance.now() - started);
+    ui.sTime.textContent = formatDuration(performance.now() - started);
   }, 250);
 
   try {
@@ -350,12 +385,12 @@ async function train(): Promise<void> {
       threads: settings.threads,
       kernels: settings.kernels,
       signal: abort.signal,
-      ...(FAULT ? { injectFault: FAULT } : {}),
+      onThreads: (threads, reason) => showThreads(threads, reason, backend),
       callbacks: {
         onBatchEnd: (log) => {
-          ui.sEpoch.textContent = `${log.epoch + 1} / ${settings.epochs} (step ${log.step} of ${log.stepsPerEpoch})`;
-          ui.sLoss.textContent = fmt.loss(log.loss);
-          ui.sRows.textContent = fmt.int(log.rowsPerSec);
+          ui.sEpoch.textContent = `${formatInt(log.epoch + 1)} / ${formatInt(settings.epochs)} (step ${formatInt(log.step)} of ${formatInt(log.stepsPerEpoch)})`;
+          ui.sLoss.textContent = formatLoss(log.loss);
+          ui.sRows.textContent = formatInt(log.rowsPerSec);
           state.chart.current = { loss: log.loss, fraction: log.step / log.stepsPerEpoch };
           redrawChart();
         },
@@ -363,27 +398,39 @@ async function train(): Promise<void> {
           state.chart.loss.push(log.loss);
           if (log.valLoss !== undefined) state.chart.valLoss.push(log.valLoss);
           state.chart.current = undefined;
-          ui.sEpoch.textContent = `${log.epoch + 1} / ${settings.epochs}`;
-          ui.sLoss.textContent = fmt.loss(log.loss);
-          ui.sValLoss.textContent = fmt.loss(log.valLoss);
-          ui.sRows.textContent = fmt.int(log.rowsPerSec);
+          ui.sEpoch.textContent = `${formatInt(log.epoch + 1)} / ${formatInt(settings.epochs)}`;
+          ui.sLoss.textContent = formatLoss(log.loss);
+          ui.sValLoss.textContent = formatLoss(log.valLoss);
+          ui.sRows.textContent = formatInt(log.rowsPerSec);
+          ui.sEpochTime.textContent = formatDuration(log.msPerEpoch);
           redrawChart();
         },
       },
     });
-    ui.status.dataset.kernels = result.kernels;
-    ui.status.dataset.threads = String(result.threads);
+    showThreads(result.threads, result.threadsReason, result.kernels);
     ui.status.dataset.mode = result.mode;
-    const epochsRun = result.history.length;
-    const totalMs = performance.now() - started;
-    const rowsPerSec = result.history.length
-      ? result.history.reduce((s, h) => s + h.rowsPerSec, 0) / result.history.length
-      : 0;
-    if (rowsPerSec > 0) ui.sRows.textContent = `${fmt.int(rowsPerSec)} (mean)`;
-    ui.sTime.textContent = fmt.seconds(totalMs);
-    state.chart.current = undefined;
+    const history = result.history;
+    const epochsRun = history.length;
+    ui.sEpoch.textContent = `${formatInt(epochsRun)} / ${formatInt(settings.epochs)}`;
+    if (epochsRun > 0) {
+      const rowsPerSec = history.reduce((s, h) => s + h.rowsPerSec, 0) / epochsRun;
+      ui.sRows.textContent = `${formatInt(rowsPerSec)} (mean)`;
+      ui.sEpochTime.textContent = `${formatDuration(median(history.map((h) => h.msPerEpoch)))} (median)`;
+    }
+    ui.sTime.textContent = formatDuration(performance.now() - started);
+    // The chart shows what the model holds: the completed epochs, on an axis as long as the run.
+    state.chart = {
+      loss: history.map((h) => h.loss),
+      valLoss: history.flatMap((h) => (h.valLoss === undefined ? [] : [h.valLoss])),
+      epochs: Math.max(1, epochsRun),
+    };
     redrawChart();
-    state.model = { model, encoding: problem.encoding, loss: problem.loss, source: `trained on ${problem.name}` };
+    state.model = {
+      model,
+      encoding: problem.encoding,
+      loss: problem.loss,
+      source: `trained on ${problem.name}`,
+    };
     state.training = {
       optimizer: createOptimizer({ name: settings.optimizer, learningRate: settings.learningRate }).config,
       batchSize: settings.batchSize,
@@ -392,28 +439,48 @@ async function train(): Promise<void> {
       threads: result.threads,
       mode: result.mode,
       kernels: result.kernels,
-      history: result.history,
+      history,
       dataset: problem.name,
     };
-    const last = result.history.at(-1);
-    const what = result.aborted ? `Stopped after ${epochsRun} epoch${epochsRun === 1 ? '' : 's'}` : 'Trained';
-    ui.modelSummary.textContent = `${what}: a ${spec.inputSize}-${layers} network (${fmt.int(model.paramCount)} parameters) on ${problem.name}, final loss ${fmt.loss(last?.loss)}${last?.valLoss !== undefined ? `, validation loss ${fmt.loss(last.valLoss)}` : ''}.`;
-    ui.announce.textContent = `${ui.modelSummary.textContent} The model can be downloaded now.`;
+    const last = history.at(-1);
+    const what = result.aborted
+      ? `Stopped after ${plural(epochsRun, 'complete epoch')}${epochsRun === 0 ? ' (the weights are the initial ones)' : ''}`
+      : 'Trained';
+    setModelText(
+      `${what}: a ${spec.inputSize}-${layers} network (${formatInt(model.paramCount)} parameters) on ${problem.name}, final loss ${formatLoss(last?.loss)}${last?.valLoss !== undefined ? `, validation loss ${formatLoss(last.valLoss)}` : ''}.`,
+    );
+    ui.announce.textContent = `${state.modelText} The model can be downloaded now.`;
     setState(result.aborted ? 'stopped' : 'trained');
   } catch (error) {
     showError(ui.trainError, error);
+    ui.sTime.textContent = formatDuration(performance.now() - started);
+    state.chart = {
+      loss: [],
+      valLoss: [],
+      epochs: settings.epochs,
+      note: 'This run failed: see the message under the Train button.',
+    };
+    redrawChart();
+    if (state.model) {
+      ui.modelSummary.textContent = `Still using the previous model (the last run failed). ${state.modelText}`;
+    }
     ui.announce.textContent = 'Training failed.';
     setState('error');
   } finally {
     clearInterval(timer);
     state.abort = undefined;
-    updateTrainable();
+    updateControls();
   }
   if (state.model?.model === model) predict();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Model files and prediction
+
+function setModelText(text: string): void {
+  state.modelText = text;
+  ui.modelSummary.textContent = text;
+}
 
 function downloadFile(which: 'json' | 'weights'): void {
   if (!state.model) return;
@@ -435,79 +502,46 @@ async function loadModel(files: File[]): Promise<void> {
     const m = loaded.model;
     const layers = m.spec.layers.map((l) => `${l.units} ${l.activation}`).join(', ');
     const task = loaded.encoding ? describeTarget(loaded.encoding.target) : 'no data encoding (raw numeric inputs)';
-    ui.modelSummary.textContent = `Loaded ${loaded.source}: ${m.inputSize} inputs, layers ${layers} (${fmt.int(m.paramCount)} parameters); ${task}.`;
-    ui.announce.textContent = ui.modelSummary.textContent;
-    if (!ui.predictInput.value.trim()) {
-      const names = loaded.encoding
-        ? loaded.encoding.features.map((f) => f.name)
-        : Array.from({ length: m.inputSize }, (_, i) => `c${i + 1}`);
-      ui.predictInput.value = `${names.join(',')}\n`;
+    setModelText(
+      `Loaded ${loaded.source}: ${m.inputSize} inputs, layers ${layers} (${formatInt(m.paramCount)} parameters); ${task}.`,
+    );
+    ui.announce.textContent = state.modelText;
+    const names = loaded.encoding
+      ? loaded.encoding.features.map((f) => f.name)
+      : Array.from({ length: m.inputSize }, (_, i) => `c${i + 1}`);
+    const header = ui.predictInput.value.split('\n', 1)[0].trim();
+    if (header !== names.join(',')) {
+      state.prefill = `${names.join(',')}\n`;
+      ui.predictInput.value = state.prefill;
     }
   } catch (error) {
     showError(ui.modelError, error);
+    // The files were not taken: say which model is still in use, and let the same files be chosen again.
+    ui.modelFiles.value = '';
+    ui.modelSummary.textContent = state.model
+      ? `Still using the previous model (the chosen files were not loaded). ${state.modelText}`
+      : 'No model yet: the chosen files were not loaded. Train one, or load a model directory.';
   }
-  updateTrainable();
+  updateControls();
   if (state.model && ui.predictInput.value.trim()) predict();
 }
 
 function predict(): void {
   clearError(ui.predictError);
+  ui.predictNote.hidden = true;
   const page = state.model;
   if (!page) return;
   try {
-    const { model, encoding } = page;
-    const types = new Map<string, ColumnKind>();
-    if (encoding) for (const f of encoding.features) types.set(f.name, f.kind);
-    const table = parseCsvText(ui.predictInput.value, 'rows to predict', { types });
-    const rows = Int32Array.from({ length: table.rows }, (_, i) => i);
-    let x: Float32Array;
-    if (encoding) {
-      x = encodeFeatures(table, encoding.features, rows, { missing: 'error', unknown: 'error', advice: PAGE_ADVICE });
-    } else {
-      if (table.header.length !== model.inputSize) {
-        throw new RangeError(
-          `rows to predict: ${table.header.length} columns, the model takes ${model.inputSize} inputs (the model has no data encoding, so give its raw inputs)`,
-        );
-      }
-      x = new Float32Array(table.rows * model.inputSize);
-      table.header.forEach((name, j) => {
-        const c = table.columns.get(name)!;
-        if (c.kind !== 'numeric') throw new RangeError(`rows to predict: column "${name}" must hold numbers`);
-        for (let r = 0; r < table.rows; r++) x[r * model.inputSize + j] = c.values[r];
-      });
+    const prediction = predictRows(page, ui.predictInput.value, ui.missing.value as MissingPolicy);
+    showPrediction(ui.predictions, prediction);
+    const out = prediction.leftOut;
+    if (out.length > 0) {
+      ui.predictNote.textContent = `${out.length === 1 ? 'Row' : 'Rows'} ${out.join(', ')} left out: a value is missing (Missing values: "leave the row out").`;
+      ui.predictNote.hidden = false;
     }
-    const out = model.predict(x, table.rows);
-    const units = model.outputSize;
-    const decoded = decodeOutputs(encoding?.target, out, table.rows, units);
-    const head = document.createElement('tr');
-    for (const name of ['row', ...decoded.columns]) {
-      const th = document.createElement('th');
-      th.scope = 'col';
-      th.textContent = name;
-      head.append(th);
-    }
-    ui.predictions.tHead?.replaceChildren(head);
-    const body = ui.predictions.tBodies[0];
-    body.replaceChildren(
-      ...decoded.cells.map((cells, r) => {
-        const tr = document.createElement('tr');
-        const th = document.createElement('th');
-        th.scope = 'row';
-        th.textContent = String(r + 1);
-        tr.append(th);
-        for (const c of cells) {
-          const td = document.createElement('td');
-          td.textContent = String(c);
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
-    ui.predictions.dataset.outputs = JSON.stringify(Array.from(out));
-    ui.predictions.dataset.units = String(units);
   } catch (error) {
+    showPrediction(ui.predictions, undefined);
     showError(ui.predictError, error);
-    ui.predictions.dataset.outputs = '[]';
   }
 }
 
@@ -518,7 +552,7 @@ for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="dat
   radio.addEventListener('change', () => {
     if (radio.checked) {
       selectSource(radio.value as Source);
-      if (radio.value === 'csv' && !ui.csvFile.files?.length) ui.csvFile.focus();
+      if (radio.value === 'csv') ui.csvFile.focus();
     }
   });
 }
@@ -527,12 +561,15 @@ ui.csvFile.addEventListener('change', () => {
   if (file) void readCsvFile(file);
 });
 ui.target.addEventListener('change', prepare);
-ui.missing.addEventListener('change', prepare);
+ui.missing.addEventListener('change', () => {
+  prepare();
+  if (state.model && ui.predictions.tBodies[0]?.rows.length) predict();
+});
 
 const section = ui.dataSection;
 section.addEventListener('dragover', (event) => {
   event.preventDefault();
-  section.classList.add('dragging');
+  if (!state.abort) section.classList.add('dragging');
 });
 section.addEventListener('dragleave', (event) => {
   if (event.target === section) section.classList.remove('dragging');
@@ -550,7 +587,7 @@ ui.form.addEventListener('submit', (event) => {
 });
 ui.stop.addEventListener('click', () => {
   state.abort?.abort();
-  ui.announce.textContent = 'Stopping after the current step.';
+  ui.announce.textContent = 'Stopping: the model keeps the epochs completed so far.';
 });
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && state.abort) state.abort.abort();
@@ -559,9 +596,16 @@ ui.downloadJson.addEventListener('click', () => downloadFile('json'));
 ui.downloadWeights.addEventListener('click', () => downloadFile('weights'));
 ui.modelFiles.addEventListener('change', () => void loadModel(Array.from(ui.modelFiles.files ?? [])));
 ui.predict.addEventListener('click', predict);
-window.addEventListener('resize', () => drawChart(ui.chart, state.chart));
+// A link to a word's explanation opens the glossary it is in.
+document.addEventListener('click', (event) => {
+  if ((event.target as Element | null)?.closest?.('a[href^="#term-"]')) ui.glossary.open = true;
+});
+window.addEventListener('resize', drawChartNow);
+for (const field of Object.values(fields)) {
+  field.addEventListener('change', () => markField(field, undefined));
+}
 
 describeIsolation();
-selectSource('seed', true);
-drawChart(ui.chart, state.chart);
+selectSource('seed');
+drawChartNow();
 document.body.dataset.ready = 'true';

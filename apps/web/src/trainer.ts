@@ -13,6 +13,7 @@
  * `fit` in one Web Worker instead (see fit.worker.ts), so the page still never blocks.
  */
 import {
+  type Callbacks,
   compileWasmKernels,
   type Dataset,
   type FitOptions,
@@ -20,6 +21,7 @@ import {
   type KernelBackend,
   type KernelPreference,
   type Mlp,
+  type OptimizerSnapshot,
   prepareData,
   resolveBackend,
   resolveFitOptions,
@@ -34,26 +36,37 @@ import {
 } from '@shardprop/core/parallel-shared';
 import { proxy, type Remote, transfer, wrapRemote } from '@shardprop/worker-pool/browser';
 import type { FitWorkerApi, FitWorkerResult, SerializableFitOptions } from './fit.worker.js';
+import { autoThreads } from './threads.js';
 import type { TrainWorkerApi } from './train.worker.js';
 
 /** How the run was executed. */
 export type TrainMode = 'parallel' | 'single-worker';
 
 export interface BrowserFitOptions extends FitOptions {
-  /** Web Workers for the parallel trainer (default: `navigator.hardwareConcurrency`). */
-  threads?: number;
+  /**
+   * Web Workers for the parallel trainer: a count, or `auto` (the default) for the count `autoThreads` picks
+   * from the size of a step.
+   */
+  threads?: number | 'auto';
   /** Milliseconds a worker waits at the step barrier before giving up (default 60,000). */
   barrierTimeoutMs?: number;
   /** Minimum milliseconds between `onBatchEnd` progress reports (default 100). */
   progressIntervalMs?: number;
-  /** Test hook (parallel mode): make worker `worker` throw just before optimizer step `step`. */
-  injectFault?: { worker: number; step: number };
+  /** Called once the number of workers is settled, with the reason (as in the result). */
+  onThreads?: (threads: number, reason: string) => void;
 }
 
+/**
+ * What a run returns. When the abort signal stops a run mid-epoch, the result describes the last complete epoch,
+ * as the CLI's stop does: the weights and optimizer state at that boundary, and a history without the cut-short
+ * epoch (whose `onEpochEnd` is not called either).
+ */
 export interface BrowserFitResult extends FitResult {
   mode: TrainMode;
   /** Workers that trained: `threads` in parallel mode, 1 otherwise. */
   threads: number;
+  /** Why that many: the rule `auto` applied, or that the count was asked for, or that memory is not shared. */
+  threadsReason: string;
 }
 
 /** Whether this page can share memory between threads (cross-origin isolated, SharedArrayBuffer present). */
@@ -70,6 +83,12 @@ export function defaultThreads(): number {
 /** The kernel backend a run would use here (without starting anything). */
 export function plannedBackend(preference: KernelPreference): KernelBackend {
   return resolveBackend(preference, wasmKernelsSupported);
+}
+
+/** Core's fit options: `options` without the page's own. */
+function fitOptionsOf(options: BrowserFitOptions): FitOptions {
+  const { threads, barrierTimeoutMs, progressIntervalMs, onThreads, ...fitOptions } = options;
+  return fitOptions;
 }
 
 function errorOf(value: unknown): Error {
@@ -137,24 +156,98 @@ export async function fitParallelInBrowser(
   if (!sharedMemoryAvailable()) {
     throw new Error('parallel training needs SharedArrayBuffer: serve the page cross-origin isolated');
   }
-  const opts = resolveFitOptions(options);
-  const threads = checkThreads(options.threads ?? defaultThreads());
+  const boundary = new EpochBoundary(model, options);
+  const opts = resolveFitOptions({ ...fitOptionsOf(options), callbacks: boundary.callbacks });
   const { train, validation } = prepareData(model, data, opts);
+  boundary.trainRows = train.rows;
+  const choice =
+    options.threads === undefined || options.threads === 'auto'
+      ? autoThreads(Math.min(opts.batchSize, train.rows), model.paramCount, defaultThreads())
+      : { threads: checkThreads(options.threads), reason: 'as chosen under Threads' };
+  const { threads } = choice;
+  options.onThreads?.(threads, choice.reason);
   const settings = {
     threads,
     ...(await parallelKernels(opts.kernels)),
     barrierTimeoutMs: options.barrierTimeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? 100,
-    ...(options.injectFault ? { injectFault: { kind: 'throw' as const, ...options.injectFault } } : {}),
   };
   const engine = new SharedMemoryEngine(model, train, opts, settings, webWorkerLauncher());
   try {
-    const result = await trainLoop(model, train, validation, opts, engine);
-    return { ...result, mode: 'parallel', threads };
+    const result = boundary.complete(await trainLoop(model, train, validation, opts, engine));
+    return { ...result, mode: 'parallel', threads, threadsReason: choice.reason };
   } catch (error) {
     throw parallelFailure(error);
   } finally {
     await engine.close();
+  }
+}
+
+const SINGLE_WORKER = {
+  mode: 'single-worker',
+  threads: 1,
+  threadsReason: 'one worker: this page cannot share memory between threads',
+} as const;
+
+/**
+ * Stop keeps what the CLI keeps: the last complete epoch. Core's loop reports an epoch cut short by the abort
+ * signal like any other (a history entry, `onEpochEnd`) and leaves the weights mid-epoch. This class wraps the
+ * run's callbacks so that such an epoch never reaches the caller, copies the weights and optimizer state at
+ * every epoch boundary, and rolls the result back to the last boundary.
+ */
+class EpochBoundary {
+  /** Training rows per epoch (set once the data is prepared): an epoch that trained fewer was cut short. */
+  trainRows = Number.POSITIVE_INFINITY;
+  readonly callbacks: Callbacks;
+  private rowsDone = 0;
+  private params: Float32Array;
+  private optimizer: OptimizerSnapshot | undefined;
+  private partial = false;
+
+  constructor(
+    private readonly model: Mlp,
+    options: FitOptions,
+  ) {
+    this.params = model.params.slice();
+    this.optimizer = options.optimizerState;
+    const user = options.callbacks ?? {};
+    this.callbacks = {
+      ...user,
+      onEpochBegin: (epoch) => {
+        this.rowsDone = 0;
+        return user.onEpochBegin?.(epoch);
+      },
+      // The engine reports the epoch's final totals before the epoch ends, so rowsDone is complete here.
+      onBatchEnd: (log) => {
+        this.rowsDone = log.rowsDone;
+        user.onBatchEnd?.(log);
+      },
+      onEpochEnd: (log, context) => {
+        if (this.rowsDone < this.trainRows) {
+          this.partial = true;
+          return;
+        }
+        this.params = this.model.params.slice();
+        this.optimizer = context.optimizerState();
+        return user.onEpochEnd?.(log, context);
+      },
+    };
+  }
+
+  /** `result` without an epoch cut short: the model's weights and the optimizer state go back to the boundary. */
+  complete(result: FitResult): FitResult {
+    if (!this.partial) return result;
+    this.model.params.set(this.params);
+    const cut = result.history[result.history.length - 1];
+    const history = result.history.slice(0, -1);
+    return {
+      ...result,
+      history,
+      epochsRun: history.length,
+      // Resuming runs the cut-short epoch again.
+      nextEpoch: cut.epoch,
+      optimizerState: this.optimizer ?? { step: 0, state: new Float32Array(0) },
+    };
   }
 }
 
@@ -165,8 +258,9 @@ export async function fitParallelInBrowser(
  */
 export async function fitInOneWorker(model: Mlp, data: Dataset, options: BrowserFitOptions): Promise<BrowserFitResult> {
   // Validate here, with core's messages, before anything starts.
-  const opts = resolveFitOptions(options);
+  const opts = resolveFitOptions(fitOptionsOf(options));
   prepareData(model, data, opts);
+  options.onThreads?.(SINGLE_WORKER.threads, SINGLE_WORKER.threadsReason);
   const callbacks = opts.callbacks;
   const worker = new Worker(new URL('./fit.worker.ts', import.meta.url), { type: 'module', name: 'shardprop-fit' });
   const remote = wrapRemote<FitWorkerApi>(worker);
@@ -233,13 +327,12 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
         aborted: true,
         optimizerState: { step: 0, state: new Float32Array(0) },
         kernels: 'js',
-        mode: 'single-worker',
-        threads: 1,
+        ...SINGLE_WORKER,
       };
     }
     model.params.set(outcome.params);
     await callbacks.onTrainEnd?.(outcome.result.history);
-    return { ...outcome.result, mode: 'single-worker', threads: 1 };
+    return { ...outcome.result, ...SINGLE_WORKER };
   } finally {
     opts.signal?.removeEventListener('abort', stopped);
     worker.terminate();

@@ -4,72 +4,32 @@
  * where /usr/bin/chromium is absent.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fit, Mlp, type ModelJson, mlpSpec, toTfjsArtifacts } from '@shardprop/core';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build, type PreviewServer, preview } from 'vite';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTable } from '../src/datasets.js';
 import { prepareProblem } from '../src/encoding.js';
+import {
+  downloadOf,
+  hasChromium,
+  launchChromium,
+  losses,
+  openApp,
+  outputs,
+  RESULTS,
+  ROOT,
+  type ServedApp,
+  serveApp,
+  waitForEnd,
+} from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Epochs of the seed-problem run (about 20 ms each on 2 workers). */
 const EPOCHS = 20;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS = join(ROOT, 'test-results');
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    `apps/web browser tests skipped: ${CHROMIUM} is missing (install it with "apt-get install -y chromium"; .ci/run does)`,
-  );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** The loss arrays the page publishes on the chart. */
-async function losses(page: Page): Promise<{ loss: number[]; valLoss: number[] }> {
-  return page.$eval('#chart', (el) => ({
-    loss: JSON.parse((el as HTMLElement).dataset.loss ?? '[]') as number[],
-    valLoss: JSON.parse((el as HTMLElement).dataset.valLoss ?? '[]') as number[],
-  }));
-}
-
-async function waitForEnd(page: Page, timeout = 90_000): Promise<string> {
-  await page.waitForFunction(() => ['trained', 'stopped', 'error'].includes(document.body.dataset.state ?? ''), null, {
-    timeout,
-  });
-  const state = await page.evaluate(() => document.body.dataset.state ?? '');
-  if (state === 'error') throw new Error(`training failed in the page: ${await page.textContent('#train-error')}`);
-  return state;
-}
-
-async function outputs(page: Page): Promise<number[]> {
-  return page.$eval('#predictions', (el) => JSON.parse((el as HTMLElement).dataset.outputs ?? '[]') as number[]);
-}
-
-async function downloadOf(page: Page, button: string): Promise<Buffer> {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
-  const path = await dl.path();
-  return readFile(path);
-}
 
 describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
-  let outDir: string;
-  let server: PreviewServer;
+  let app: ServedApp;
   let url: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -77,44 +37,22 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'shardprop-web-'));
     await mkdir(RESULTS, { recursive: true });
-    await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
-    const port = await freePort();
-    server = await preview({
-      root: ROOT,
-      logLevel: 'warn',
-      build: { outDir },
-      preview: { host: '127.0.0.1', port, strictPort: true, open: false },
-    });
-    url = `http://127.0.0.1:${port}/`;
-    // The default launch uses a fresh temporary profile (user data dir), removed on close.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    app = await serveApp();
+    url = app.url;
+    browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 1100 } });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
-    await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    await openApp(page, url);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (outDir) await rm(outDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   it('loads cross-origin isolated, with SharedArrayBuffer and the isolation notice', async () => {
@@ -122,13 +60,15 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
       isolated: globalThis.crossOriginIsolated,
       sab: typeof SharedArrayBuffer === 'function',
       cores: navigator.hardwareConcurrency,
-      threads: (document.getElementById('threads') as HTMLInputElement).value,
+      threads: (document.getElementById('threads') as HTMLSelectElement).value,
+      choices: Array.from((document.getElementById('threads') as HTMLSelectElement).options, (o) => o.value),
     }));
     expect(env.isolated).toBe(true);
     expect(env.sab).toBe(true);
-    expect(env.threads).toBe(String(env.cores));
+    expect(env.threads).toBe('auto');
+    expect(env.choices).toEqual(['auto', ...Array.from({ length: env.cores }, (_, i) => String(i + 1))]);
     expect(await page.textContent('#isolation')).toMatch(
-      /^Cross-origin isolated: training runs on up to \d+ Web Worker/,
+      /^Cross-origin isolated: this page can share memory between threads, so training can use up to \d+ Web Worker/,
     );
     expect(await page.getAttribute('#isolation', 'class')).toContain('ok');
     // The seed problem is selected and ready, with the CLI's choices for its target.
@@ -138,7 +78,7 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
   });
 
   it('trains the seed problem on 2 workers: the loss falls, the page stays responsive', async () => {
-    await page.fill('#threads', '2');
+    await page.selectOption('#threads', '2');
     await page.fill('#epochs', String(EPOCHS));
     // Long tasks on the main thread while training (the page must stay responsive).
     await page.evaluate(() => {
@@ -267,7 +207,7 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
       [
         'nonnum.csv',
         'a,b,y\n1,2,3\n4,x,6\n',
-        `nonnum.csv:3:2: non-numeric value "x" in numeric column "b" (the column's first value (line 2) is a number)`,
+        `nonnum.csv:3:2: non-numeric value "x" in numeric column "b" (the column's first value (line 2) is a number; correct the cell, or empty it to mark it missing, and choose the file again)`,
       ],
       ['empty.csv', '', 'empty.csv: empty file (expected a header row and data rows)'],
       [
@@ -340,23 +280,53 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
       const stopped = await losses(p);
       expect(stopped.loss.length).toBeGreaterThanOrEqual(1);
       expect(stopped.loss.length).toBeLessThan(500);
-      expect(await p.textContent('#model-summary')).toMatch(/^Stopped after \d+ epochs?/);
+      expect(await p.textContent('#model-summary')).toMatch(/^Stopped after \d+ complete epochs?/);
     } finally {
       await plain.close();
     }
   });
 
+  it('stops a long run on request and keeps the epochs trained so far', async () => {
+    await page.check('input[name="dataset"][value="seed"]');
+    await page.selectOption('#threads', '2');
+    await page.fill('#epochs', '500');
+    await page.click('#train');
+    await page.waitForFunction(() => JSON.parse(document.getElementById('chart')?.dataset.loss ?? '[]').length >= 2);
+    await page.keyboard.press('Escape');
+    expect(await waitForEnd(page)).toBe('stopped');
+    const { loss } = await losses(page);
+    expect(loss.length).toBeGreaterThanOrEqual(2);
+    expect(loss.length).toBeLessThan(500);
+    expect(await page.textContent('#model-summary')).toMatch(/^Stopped after \d+ complete epochs/);
+    expect(await page.isEnabled('#download-json')).toBe(true);
+    expect(await page.isEnabled('#train')).toBe(true);
+  });
+});
+
+describe.skipIf(!hasChromium)('apps/web in headless Chromium, with a worker that fails', () => {
+  let faulty: ServedApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    faulty = await serveApp({ fault: true });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await faulty?.close();
+  });
+
   it('reports a worker that fails mid-run, releases the others, and trains again afterwards', async () => {
-    const p = await context.newPage();
+    const p = await browser.newPage();
     const warnings: string[] = [];
     p.on('console', (msg) => {
       if (msg.type() === 'warning' || msg.type() === 'error') warnings.push(msg.text());
     });
     try {
-      // Test hook: worker 1 throws just before optimizer step 40.
-      await p.goto(`${url}?fault=1,40`);
-      await p.waitForFunction(() => document.body.dataset.ready === 'true');
-      await p.fill('#threads', '2');
+      // The fault build: worker 1's step barrier throws at optimizer step 40 (test/fault/).
+      await openApp(p, faulty.url);
+      await p.selectOption('#threads', '2');
       await p.fill('#epochs', '3');
       await p.click('#train');
       await p.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30_000 });
@@ -366,31 +336,13 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
       expect(await p.isEnabled('#train')).toBe(true);
       // Every worker returned on its own: the failing one with its error, the other released from the barrier.
       expect(warnings).toEqual([]);
-      // The page trains again (without the hook).
-      await p.goto(url);
-      await p.waitForFunction(() => document.body.dataset.ready === 'true');
-      await p.fill('#threads', '2');
+      // The page trains again: the same workers are not reused, and a run that ends before step 40 succeeds.
+      await p.check('input[name="dataset"][value="iris"]');
       await p.fill('#epochs', '2');
       await p.click('#train');
       expect(await waitForEnd(p)).toBe('trained');
     } finally {
       await p.close();
     }
-  });
-
-  it('stops a long run on request and keeps the epochs trained so far', async () => {
-    await page.check('input[name="dataset"][value="seed"]');
-    await page.fill('#threads', '2');
-    await page.fill('#epochs', '500');
-    await page.click('#train');
-    await page.waitForFunction(() => JSON.parse(document.getElementById('chart')?.dataset.loss ?? '[]').length >= 2);
-    await page.keyboard.press('Escape');
-    expect(await waitForEnd(page)).toBe('stopped');
-    const { loss } = await losses(page);
-    expect(loss.length).toBeGreaterThanOrEqual(2);
-    expect(loss.length).toBeLessThan(500);
-    expect(await page.textContent('#model-summary')).toMatch(/^Stopped after \d+ epochs/);
-    expect(await page.isEnabled('#download-json')).toBe(true);
-    expect(await page.isEnabled('#train')).toBe(true);
   });
 });

@@ -47,6 +47,6 @@ describe("the page's problem and datasets", () => {
 
   it('writes the first rows of a table back as CSV for the prediction box', () => {
     const t = parseCsvText('a,"b,c"\n1,"x ""y"""\n', 'f.csv');
-    expect(tableHead(t, ['a', 'b,c'])).toBe('a,"b,c"\n1,"x ""y"""');
+    expect(tableHead(t, ['a', 'b,c'], [0])).toBe('a,"b,c"\n1,"x ""y"""');
   });
 });
