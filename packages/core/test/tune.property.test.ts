@@ -100,7 +100,7 @@ describe('search spaces', () => {
         const product = Object.values(s).reduce((n, v) => n * v.length, 1);
         expect(grid.length).toBe(product);
         expect(new Set(grid.map((p) => JSON.stringify(p))).size).toBe(product);
-        grid.forEach((p, i) => expect(gridPoint(s, i)).toEqual(p));
+        for (const [i, p] of grid.entries()) expect(gridPoint(s, i)).toEqual(p);
       }),
     );
     expect(expandGrid({ lr: [0.1, 0.5], layers: ['16', '39,39'] })).toEqual([
