@@ -5,6 +5,7 @@
  * them. A job's result depends only on the candidate, the split and the data, so the results are the same
  * for any thread count. The best candidate is then trained on all rows, as `fit` would.
  */
+import { setMaxListeners } from 'node:events';
 import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { classLabels, foldCount, holdoutFolds, kFolds } from '../data/folds.js';
@@ -190,6 +191,11 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   let pool: WorkerPool<FoldFitJob, FoldFitResult> | undefined;
   const signal = options.signal;
   let aborted = signal?.aborted === true;
+  // One signal for every queued fit, without the listener-count warning a user's signal would give.
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let alive = candidates.map((_, i) => i);
     for (let rung = 0; rung < rungs && !aborted; rung++) {
@@ -231,7 +237,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
           jobs.map(async (job) => {
             let result: FoldFitResult;
             try {
-              result = await p.run(job, signal ? { signal } : {});
+              result = await p.run(job, { signal: stop.signal });
             } catch (error) {
               if (signal?.aborted) {
                 aborted = true;
@@ -272,6 +278,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       }
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await pool?.close();
   }
 
