@@ -73,6 +73,9 @@ interface TuneOnlyFlags {
 }
 type TuneFlags = TuneOnlyFlags & Record<string, unknown>;
 
+/** `batchSize` -> `batch-size`: a setting's flag name, as tune.csv and the leaderboard name it. */
+const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 const DEFAULT_FOLDS = 5;
 const DEFAULT_OUT = 'shardprop-tune';
 
@@ -127,7 +130,7 @@ export function registerTune(program: Command, runner: Runner): Command {
     .addHelpText(
       'after',
       `
-Alternatives separated by | may be given for ${TUNABLE.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')};
+Alternatives separated by | may be given for ${TUNABLE.map((k) => `--${flagName(k)}`).join(', ')};
 the grid is their product. --val-split F validates on the last F of the rows instead of folds; --early-stop N
 stops every fit after N epochs without improvement of its validation loss. Standardisation statistics come
 from all rows (as scikit-learn's GridSearchCV on pre-scaled data). Ctrl-C keeps the finished trials in
@@ -156,8 +159,6 @@ interface Candidate {
   settings: TrainSettings;
   tune: TuneSettings;
 }
-
-const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export async function runTune(flags: TuneFlags): Promise<number> {
   const out = createOutput(flags.json === true);

@@ -10,6 +10,7 @@ import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { classLabels, foldCount, holdoutFolds, kFolds } from '../data/folds.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
+import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
 import { Mlp } from '../model/mlp.js';
 import { fit } from '../train/fit.js';
 import type { FitResult } from '../train/loop.js';
@@ -202,7 +203,11 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       const budget = (i: number) => (rungs === 1 ? resolved[i].epochs : rungEpochs(resolved[i].epochs, rung, rungs));
       const jobs: FoldFitJob[] = [];
       const scores = new Map<number, FoldFitResult[]>();
-      for (const i of alive) {
+      // The costliest trials first (longest processing time first), so that the last fits to finish are short
+      // ones and no thread idles at the end; a trial's folds stay together, so trials finish one after another.
+      const cost = (i: number) => trainFlopsPerRow(paramLayout(resolved[i].spec)) * budget(i);
+      const order = [...alive].sort((a, b) => cost(b) - cost(a) || a - b);
+      for (const i of order) {
         const previous = completed.find((t) => t.index === i && t.epochs === budget(i));
         if (previous) {
           const trial = { ...previous, settings: candidates[i], ...(rungs > 1 ? { rung } : {}) };
