@@ -161,7 +161,7 @@ describe('shardprop tune: results', () => {
       '--lr',
       '0.5',
       '--epochs',
-      '8',
+      '20',
       '--folds',
       '2',
       '--threads',
