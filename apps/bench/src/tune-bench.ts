@@ -57,13 +57,27 @@ export function searchOptions(epochs: number, threads: number): TuneOptions {
   };
 }
 
+/** One measured run of one runner. */
+export interface TuneSample {
+  /** Wall milliseconds: the whole search and the refit. */
+  ms: number;
+  /** CPU milliseconds of this process, worker threads included (shardprop only). */
+  cpuMs: number | null;
+  /** Wall milliseconds of the refit alone (shardprop only; single-threaded for every thread count). */
+  refitMs: number | null;
+  /** Cores other processes kept busy meanwhile (shardprop only). */
+  otherCores: number | null;
+  best: { settings: string; mse: number };
+}
+
 export interface TuneBenchRow {
   runner: string;
-  /** Wall milliseconds of each measured round: the whole search and the refit. */
-  ms: number[];
+  samples: TuneSample[];
+  /** Of the wall times. */
   spread: Spread;
-  /** Cores other processes kept busy during each round (shardprop runners only). */
-  otherCores: (number | null)[];
+  /** Median CPU seconds, when measured. */
+  cpuS: number | null;
+  refitS: number | null;
   best: { settings: string; mse: number };
 }
 
@@ -82,20 +96,28 @@ export interface TuneBenchResult {
 
 interface Runner {
   id: string;
-  run(): Promise<{ ms: number; otherCores: number | null; best: { settings: string; mse: number } }>;
+  run(): Promise<TuneSample>;
 }
 
 function shardpropRunner(data: Dataset, epochs: number, threads: number): Runner {
   return {
     id: `shardprop tune, ${threads} thread${threads === 1 ? '' : 's'}`,
     async run() {
+      const cpu0 = process.cpuUsage();
       const started = performance.now();
       const { value, otherCores } = await withOtherLoad(() => tune(data, searchOptions(epochs, threads)));
       const ms = performance.now() - started;
+      const cpu = process.cpuUsage(cpu0);
       const best = value.best;
       if (!best || !value.refit) throw new Error('the search found no best candidate');
       const settings = `layers ${String(best.settings.layers)}, lr ${best.settings.learningRate}`;
-      return { ms, otherCores: otherCores ?? null, best: { settings, mse: best.mean } };
+      return {
+        ms,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        refitMs: value.refit.result.history.reduce((sum, h) => sum + h.msPerEpoch, 0),
+        otherCores: otherCores ?? null,
+        best: { settings, mse: best.mean },
+      };
     },
   };
 }
@@ -134,6 +156,8 @@ function sklearnRunner(python: string, dataDir: string, data: Dataset, epochs: n
       const layers = [...out.bestParams.hidden_layer_sizes, 1].join(',');
       return {
         ms: out.ms,
+        cpuMs: null,
+        refitMs: null,
         otherCores: null,
         best: { settings: `layers ${layers}, lr ${out.bestParams.learning_rate_init}`, mse: out.bestMse },
       };
@@ -142,6 +166,22 @@ function sklearnRunner(python: string, dataDir: string, data: Dataset, epochs: n
 }
 
 const f2 = (v: number) => v.toFixed(2);
+
+/** A runner's samples: the spread of the wall times, median CPU and refit seconds, the last best candidate. */
+export function summarise(runner: string, samples: TuneSample[]): TuneBenchRow {
+  const median = (values: (number | null)[]) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length > 0 ? spread(known).median / 1000 : null;
+  };
+  return {
+    runner,
+    samples,
+    spread: spread(samples.map((x) => x.ms)),
+    cpuS: median(samples.map((x) => x.cpuMs)),
+    refitS: median(samples.map((x) => x.refitMs)),
+    best: samples[samples.length - 1].best,
+  };
+}
 
 /** The Markdown report: times side by side, the ratios the issue targets, and each runner's best candidate. */
 export function toMarkdown(r: TuneBenchResult): string {
@@ -152,12 +192,13 @@ export function toMarkdown(r: TuneBenchResult): string {
     `sigmoid hidden units, plain SGD, batch 32, ${r.epochs} epochs; 3-fold cross-validation, then the best refit on all rows.`,
     `${r.reps} measured round(s) after a warm-up, runners in turns; ${r.machine.cores} cores (${r.machine.cpuModel}), Node ${r.machine.node}.`,
     '',
-    '| runner | median s | min - max s | best candidate | its CV MSE |',
-    '|---|---:|---:|---|---:|',
+    '| runner | median s | min - max s | CPU s | refit s | best candidate | its CV MSE |',
+    '|---|---:|---:|---:|---:|---|---:|',
   ];
+  const opt = (v: number | null) => (v === null ? '-' : f2(v));
   for (const row of r.results) {
     lines.push(
-      `| ${row.runner} | ${f2(row.spread.median / 1000)} | ${f2(row.spread.min / 1000)} - ${f2(row.spread.max / 1000)} | ${row.best.settings} | ${row.best.mse.toFixed(6)} |`,
+      `| ${row.runner} | ${f2(row.spread.median / 1000)} | ${f2(row.spread.min / 1000)} - ${f2(row.spread.max / 1000)} | ${opt(row.cpuS)} | ${opt(row.refitS)} | ${row.best.settings} | ${row.best.mse.toFixed(6)} |`,
     );
   }
   const find = (prefix: string) => r.results.find((row) => row.runner.startsWith(prefix));
@@ -172,7 +213,9 @@ export function toMarkdown(r: TuneBenchResult): string {
       `- shardprop on 2 threads vs GridSearchCV n_jobs=2: ${f2(sk.spread.median / t2.spread.median)}x faster (target >= 5x)`,
     );
   for (const s of r.skipped) lines.push(`- skipped: ${s}`);
-  const busy = r.results.flatMap((row) => row.otherCores).filter((c): c is number => c !== null && c > 0.25);
+  const busy = r.results
+    .flatMap((row) => row.samples.map((x) => x.otherCores))
+    .filter((c): c is number => c !== null && c > 0.25);
   if (busy.length > 0) {
     lines.push(
       `- other processes kept up to ${f2(Math.max(...busy))} cores busy during some rounds: the machine was shared`,
@@ -180,6 +223,7 @@ export function toMarkdown(r: TuneBenchResult): string {
   }
   lines.push(
     '- GridSearchCV times only `fit` (not Python start-up or imports); shardprop times the whole `tune` call, worker start-up included.',
+    '- CPU s: this process and its worker threads; refit s: the single-threaded refit, the serial part of every run.',
     '- MLPRegressor has an identity output, shardprop a sigmoid one: the best MSEs are comparable, not equal.',
   );
   return `${lines.join('\n')}\n`;
@@ -230,12 +274,7 @@ async function main(argv: string[]): Promise<void> {
       );
     }
 
-    const measured = new Map(
-      runners.map((r) => [
-        r.id,
-        { ms: [] as number[], otherCores: [] as (number | null)[], best: { settings: '', mse: 0 } },
-      ]),
-    );
+    const measured = new Map(runners.map((r) => [r.id, [] as TuneSample[]]));
     for (let round = 0; round <= reps; round++) {
       // Round 0 warms up; then the runners take turns, starting one later each round.
       for (let k = 0; k < runners.length; k++) {
@@ -245,15 +284,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(
           `${round === 0 ? 'warm-up' : `round ${round}/${reps}`}: ${runner.id}: ${(r.ms / 1000).toFixed(2)} s\n`,
         );
-        if (round === 0) continue;
-        const m = measured.get(runner.id) as {
-          ms: number[];
-          otherCores: (number | null)[];
-          best: { settings: string; mse: number };
-        };
-        m.ms.push(r.ms);
-        m.otherCores.push(r.otherCores);
-        m.best = r.best;
+        if (round > 0) measured.get(runner.id)?.push(r);
       }
     }
     const machine = machineInfo();
@@ -267,14 +298,7 @@ async function main(argv: string[]): Promise<void> {
       reps,
       machine,
       software: softwareInfo(path.dirname(SKLEARN_SCRIPT), {}),
-      results: runners.map((r) => {
-        const m = measured.get(r.id) as {
-          ms: number[];
-          otherCores: (number | null)[];
-          best: { settings: string; mse: number };
-        };
-        return { runner: r.id, ms: m.ms, spread: spread(m.ms), otherCores: m.otherCores, best: m.best };
-      }),
+      results: runners.map((r) => summarise(r.id, measured.get(r.id) ?? [])),
       skipped,
     };
     const dir = values.out ?? RESULTS_DIR;

@@ -1,7 +1,7 @@
 // The tune benchmark's pieces: the search is the issue's, a missing Python is skipped rather than fatal, and the
 // report states the two target ratios from the medians.
 import { describe, expect, it } from 'vitest';
-import { findPython, searchOptions, type TuneBenchResult, toMarkdown } from '../src/tune-bench.js';
+import { findPython, searchOptions, summarise, type TuneBenchResult, toMarkdown } from '../src/tune-bench.js';
 
 describe('bench:tune', () => {
   it("searches the issue's grid: (16) or (39, 39) x lr 0.1 or 0.5, sgd, batch 32, 3 folds", () => {
@@ -22,13 +22,10 @@ describe('bench:tune', () => {
   });
 
   it('reports the 2-thread and GridSearchCV ratios from the medians', () => {
-    const row = (runner: string, median: number) => ({
-      runner,
-      ms: [median],
-      spread: { median, min: median, max: median },
-      otherCores: [null],
-      best: { settings: 'layers 16,1, lr 0.5', mse: 0.005 },
-    });
+    const row = (runner: string, ms: number) =>
+      summarise(runner, [
+        { ms, cpuMs: null, refitMs: null, otherCores: null, best: { settings: 'layers 16,1, lr 0.5', mse: 0.005 } },
+      ]);
     const result = {
       date: '2026-12-02',
       host: 'vm',
@@ -46,6 +43,12 @@ describe('bench:tune', () => {
     const md = toMarkdown(result);
     expect(md).toMatch(/2 threads vs 1 thread: 2\.00x faster \(target >= 1\.7x\)/);
     expect(md).toMatch(/GridSearchCV n_jobs=2: 9\.00x faster \(target >= 5x\)/);
-    expect(md).toMatch(/\| shardprop tune, 2 threads \| 1\.00 \|/);
+    expect(md).toMatch(/\| shardprop tune, 2 threads \| 1\.00 \| 1\.00 - 1\.00 \| - \| - \|/);
+    expect(
+      summarise(
+        'x',
+        [1, 3, 2].map((ms) => ({ ms, cpuMs: ms * 2, refitMs: null, otherCores: null, best: { settings: '', mse: 0 } })),
+      ),
+    ).toMatchObject({ spread: { median: 2, min: 1, max: 3 }, cpuS: 0.004, refitS: null });
   });
 });
