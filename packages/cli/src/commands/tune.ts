@@ -132,7 +132,8 @@ export function registerTune(program: Command, runner: Runner): Command {
       `
 Alternatives separated by | may be given for ${TUNABLE.map((k) => `--${flagName(k)}`).join(', ')};
 the grid is their product. --val-split F validates on the last F of the rows instead of folds; --early-stop N
-stops every fit after N epochs without improvement of its validation loss. Standardisation statistics come
+stops every fit after N epochs without improvement of its validation loss. The folds and the --trials
+sample are drawn with --seed (its first alternative when it lists several). Standardisation statistics come
 from all rows (as scikit-learn's GridSearchCV on pre-scaled data). Ctrl-C keeps the finished trials in
 ${TUNE_CSV}; --resume DIR then skips them. A trial's results do not depend on --threads.
 
