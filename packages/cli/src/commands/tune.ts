@@ -370,7 +370,7 @@ export async function runTune(flags: TuneFlags): Promise<number> {
       `best: ${settingsLine(best.texts)}: ${metricName(metric)} ${formatScore(result.best.mean, metric)} ± ${formatScore(result.best.std, metric)}`,
     );
     out.line(
-      `trained on all ${formatInt(dataset.rows)} rows and written to ${outDir} (model.json, weights.bin); trials: ${csvPath}`,
+      `trained on all ${formatInt(dataset.rows)} rows and written to ${outDir}; trials: ${csvPath}`,
     );
   }
   if (out.json) {
