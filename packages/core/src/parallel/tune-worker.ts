@@ -4,6 +4,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import type { Dataset } from '../data/dataset.js';
+import { adoptWasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type FoldFitJob, type FoldFitResult, runFoldFit, SplitCache } from '../tune/fold-fit.js';
 
 /** What every tune worker gets once: the encoded rows and the fold of each row, in SharedArrayBuffers. */
@@ -14,6 +15,8 @@ export interface TuneWorkerData {
   rows: number;
   features: number;
   outputs: number;
+  /** The main thread's compiled kernels: sharing them shares V8's optimised code instead of compiling per thread. */
+  wasmModule?: WebAssembly.Module;
 }
 
 let splits: SplitCache | undefined;
@@ -21,6 +24,7 @@ let splits: SplitCache | undefined;
 export default async function tuneJob(job: FoldFitJob): Promise<FoldFitResult> {
   if (!splits) {
     const d = workerData as TuneWorkerData;
+    if (d.wasmModule) adoptWasmKernelsModule(d.wasmModule);
     const data: Dataset = { x: d.x, y: d.y, rows: d.rows, features: d.features, outputs: d.outputs };
     splits = new SplitCache(data, d.folds);
   }

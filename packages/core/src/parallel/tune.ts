@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { classLabels, foldCount, holdoutFolds, kFolds } from '../data/folds.js';
+import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
 import { Mlp } from '../model/mlp.js';
@@ -236,7 +237,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         }
       }
       if (jobs.length > 0) {
-        pool ??= startPool(data, folds, Math.min(threads, jobs.length));
+        pool ??= startPool(data, folds, Math.min(threads, jobs.length), kernels !== 'js' ? wasmKernelsModule() : null);
         const p = pool;
         await Promise.all(
           jobs.map(async (job) => {
@@ -329,7 +330,12 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   return result;
 }
 
-function startPool(data: Dataset, folds: Int32Array, threads: number): WorkerPool<FoldFitJob, FoldFitResult> {
+function startPool(
+  data: Dataset,
+  folds: Int32Array,
+  threads: number,
+  wasmModule: WebAssembly.Module | null,
+): WorkerPool<FoldFitJob, FoldFitResult> {
   const workerData: TuneWorkerData = {
     x: shared(data.x.subarray(0, data.rows * data.features)),
     y: shared(data.y.subarray(0, data.rows * data.outputs)),
@@ -337,6 +343,7 @@ function startPool(data: Dataset, folds: Int32Array, threads: number): WorkerPoo
     rows: data.rows,
     features: data.features,
     outputs: data.outputs,
+    ...(wasmModule ? { wasmModule } : {}),
   };
   return new WorkerPool<FoldFitJob, FoldFitResult>({ filename: TUNE_WORKER_URL, threads, workerData });
 }
