@@ -369,9 +369,7 @@ export async function runTune(flags: TuneFlags): Promise<number> {
     out.line(
       `best: ${settingsLine(best.texts)}: ${metricName(metric)} ${formatScore(result.best.mean, metric)} ± ${formatScore(result.best.std, metric)}`,
     );
-    out.line(
-      `trained on all ${formatInt(dataset.rows)} rows and written to ${outDir}; trials: ${csvPath}`,
-    );
+    out.line(`trained on all ${formatInt(dataset.rows)} rows and written to ${outDir}; trials: ${csvPath}`);
   }
   if (out.json) {
     out.printJson({
