@@ -505,7 +505,8 @@ export interface WrittenReport {
   svg: string;
 }
 
-function writeAtomic(file: string, text: string): void {
+/** Writes `text` to `file` through a temporary name and a rename. */
+export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);

@@ -12,6 +12,7 @@ import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
+import { registerTune } from './commands/tune.js';
 import { EXIT_DATA, EXIT_OK, EXIT_USAGE, ExitCode, exitCodeOf, oneLine, UserError } from './errors.js';
 
 export function version(): string {
@@ -56,6 +57,7 @@ export function buildProgram(runner: Runner): Command {
 Examples:
   $ shardprop train                                  train the seed network on the built-in seed problem
   $ shardprop train --data iris.csv --target species --out iris-model
+  $ shardprop tune --layers "16,1|39,39,1" --lr "0.1|0.5" --folds 3   choose settings by cross-validation
   $ shardprop evaluate --model iris-model --data iris.csv
   $ shardprop predict --model iris-model --data iris.csv --out predictions.csv
   $ shardprop inspect --model iris-model
@@ -67,6 +69,7 @@ Run "shardprop COMMAND --help" for the flags of a command.`,
     );
   const commands = [
     registerTrain,
+    registerTune,
     registerEvaluate,
     registerPredict,
     registerGradcheck,
@@ -91,7 +94,7 @@ function describeCommanderError(error: CommanderError, argv: readonly string[]):
   const message = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   const sub = argv.slice(2).find((a) => !a.startsWith('-'));
   const help =
-    sub && ['train', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect', 'export'].includes(sub)
+    sub && ['train', 'tune', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect', 'export'].includes(sub)
       ? `shardprop ${sub} --help`
       : 'shardprop --help';
   return `${message} (see ${help})`;

@@ -212,6 +212,8 @@ export async function loadModelDir(dir: string, flag: string): Promise<LoadedMod
 export interface SaveOptions {
   optimizer?: { config: Required<OptimizerConfig>; snapshot: OptimizerSnapshot };
   bestParams?: Float32Array;
+  /** More keys of the `shardprop` section, beside the CLI's own (e.g. `tune`'s results). */
+  extraMeta?: Record<string, unknown>;
 }
 
 /**
@@ -247,6 +249,7 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
           },
         }
       : {}),
+    ...options.extraMeta,
     generator: 'shardprop-cli',
   };
   try {

@@ -11,6 +11,7 @@ export * from './data/batches.js';
 export type { Dataset } from './data/dataset.js';
 export { createDataset, sliceRows, subset } from './data/dataset.js';
 export { checkFiniteData, firstNonFinite } from './data/finite.js';
+export { classLabels, type FoldRows, foldCount, foldRows, holdoutFolds, kFolds } from './data/folds.js';
 export { gatherRows } from './data/gather.js';
 export { checkSparseLabels } from './data/labels.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
@@ -116,4 +117,37 @@ export {
 } from './train/step.js';
 // Training
 export { createWorkspace, type Workspace } from './train/workspace.js';
+// Model selection (the search itself, on worker threads, is `tune` in @shardprop/core/parallel)
+export {
+  checkMetric,
+  type FoldFitJob,
+  type FoldFitResult,
+  greaterIsBetter,
+  metricValue,
+  runFoldFit,
+  SplitCache,
+  TUNE_METRICS,
+  type TuneMetric,
+} from './tune/fold-fit.js';
+export {
+  expandGrid,
+  gridPoint,
+  gridSize,
+  MAX_GRID_POINTS,
+  type SearchSpace,
+  type SpacePoint,
+  sampleGrid,
+} from './tune/space.js';
+export {
+  halvingRungs,
+  type ResolvedCandidate,
+  rankTrials,
+  resolveCandidate,
+  rungEpochs,
+  summarise,
+  survivors,
+  type TrialResult,
+  type TuneBase,
+  type TuneSettings,
+} from './tune/trials.js';
 export type { FloatArray } from './types.js';

@@ -3,7 +3,6 @@
  */
 import { resolve } from 'node:path';
 import {
-  type ActivationName,
   createOptimizer,
   type Dataset,
   type EpochLog,
@@ -15,7 +14,6 @@ import {
   type Metrics,
   Mlp,
   type ModelSpec,
-  mlpSpec,
   type OptimizerConfig,
   type OptimizerSnapshot,
   parseActivation,
@@ -25,12 +23,8 @@ import {
 } from '@shardprop/core';
 import { defaultThreads, fitParallel } from '@shardprop/core/parallel';
 import {
-  type ColumnKind,
   checkLoss,
-  chooseColumns,
-  columnTypes,
   defaultLoss,
-  defaultOutputActivation,
   describeTarget,
   type Encoding,
   encodeDataset,
@@ -38,12 +32,8 @@ import {
   inferTarget,
   inputNames,
   inputWidth,
-  type MissingPolicy,
   outputUnits,
-  SEED_FILE,
-  seedTable,
   TASKS,
-  type Table,
   type TargetEncoding,
   usableRows,
 } from '@shardprop/tabular';
@@ -66,7 +56,6 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../config.js';
-import { readCsv } from '../csv.js';
 import { ADVICE, dataError, EXIT_OK, oneLine, type UserError, usageError } from '../errors.js';
 import { describeChange, fingerprintOf } from '../fingerprint.js';
 import { lockModelDir } from '../lock.js';
@@ -76,6 +65,15 @@ import { createOutput, type Output, table as textTable } from '../output.js';
 import { terminalChart } from '../plot.js';
 import { createProgress, epochLine, formatInt, formatLoss } from '../progress.js';
 import type { CliMeta, EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
+import {
+  activationFlag,
+  lossFlag,
+  missingPolicy,
+  newModelSpec,
+  optimizerConfig,
+  readTrainingTable,
+  savedTargets,
+} from '../train-setup.js';
 import { validationSplit } from '../validation-split.js';
 
 interface TrainFlags extends TrainSettings {
@@ -296,34 +294,6 @@ function checkArchitecture(given: TrainSettings, spec: ModelSpec, flag: string, 
   }
 }
 
-function activationFlag(name: string, flag: string): ActivationName {
-  try {
-    return parseActivation(name, flag);
-  } catch (error) {
-    throw usageError(oneLine(error));
-  }
-}
-
-function lossFlag(name: string): LossName {
-  try {
-    return parseLoss(name);
-  } catch (error) {
-    throw usageError(`--loss: ${oneLine(error)}`);
-  }
-}
-
-function optimizerConfig(s: TrainSettings): OptimizerConfig {
-  const name = s.optimizer ?? TRAIN_DEFAULTS.optimizer;
-  const adaptive = name === 'adam' || name === 'adamw' || name === 'rmsprop';
-  const config: OptimizerConfig = {
-    name,
-    learningRate: s.lr ?? (adaptive ? TRAIN_DEFAULTS.adaptiveLr : TRAIN_DEFAULTS.lr),
-  };
-  const extra = ['momentum', 'nesterov', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'rho', 'centered'] as const;
-  for (const key of extra) if (s[key] !== undefined) (config as unknown as Record<string, unknown>)[key] = s[key];
-  return config;
-}
-
 /** The optimizer the flags ask for; a value core refuses is a usage error naming the flag. */
 function optimizerFlags(s: TrainSettings): Required<OptimizerConfig> {
   try {
@@ -335,11 +305,6 @@ function optimizerFlags(s: TrainSettings): Required<OptimizerConfig> {
     );
     throw usageError(message);
   }
-}
-
-function missingPolicy(s: TrainSettings): MissingPolicy {
-  if (s.dropMissing && s.impute) throw usageError('--drop-missing and --impute cannot be used together');
-  return s.dropMissing ? 'drop' : s.impute ? 'impute' : 'error';
 }
 
 function metaFor(encoding: Encoding, loss: LossName, run: RunState): CliMeta {
@@ -422,45 +387,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const savedEncoding = resumed?.meta?.encoding ?? initial?.meta?.encoding ?? undefined;
 
   // Data.
-  let table: Table;
-  let featureNames: string[];
-  let targetNames: string[];
-  if (settings.data === undefined) {
-    if (settings.target && !(settings.target.length === 1 && settings.target[0] === 'y')) {
-      throw usageError('--target: the built-in seed problem has the target "y"; pass --data to train on your own CSV');
-    }
-    table = seedTable();
-    ({ features: featureNames, targets: targetNames } = chooseColumns(
-      SEED_FILE,
-      table.header,
-      ['y'],
-      settings.features,
-      settings.ignore,
-    ));
-  } else {
-    const types = new Map<string, ColumnKind>();
-    for (const c of settings.categorical ?? []) types.set(c, 'categorical');
-    if (savedEncoding) for (const [k, v] of columnTypes(savedEncoding, true)) types.set(k, v);
-    let chosen: { features: string[]; targets: string[] } | undefined;
-    const fileName = settings.data;
-    table = await readCsv(fileName, {
-      header: settings.header ?? TRAIN_DEFAULTS.header,
-      delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
-      types,
-      select: (header) => {
-        const targets = settings.target ?? (savedEncoding ? savedTargets(savedEncoding) : [header[header.length - 1]]);
-        const features = settings.features ?? (savedEncoding ? savedEncoding.features.map((f) => f.name) : undefined);
-        for (const c of settings.categorical ?? []) {
-          if (!header.includes(c))
-            throw usageError(`--categorical: ${fileName} has no column named ${JSON.stringify(c)}`);
-        }
-        chosen = chooseColumns(fileName, header, targets, features, settings.ignore);
-        return [...chosen.features, ...chosen.targets];
-      },
-    });
-    if (!chosen) throw new Error('internal: no columns chosen');
-    ({ features: featureNames, targets: targetNames } = chosen);
-  }
+  const { table, featureNames, targetNames } = await readTrainingTable(settings, savedEncoding);
   if (
     savedEncoding &&
     initial &&
@@ -508,22 +435,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       );
     }
   } else {
-    const activation = activationFlag(settings.activation ?? TRAIN_DEFAULTS.activation, '--activation');
-    const outputActivation =
-      settings.outputActivation !== undefined
-        ? activationFlag(settings.outputActivation, '--output-activation')
-        : defaultOutputActivation(target, loss, units, table, rows);
-    const layers = settings.layers ?? [...TRAIN_DEFAULTS.hidden, units];
-    if (layers[layers.length - 1] !== units) {
-      throw usageError(
-        `--layers ${layers.join(',')}: the last entry is the output layer and must be ${units} for ${describeTarget(target)} with ${loss} (list every layer after the input, output last)`,
-      );
-    }
-    try {
-      spec = mlpSpec(width, layers, activation, outputActivation);
-    } catch (error) {
-      throw usageError(oneLine(error));
-    }
+    spec = newModelSpec(settings, width, units, target, loss, table, rows);
     model = Mlp.create(spec, { seed });
   }
   const hiddenActivation = spec.layers[0].activation;
@@ -791,10 +703,6 @@ function outOfMemory(paramCount: number, train: Dataset, options: FitOptions): U
   return dataError(
     `training needs more memory than the WebAssembly kernels can address: the data takes ${mb(train.rows * (train.features + train.outputs) * 4)} and the gradients of ${formatInt(shards)} shard${shards === 1 ? '' : 's'} ${mb(shards * paramCount * 4)}; pass fewer --shards, or --kernels js`,
   );
-}
-
-function savedTargets(e: Encoding): string[] {
-  return e.target.task === 'regression' ? e.target.columns : [e.target.column];
 }
 
 function emptyOptimizerState(config: Required<OptimizerConfig>, paramCount: number): OptimizerSnapshot {

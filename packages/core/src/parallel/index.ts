@@ -3,3 +3,11 @@
  * @packageDocumentation
  */
 export { defaultThreads, fitParallel, type ParallelFitOptions } from './trainer.js';
+export {
+  candidatesOf,
+  splitsFor,
+  type TuneOptions,
+  type TuneProgress,
+  type TuneResult,
+  tune,
+} from './tune.js';

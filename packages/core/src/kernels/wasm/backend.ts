@@ -363,6 +363,17 @@ export function wasmKernelsModule(): WebAssembly.Module | null {
   return compiled;
 }
 
+/**
+ * Makes `module` (the kernel module compiled by another thread, received in a message) this thread's kernel
+ * module, so that every later `wasmKernelsModule()` / `createKernels()` here uses it instead of compiling its own:
+ * threads sharing one module share V8's compiled code, its optimised tier included.
+ */
+export function adoptWasmKernelsModule(module: WebAssembly.Module): void {
+  if (!(module instanceof WebAssembly.Module))
+    throw new TypeError('adoptWasmKernelsModule: expected a WebAssembly.Module');
+  compiled = module;
+}
+
 /** As `wasmKernelsModule`, compiled asynchronously (for a browser's main thread). Resolves null where unsupported. */
 export async function compileWasmKernels(): Promise<WebAssembly.Module | null> {
   if (!wasmKernelsSupported()) return null;

@@ -1,0 +1,54 @@
+// The tune benchmark's pieces: the search is the issue's, a missing Python is skipped rather than fatal, and the
+// report states the two target ratios from the medians.
+import { describe, expect, it } from 'vitest';
+import { findPython, searchOptions, summarise, type TuneBenchResult, toMarkdown } from '../src/tune-bench.js';
+
+describe('bench:tune', () => {
+  it("searches the issue's grid: (16) or (39, 39) x lr 0.1 or 0.5, sgd, batch 32, 3 folds", () => {
+    const o = searchOptions(20, 2);
+    expect(o.space).toEqual({
+      layers: [
+        [16, 1],
+        [39, 39, 1],
+      ],
+      learningRate: [0.1, 0.5],
+    });
+    expect(o).toMatchObject({ loss: 'mse', activation: 'sigmoid', batchSize: 32, epochs: 20, folds: 3, threads: 2 });
+    expect(o.optimizer).toEqual({ name: 'sgd', learningRate: 0.1 });
+  });
+
+  it('skips scikit-learn when no Python has it', () => {
+    expect(findPython(['/nonexistent/python3'])).toBeNull();
+  });
+
+  it('reports the 2-thread and GridSearchCV ratios from the medians', () => {
+    const row = (runner: string, ms: number) =>
+      summarise(runner, [
+        { ms, cpuMs: null, refitMs: null, otherCores: null, best: { settings: 'layers 16,1, lr 0.5', mse: 0.005 } },
+      ]);
+    const result = {
+      date: '2026-12-02',
+      host: 'vm',
+      rows: 10_000,
+      epochs: 20,
+      reps: 1,
+      machine: { cores: 2, cpuModel: 'cpu', node: 'v20' },
+      results: [
+        row('shardprop tune, 1 thread', 2000),
+        row('shardprop tune, 2 threads', 1000),
+        row('scikit-learn GridSearchCV, n_jobs=2', 9000),
+      ],
+      skipped: [],
+    } as unknown as TuneBenchResult;
+    const md = toMarkdown(result);
+    expect(md).toMatch(/2 threads vs 1 thread: 2\.00x faster \(target >= 1\.7x\)/);
+    expect(md).toMatch(/GridSearchCV n_jobs=2: 9\.00x faster \(target >= 5x\)/);
+    expect(md).toMatch(/\| shardprop tune, 2 threads \| 1\.00 \| 1\.00 - 1\.00 \| - \| - \|/);
+    expect(
+      summarise(
+        'x',
+        [1, 3, 2].map((ms) => ({ ms, cpuMs: ms * 2, refitMs: null, otherCores: null, best: { settings: '', mse: 0 } })),
+      ),
+    ).toMatchObject({ spread: { median: 2, min: 1, max: 3 }, cpuS: 0.004, refitS: null });
+  });
+});
