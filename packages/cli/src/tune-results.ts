@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrialResult, TuneMetric } from '@shardprop/core';
+import { writeFileAtomic } from '@shardprop/core/node';
 import { parse } from 'csv-parse/sync';
 import { csvField } from './commands/predict.js';
 import { dataError, oneLine, usageError } from './errors.js';
-import { writeAtomic } from './modeldir.js';
 import { table } from './output.js';
 import { formatLoss } from './progress.js';
 
@@ -56,7 +56,7 @@ export async function writeTuneCsv(
   }
   const path = join(dir, TUNE_CSV);
   try {
-    await writeAtomic(path, `${lines.join('\n')}\n`);
+    await writeFileAtomic(path, `${lines.join('\n')}\n`);
   } catch (error) {
     throw dataError(`cannot write ${path}: ${oneLine(error)}`);
   }
