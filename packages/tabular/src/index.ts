@@ -57,6 +57,7 @@ export {
   csvSyntaxError,
   isMissing,
   listNames,
+  looksNumeric,
   MISSING_MARKERS,
   type NumericColumn,
   parseNumber,

@@ -75,6 +75,17 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
+/**
+ * Text a person would read as a number but {@link parseNumber} does not: infinities, hex/octal/binary literals,
+ * a decimal comma or digit groups ("1,5", "1 000", "1_000"), a number beyond float64's range ("1e999"). A column
+ * that starts with one is refused rather than silently typed as categories (see `TableBuilder`).
+ */
+export function looksNumeric(text: string): boolean {
+  return LOOKS_NUMERIC.test(text) || (NUMBER.test(text) && !Number.isFinite(Number(text)));
+}
+const LOOKS_NUMERIC =
+  /^[+-]?(?:inf|infinity|0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+(?:[,_ ]\d+)+(?:[.,]\d*)?(?:e[+-]?\d+)?)$/i;
+
 /** Whether a field is one of the {@link MISSING_MARKERS}. */
 export function isMissing(text: string): boolean {
   return MISSING.has(text);
@@ -103,20 +114,35 @@ export function listNames(names: readonly string[], max = 12): string {
 }
 
 /**
- * The message for an error thrown by csv-parse (a `CsvError`, code `CSV_...`): "file:line: CSV syntax error:
- * ..." with csv-parse's first sentence. Undefined for any other error, which the caller rethrows as it is.
+ * The message for an error thrown by csv-parse (a `CsvError`: code `CSV_...`, or `INVALID_OPENING_QUOTE` in
+ * csv-parse 6): "file:line:column: CSV syntax error: ..." with csv-parse's first sentence, any value in it cut to
+ * 40 characters (a stray quote in a binary file or a 2 MB field must not flood the terminal). Undefined for any
+ * other error, which the caller rethrows as it is.
  */
 export function csvSyntaxError(file: string, error: unknown): TabularError | undefined {
   if (!(error instanceof Error) || !('code' in error)) return undefined;
-  const code = (error as { code: unknown }).code;
-  if (typeof code !== 'string' || !code.startsWith('CSV_')) return undefined;
-  const line = (error as { lines?: unknown }).lines;
-  const at = typeof line === 'number' ? where(file, line) : file;
-  return dataError(`${at}: CSV syntax error: ${firstSentence(error.message)}`);
+  const { code, lines, index, field } = error as { code: unknown; lines?: unknown; index?: unknown; field?: unknown };
+  if (typeof code !== 'string' || !CSV_ERROR_CODE.test(code)) return undefined;
+  // A quote left open is reported at the end of the file, where the field's position means nothing.
+  const column = typeof index === 'number' && code !== 'CSV_QUOTE_NOT_CLOSED' ? index + 1 : undefined;
+  const at = typeof lines === 'number' ? where(file, lines, column) : file;
+  const what =
+    code === 'INVALID_OPENING_QUOTE'
+      ? `a quote character inside an unquoted field (after ${quote(typeof field === 'string' ? field : '')}); enclose the whole field in quotes and double the quotes inside it`
+      : cutValues(firstSentence(error.message));
+  return dataError(`${at}: CSV syntax error: ${what}`);
 }
+
+/** csv-parse's error codes: `CSV_...`, and the one without the prefix (csv-parse 6.2: INVALID_OPENING_QUOTE). */
+const CSV_ERROR_CODE = /^(?:CSV_[A-Z_]+|INVALID_[A-Z_]+)$/;
 
 function firstSentence(message: string): string {
   return message.replace(/\s*\n.*/s, '').replace(/^Invalid Record Length: /, '');
+}
+
+/** Every double-quoted value in a csv-parse message as {@link quote} shows it (at most 40 characters). */
+function cutValues(message: string): string {
+  return message.replace(/"([^"]*)"/g, (_, value: string) => quote(value));
 }
 
 /** Column state while reading: undecided (only missing values so far), numeric or categorical. */
@@ -227,12 +253,24 @@ export class TableBuilder {
     });
   }
 
+  /**
+   * A column whose first value looks like a number that is not one ("Infinity", "0x1F", "1,5") would silently
+   * become categories (one input per distinct value): the user says which it is.
+   */
+  #refuseLookalike(c: ColumnState, text: string, line: number): never {
+    const advice = this.#options.numericAdvice;
+    throw dataError(
+      `${where(this.file, line, c.position)}: column ${quote(c.name)} starts with ${quote(text)}, which looks like a number but is not a decimal number this reader takes (such as -1.5 or 2e3); fix the value${advice ? `, or ${advice(c.name)}` : ''}`,
+    );
+  }
+
   #addValue(c: ColumnState, text: string, line: number): void {
     if (c.kind === undefined) {
       if (isMissing(text)) {
         c.leadingMissing++;
         return;
       }
+      if (looksNumeric(text)) this.#refuseLookalike(c, text, line);
       c.kind = parseNumber(text) !== undefined ? 'numeric' : 'categorical';
       c.firstLine = line;
       if (c.kind === 'numeric') for (let i = 0; i < c.leadingMissing; i++) c.numbers.push(Number.NaN);
