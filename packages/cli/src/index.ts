@@ -25,6 +25,6 @@ export {
   type TargetEncoding,
   type Task,
 } from '@shardprop/tabular';
-export { type ReadCsvOptions, readCsv } from './csv.js';
+export { type ReadCsvOptions, type ReadProgress, readCsv, readCsvParse } from './csv.js';
 export { EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
 export { buildProgram, main, version } from './main.js';

@@ -9,6 +9,7 @@
  * Missing values (empty, NA, N/A, NaN, nan, null) are kept as NaN (numeric) or null (categorical); what to do with
  * them is decided by the caller (see features.ts).
  */
+import { Float64Blocks } from './blocks.js';
 import { dataError, type TabularError, usageError } from './errors.js';
 
 export type ColumnKind = 'numeric' | 'categorical';
@@ -153,7 +154,7 @@ interface ColumnState {
   kind: ColumnKind | undefined;
   hinted: boolean;
   leadingMissing: number;
-  numbers: number[];
+  numbers: Float64Blocks;
   strings: (string | null)[];
   firstLine: number;
 }
@@ -167,7 +168,8 @@ export class TableBuilder {
   readonly #hasHeader: boolean;
   #header: string[] | undefined;
   #columns: ColumnState[] = [];
-  readonly #lines: number[] = [];
+  /** Source lines of the rows (float64 blocks, so that every block store is one monomorphic kind). */
+  readonly #lines = new Float64Blocks();
 
   /** `file` is the name messages show. */
   constructor(
@@ -194,29 +196,64 @@ export class TableBuilder {
       );
     }
     for (const c of this.#columns) this.#addValue(c, record[c.index], line);
+    this.endRow(line);
+  }
+
+  /*
+   * Field by field, for readers that split records themselves (see bytes.ts): once the header is known, a record
+   * of `width` fields is added as one `addNumber` or `addField` per selected column, in `fieldIndexes` order,
+   * then `endRow`. The result and the messages are those of `add` with the same record.
+   */
+
+  /** The number of fields every record must have; undefined until the header (or first record) is read. */
+  get width(): number | undefined {
+    return this.#header?.length;
+  }
+
+  /** The 0-based field index of each selected column, in the order the columns take their values. */
+  get fieldIndexes(): number[] {
+    return this.#columns.map((c) => c.index);
+  }
+
+  /** Whether the `slot`-th selected column is already typed as numbers (so a parsed number can go in as is). */
+  isNumeric(slot: number): boolean {
+    return this.#columns[slot].kind === 'numeric';
+  }
+
+  /** A number, or NaN for a missing value, for a column that {@link isNumeric}. */
+  addNumber(slot: number, value: number): void {
+    this.#columns[slot].numbers.push(value);
+  }
+
+  /** One trimmed field of the current record, typed as `add` types it. */
+  addField(slot: number, text: string, line: number): void {
+    this.#addValue(this.#columns[slot], text, line);
+  }
+
+  /** Ends the current record, which ends on `line`. */
+  endRow(line: number): void {
     this.#lines.push(line);
   }
 
-  /** The table so far; throws for a file without a header or without data rows. */
+  /** The table; throws for a file without a header or without data rows. Call it once, after the last record. */
   finish(): Table {
     const file = this.file;
     const header = this.#header;
     if (!header) throw dataError(`${file}: empty file (expected a header row and data rows)`);
     const rows = this.#lines.length;
+    const lines = new Int32Array(this.#lines.take());
     if (rows === 0) throw dataError(`${file}: no data rows${this.#hasHeader ? ' after the header' : ''}`);
     const columns = new Map<string, Column>();
     for (const c of this.#columns) {
       const kind = c.kind ?? 'numeric';
       if (kind === 'numeric') {
-        const values = new Float64Array(rows);
-        if (c.kind === undefined) values.fill(Number.NaN);
-        else values.set(c.numbers);
+        const values = c.kind === undefined ? new Float64Array(rows).fill(Number.NaN) : c.numbers.take();
         columns.set(c.name, { kind: 'numeric', name: c.name, position: c.position, values });
       } else {
         columns.set(c.name, { kind: 'categorical', name: c.name, position: c.position, values: c.strings });
       }
     }
-    return { file, header, columns, rows, lines: Int32Array.from(this.#lines) };
+    return { file, header, columns, rows, lines };
   }
 
   #start(names: string[], line: number): void {
@@ -246,7 +283,7 @@ export class TableBuilder {
         kind: hint,
         hinted: hint !== undefined,
         leadingMissing: 0,
-        numbers: [],
+        numbers: new Float64Blocks(),
         strings: [],
         firstLine: 0,
       };
