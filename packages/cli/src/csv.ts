@@ -22,8 +22,8 @@ import {
 import { parse } from 'csv-parse';
 import { dataError } from './errors.js';
 
-/** How far a read has come: bytes of the file read so far, of `totalBytes`. */
-export type ReadProgress = (bytesRead: number, totalBytes: number) => void;
+/** How far a read has come: bytes of the file read so far, of `totalBytes`, and the data rows read so far. */
+export type ReadProgress = (bytesRead: number, totalBytes: number, rows: number) => void;
 
 export interface ReadCsvOptions extends CsvOptions {
   /** Called as the file is read, at most once per chunk (a few MB). */
@@ -97,7 +97,7 @@ async function readPlain(file: string, size: number, options: ReadCsvOptions): P
       read += bytesRead;
       const final = bytesRead === 0;
       const used = reader.push(buffer, held, final);
-      options.onProgress?.(read, size);
+      options.onProgress?.(read, size, reader.lines);
       if (final) break;
       buffer.copyWithin(0, used, held);
       held -= used;
@@ -120,15 +120,17 @@ export async function readCsvParse(file: string, options: ReadCsvOptions = {}, s
   const parser = parse({ ...csvParseOptions(options.delimiter), info: true });
   const stream = createReadStream(file);
   let read = 0;
+  let rows = 0;
   stream.on('data', (chunk) => {
     read += chunk.length;
-    options.onProgress?.(read, size);
+    options.onProgress?.(read, size, rows);
   });
   stream.on('error', (error) => parser.destroy(error));
   stream.pipe(parser);
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       builder.add(record, info.lines);
+      rows++;
     }
   } catch (error) {
     stream.destroy();

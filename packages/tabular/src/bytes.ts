@@ -213,7 +213,7 @@ export class PlainCsvReader {
           continue;
         }
         const v = exactNumber(bytes, a, b);
-        if (v === v) {
+        if (!Number.isNaN(v)) {
           builder.addNumber(slot, v);
           continue;
         }

@@ -15,8 +15,8 @@ import {
 } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { parseChoice } from '../config.js';
-import { readCsv } from '../csv.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
+import { loadTable } from '../load.js';
 import { type LoadedModel, loadModelDir } from '../modeldir.js';
 
 export interface ApplyFlags {
@@ -85,7 +85,7 @@ export async function loadApplied(flags: ApplyFlags, withTarget: boolean): Promi
   const features = encoding.features.map((f) => f.name);
   const targets = targetNames(encoding.target);
   const wanted = withTarget ? [...features, ...targets] : features;
-  const table = await readCsv(flags.data, {
+  const table = await loadTable(flags.data, {
     header: flags.header ?? true,
     delimiter: flags.delimiter ?? ',',
     types: columnTypes(encoding, withTarget),

@@ -62,8 +62,8 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../config.js';
-import { readCsv } from '../csv.js';
 import { ADVICE, dataError, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../errors.js';
+import { loadTable } from '../load.js';
 import type { Runner } from '../main.js';
 import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
 import { createOutput, type Output, table as textTable } from '../output.js';
@@ -412,7 +412,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     if (savedEncoding) for (const [k, v] of columnTypes(savedEncoding, true)) types.set(k, v);
     let chosen: { features: string[]; targets: string[] } | undefined;
     const fileName = settings.data;
-    table = await readCsv(fileName, {
+    table = await loadTable(fileName, {
       header: settings.header ?? TRAIN_DEFAULTS.header,
       delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
       types,
