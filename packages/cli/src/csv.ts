@@ -34,7 +34,7 @@ export interface ReadCsvOptions extends CsvOptions {
 const CHUNK_BYTES = 4 << 20;
 
 /** The CLI's advice for a non-number in a column read as numbers. */
-function categoricalAdvice(column: string): string {
+export function categoricalAdvice(column: string): string {
   return `pass --categorical ${column} if the column holds categories`;
 }
 

@@ -16,7 +16,7 @@ import {
 import type { Command } from 'commander';
 import { parseChoice } from '../config.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
-import { loadTable } from '../load.js';
+import { loadTable, TABLE_FORMATS, type TableFormat } from '../load.js';
 import { type LoadedModel, loadModelDir } from '../modeldir.js';
 
 export interface ApplyFlags {
@@ -24,6 +24,7 @@ export interface ApplyFlags {
   data: string;
   header?: boolean;
   delimiter?: string;
+  format?: TableFormat;
   dropMissing?: boolean;
   impute?: 'mean';
   unknown?: UnknownPolicy;
@@ -34,7 +35,12 @@ export interface ApplyFlags {
 export function addDataFlags(cmd: Command): Command {
   return cmd
     .requiredOption('--model <dir>', 'model directory written by shardprop train')
-    .requiredOption('--data <file>', 'CSV with the columns the model was trained on')
+    .requiredOption('--data <file>', 'CSV, Parquet or Arrow file with the columns the model was trained on')
+    .option(
+      '--format <format>',
+      'data file format: csv, parquet or arrow (default: by extension: .parquet; .arrow, .feather, .ipc; else csv)',
+      parseChoice(TABLE_FORMATS),
+    )
     .option('--no-header', 'the CSV has no header row (columns in training order, named c1, c2, ...)')
     .option('--delimiter <char>', 'field delimiter (default: ",")')
     .option('--drop-missing', 'leave out rows with a missing value')
@@ -88,6 +94,7 @@ export async function loadApplied(flags: ApplyFlags, withTarget: boolean): Promi
   const table = await loadTable(flags.data, {
     header: flags.header ?? true,
     delimiter: flags.delimiter ?? ',',
+    format: flags.format,
     types: columnTypes(encoding, withTarget),
     select: (header) => {
       const missing = wanted.filter((c) => !header.includes(c));
