@@ -1,7 +1,7 @@
 /**
  * `shardprop evaluate`: the loss and metrics of a trained model on a labelled CSV.
  */
-import { evaluate, type Metrics } from '@shardprop/core';
+import { createKernels, evaluate, type Metrics } from '@shardprop/core';
 import { encodeDataset, type TargetEncoding, targetNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { ADVICE } from '../errors.js';
@@ -73,7 +73,8 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
     unknown: a.unknown,
     advice: ADVICE,
   });
-  const metrics: Metrics = evaluate(model, data, loss);
+  // WebAssembly kernels where available (SHARDPROP_KERNELS=js forces the TypeScript ones).
+  const metrics: Metrics = evaluate(model, data, loss, createKernels('auto'));
   const target = a.encoding.target;
   let matrix: number[][] | undefined;
   if (target.task !== 'regression') {

@@ -1,11 +1,12 @@
 /**
  * Evaluation: the loss as training reports it, plus accuracy for classification losses and MAE / R^2 for
- * regression. Works in chunks over a reusable workspace.
+ * regression. Works in chunks over a reusable workspace, on the TypeScript kernels or on a run's WebAssembly
+ * kernels (about 10x faster on large sets; the loss then sums in the kernels' float32, within rounding of js).
  */
 import type { Dataset } from '../data/dataset.js';
 import { gatherRows } from '../data/gather.js';
-import { jsKernels } from '../kernels/kernels.js';
-import { type LossName, lossAndGradient, targetWidth } from '../losses/loss.js';
+import { jsKernels, type Kernels } from '../kernels/kernels.js';
+import { type LossName, targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { forwardRows } from './step.js';
 import { createWorkspace } from './workspace.js';
@@ -28,8 +29,21 @@ export function isClassification(loss: LossName): boolean {
   return loss !== 'meanSquaredError';
 }
 
-/** Evaluates `model` on every row of `data`. */
-export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
+/**
+ * Evaluates `model` on every row of `data` with `kernels` (default the TypeScript ones). WebAssembly kernels get
+ * a copy of the parameters and a workspace inside their memory, released when done: do not run it while other
+ * threads allocate in that memory.
+ */
+export function evaluate(model: Mlp, data: Dataset, loss: LossName, kernels: Kernels = jsKernels): Metrics {
+  const mark = kernels.wasm?.mark();
+  try {
+    return evaluateWith(kernels, model, data, loss);
+  } finally {
+    if (mark !== undefined) kernels.wasm?.release(mark);
+  }
+}
+
+function evaluateWith(kernels: Kernels, model: Mlp, data: Dataset, loss: LossName): Metrics {
   const { layout } = model;
   const cols = layout.outputSize;
   const tCols = targetWidth(loss, cols);
@@ -39,7 +53,12 @@ export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
   if (data.outputs !== tCols) throw new RangeError(`data has ${data.outputs} target columns, ${loss} expects ${tCols}`);
   if (data.rows === 0) throw new RangeError('cannot evaluate on an empty dataset');
   const last = layout.layers[layout.layers.length - 1];
-  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), jsKernels.allocF32);
+  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), kernels.allocF32);
+  let params = model.params;
+  if (kernels.backend !== 'js') {
+    params = kernels.allocF32(layout.paramCount);
+    params.set(model.params);
+  }
   const order = new Int32Array(data.rows);
   for (let i = 0; i < data.rows; i++) order[i] = i;
   const classification = isClassification(loss);
@@ -56,8 +75,8 @@ export function evaluate(model: Mlp, data: Dataset, loss: LossName): Metrics {
     const n = Math.min(ws.capacity, data.rows - start);
     gatherRows(data.x, layout.inputSize, order, start, start + n, ws.input);
     gatherRows(data.y, tCols, order, start, start + n, ws.target);
-    const out = forwardRows(jsKernels, layout, model.params, ws, n);
-    lossSum += lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
+    const out = forwardRows(kernels, layout, params, ws, n);
+    lossSum += kernels.lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
     for (let r = 0; r < n; r++) {
       const o = r * cols;
       if (!classification) {
