@@ -53,8 +53,11 @@ s = time.perf_counter() - t
 print(json.dumps({"seconds": s, "rows": len(df), "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 `;
 
-function hasPandas() {
-  return spawnSync('python3', ['-c', 'import pandas'], { stdio: 'ignore' }).status === 0;
+/** A python3 with pandas: the first on PATH, or Debian's (python3-pandas) when PATH has another python first. */
+function pandasPython() {
+  return ['python3', '/usr/bin/python3'].find(
+    (python) => spawnSync(python, ['-c', 'import pandas'], { stdio: 'ignore' }).status === 0,
+  );
 }
 
 /** A seeded numeric CSV: a header c1..cN, values with 6 decimals in [-1, 1) (about 9.5 bytes per value). */
@@ -94,7 +97,8 @@ async function main() {
   const cols = Number(flags.cols);
   const repeats = Number(flags.repeats);
   let readers = flags.readers.split(',');
-  if (readers.includes('pandas') && !hasPandas()) {
+  const python = pandasPython();
+  if (readers.includes('pandas') && !python) {
     console.error('pandas: not installed (python3 -c "import pandas" failed); skipped');
     readers = readers.filter((r) => r !== 'pandas');
   }
@@ -111,7 +115,7 @@ async function main() {
       for (const reader of readers) {
         const output =
           reader === 'pandas'
-            ? execFileSync('python3', ['-c', PANDAS, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
+            ? execFileSync(python, ['-c', PANDAS, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
             : execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', reader, '--file', file], {
                 encoding: 'utf8',
               });
