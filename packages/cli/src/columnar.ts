@@ -8,8 +8,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Table, TableBuilder, type TableOptions } from '@shardprop/tabular';
-import { tableFromIPC } from 'apache-arrow';
-import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { DataType, tableFromIPC } from 'apache-arrow';
+import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { dataError } from './errors.js';
 
 /** A columnar file's column names and a way to read a column's values by position. */
@@ -25,7 +25,9 @@ async function build(file: string, source: Columns, options: TableOptions): Prom
   const builder = new TableBuilder(file, options);
   builder.add(source.names, 1);
   const fields = builder.fieldIndexes;
-  const values = await Promise.all(fields.map((index) => source.column(index)));
+  // One column at a time, so that only one column's decoding buffers are alive at once.
+  const values: ArrayLike<unknown>[] = [];
+  for (const index of fields) values.push(await source.column(index));
   for (let r = 0; r < source.rows; r++) {
     const line = r + 2;
     for (let slot = 0; slot < fields.length; slot++) {
@@ -77,6 +79,10 @@ export async function readArrow(file: string, options: TableOptions = {}): Promi
       column: async (index) => {
         const vector = table.getChildAt(index);
         if (!vector) throw new Error(`internal: no Arrow column ${index}`);
+        // Floats and integers up to 32 bits without nulls: their typed array as it is (64-bit ones are BigInt).
+        const type = vector.type;
+        const plain = DataType.isFloat(type) || (DataType.isInt(type) && type.bitWidth <= 32);
+        if (plain && vector.nullCount === 0) return vector.toArray() as ArrayLike<number>;
         return Array.from({ length: table.numRows }, (_, r) => vector.get(r));
       },
     },
@@ -104,9 +110,22 @@ export async function readParquet(file: string, options: TableOptions = {}): Pro
       names,
       rows,
       column: async (index) => {
-        const name = names[index];
-        const objects = await parquetReadObjects({ file: buffer, metadata, columns: [name] });
-        return objects.map((o) => o[name]);
+        // Column chunks as hyparquet decodes them (typed arrays for numbers without nulls), copied into place.
+        const chunks: { rowStart: number; data: ArrayLike<unknown> }[] = [];
+        await parquetRead({
+          file: buffer,
+          metadata,
+          columns: [names[index]],
+          onChunk: ({ columnData, rowStart }) => chunks.push({ rowStart, data: columnData }),
+        });
+        const typed = chunks.every(
+          ({ data }) => ArrayBuffer.isView(data) && !(data instanceof BigInt64Array || data instanceof BigUint64Array),
+        );
+        const values: { [i: number]: unknown; length: number } = typed ? new Float64Array(rows) : new Array(rows);
+        for (const { rowStart, data } of chunks) {
+          for (let i = 0; i < data.length && rowStart + i < rows; i++) values[rowStart + i] = data[i];
+        }
+        return values;
       },
     },
     options,

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from '@shardprop/tabular';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { readArrow, readParquet } from '../src/columnar.js';
 import { readCsv } from '../src/csv.js';
@@ -63,6 +64,22 @@ describe('Parquet and Arrow read as the same data in CSV', () => {
     expect(e).toBeInstanceOf(UserError);
     expect((e as Error).message).toMatch(/^.*fake\.parquet: not a Parquet file \(/);
     expect((await loadTable(fixture('mixed.arrow'), { format: 'arrow' })).rows).toBe(6);
+  });
+
+  it('assembles a Parquet file of several row groups, with 64-bit integers', async () => {
+    const f = join(tempDir(), 'groups.parquet');
+    const x = Float64Array.from({ length: 1000 }, (_, i) => i / 7);
+    const n = Array.from({ length: 1000 }, (_, i) => BigInt(i * 3));
+    const columnData = [
+      { name: 'x', data: x, type: 'DOUBLE' as const },
+      { name: 'n', data: n, type: 'INT64' as const },
+    ];
+    writeFileSync(f, Buffer.from(parquetWriteBuffer({ columnData, rowGroupSize: 128 })));
+    const t = await readParquet(f);
+    expect(t.rows).toBe(1000);
+    expect(Array.from(t.columns.get('x')?.values as Float64Array)).toEqual(Array.from(x));
+    expect(Array.from(t.columns.get('n')?.values as Float64Array)).toEqual(n.map(Number));
+    expect(t.lines[999]).toBe(1001);
   });
 
   it('reads an Arrow IPC stream as well as a file', async () => {
