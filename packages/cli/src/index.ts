@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
-export { type ReadCsvOptions, readCsv } from './csv.js';
+export { type ReadCsvOptions, type ReadProgress, readCsv, readCsvParse } from './csv.js';
 export { EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
+export { type LoadTableOptions, loadTable, TABLE_FORMATS, type TableFormat, tableFormat } from './load.js';
 export { buildProgram, main, version } from './main.js';

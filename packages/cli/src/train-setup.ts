@@ -25,8 +25,8 @@ import {
   type TargetEncoding,
 } from '@shardprop/tabular';
 import { TRAIN_DEFAULTS, type TrainSettings } from './config.js';
-import { readCsv } from './csv.js';
 import { oneLine, usageError } from './errors.js';
+import { loadTable } from './load.js';
 
 export function activationFlag(name: string, flag: string): ActivationName {
   try {
@@ -83,7 +83,7 @@ export async function readTrainingTable(
   if (savedEncoding) for (const [k, v] of columnTypes(savedEncoding, true)) types.set(k, v);
   let chosen: { features: string[]; targets: string[] } | undefined;
   const fileName = settings.data;
-  const table = await readCsv(fileName, {
+  const table = await loadTable(fileName, {
     header: settings.header ?? TRAIN_DEFAULTS.header,
     delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
     types,

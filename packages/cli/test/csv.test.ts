@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCsvText, TabularError } from '@shardprop/tabular';
 import { describe, expect, it } from 'vitest';
-import { readCsv } from '../src/csv.js';
+import { readCsv, readCsvParse } from '../src/csv.js';
 import { exitCodeOf, UserError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shardprop-csv-'));
@@ -133,5 +133,24 @@ describe('readCsv and the browser app read alike', () => {
   it('types a good file the same way', async () => {
     const text = '\ufeffx,c,y\r\nNA,"red, dark",1\r\n2,,0\r\n3,blue,1\r\n';
     expect(await readCsv(file(text))).toEqual({ ...parseCsvText(text, 'same.csv'), file: expect.any(String) });
+  });
+
+  it('reads the data files the same through the fast path and through csv-parse alone, with progress', async () => {
+    for (const name of ['iris.csv', 'seed.csv']) {
+      const path = join(import.meta.dirname, '../../../data', name);
+      const seen: number[] = [];
+      const fast = await readCsv(path, { onProgress: (read, total) => seen.push(read / total) });
+      expect(fast).toEqual(await readCsvParse(path));
+      expect(seen.at(-1)).toBe(1);
+    }
+  });
+
+  it('reads a file larger than its read buffer, with lines across chunk ends and one longer than a chunk', async () => {
+    const long = 'w'.repeat(5 << 20);
+    const rows = Array.from({ length: 60000 }, (_, r) => `${r}, ${(r * 0.37).toFixed(3)} ,${r === 30000 ? long : 'a'}`);
+    const f = file(`id,v,c\r\n${rows.join('\r\n')}\r\n`);
+    const fast = await readCsv(f);
+    expect(fast.rows).toBe(60000);
+    expect(fast).toEqual(await readCsvParse(f));
   });
 });

@@ -315,8 +315,21 @@ export function fitFeatures(table: Table, features: readonly string[], rows: Int
       filled[i] = Number.isNaN(c.values[r]) ? mean0 : c.values[r];
     });
     const s = fitStandardizer(filled, filled.length, 1);
+    if (!Number.isFinite(s.mean[0]) || !Number.isFinite(s.std[0])) overflowError(table, c, rows);
     return { name, kind: 'numeric', mean: s.mean[0], std: s.std[0] };
   });
+}
+
+/**
+ * Values so large that the column's mean or standard deviation overflows float64 (e.g. 1e308 twice): named with
+ * the largest value's place, at load time, rather than as a model that cannot be saved.
+ */
+function overflowError(table: Table, c: Column & { kind: 'numeric' }, rows: Int32Array): never {
+  let at = rows[0];
+  for (const r of rows) if (Math.abs(c.values[r]) > Math.abs(c.values[at]) || Number.isNaN(c.values[at])) at = r;
+  throw dataError(
+    `${where(table.file, table.lines[at], c.position)}: column ${JSON.stringify(c.name)} holds values too large to standardise (its mean or standard deviation overflows; largest ${c.values[at]}); rescale the column`,
+  );
 }
 
 export interface EncodeOptions {
@@ -451,6 +464,11 @@ export function encodeTargets(
         const v = c.values[rows[i]];
         if (Number.isNaN(v)) missingError(table, c, rows[i], advice.missingTarget);
         y[i * cols.length + j] = v;
+        if (!Number.isFinite(y[i * cols.length + j])) {
+          throw dataError(
+            `${where(table.file, table.lines[rows[i]], c.position)}: target value ${v} of column ${JSON.stringify(c.name)} is beyond float32's range (about 3.4e38), which training uses; rescale the column`,
+          );
+        }
       }
     });
     return y;

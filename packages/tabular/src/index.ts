@@ -12,6 +12,7 @@
  * @packageDocumentation
  */
 
+export { exactNumber, NotPlainCsv, PlainCsvReader, plainDelimiter } from './bytes.js';
 export { dataError, TabularError, type TabularErrorKind, usageError } from './errors.js';
 export {
   type Advice,
@@ -57,6 +58,7 @@ export {
   csvSyntaxError,
   isMissing,
   listNames,
+  looksNumeric,
   MISSING_MARKERS,
   type NumericColumn,
   parseNumber,

@@ -9,6 +9,7 @@
  * Missing values (empty, NA, N/A, NaN, nan, null) are kept as NaN (numeric) or null (categorical); what to do with
  * them is decided by the caller (see features.ts).
  */
+import { Float64Blocks } from './blocks.js';
 import { dataError, type TabularError, usageError } from './errors.js';
 
 export type ColumnKind = 'numeric' | 'categorical';
@@ -75,6 +76,17 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
+/**
+ * Text a person would read as a number but {@link parseNumber} does not: infinities, hex/octal/binary literals,
+ * a decimal comma or digit groups ("1,5", "1 000", "1_000"), a number beyond float64's range ("1e999"). A column
+ * that starts with one is refused rather than silently typed as categories (see `TableBuilder`).
+ */
+export function looksNumeric(text: string): boolean {
+  return LOOKS_NUMERIC.test(text) || (NUMBER.test(text) && !Number.isFinite(Number(text)));
+}
+const LOOKS_NUMERIC =
+  /^[+-]?(?:inf|infinity|0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+(?:[,_ ]\d+)+(?:[.,]\d*)?(?:e[+-]?\d+)?)$/i;
+
 /** Whether a field is one of the {@link MISSING_MARKERS}. */
 export function isMissing(text: string): boolean {
   return MISSING.has(text);
@@ -103,20 +115,35 @@ export function listNames(names: readonly string[], max = 12): string {
 }
 
 /**
- * The message for an error thrown by csv-parse (a `CsvError`, code `CSV_...`): "file:line: CSV syntax error:
- * ..." with csv-parse's first sentence. Undefined for any other error, which the caller rethrows as it is.
+ * The message for an error thrown by csv-parse (a `CsvError`: code `CSV_...`, or `INVALID_OPENING_QUOTE` in
+ * csv-parse 6): "file:line:column: CSV syntax error: ..." with csv-parse's first sentence, any value in it cut to
+ * 40 characters (a stray quote in a binary file or a 2 MB field must not flood the terminal). Undefined for any
+ * other error, which the caller rethrows as it is.
  */
 export function csvSyntaxError(file: string, error: unknown): TabularError | undefined {
   if (!(error instanceof Error) || !('code' in error)) return undefined;
-  const code = (error as { code: unknown }).code;
-  if (typeof code !== 'string' || !code.startsWith('CSV_')) return undefined;
-  const line = (error as { lines?: unknown }).lines;
-  const at = typeof line === 'number' ? where(file, line) : file;
-  return dataError(`${at}: CSV syntax error: ${firstSentence(error.message)}`);
+  const { code, lines, index, field } = error as { code: unknown; lines?: unknown; index?: unknown; field?: unknown };
+  if (typeof code !== 'string' || !CSV_ERROR_CODE.test(code)) return undefined;
+  // A quote left open is reported at the end of the file, where the field's position means nothing.
+  const column = typeof index === 'number' && code !== 'CSV_QUOTE_NOT_CLOSED' ? index + 1 : undefined;
+  const at = typeof lines === 'number' ? where(file, lines, column) : file;
+  const what =
+    code === 'INVALID_OPENING_QUOTE'
+      ? `a quote character inside an unquoted field (after ${quote(typeof field === 'string' ? field : '')}); enclose the whole field in quotes and double the quotes inside it`
+      : cutValues(firstSentence(error.message));
+  return dataError(`${at}: CSV syntax error: ${what}`);
 }
+
+/** csv-parse's error codes: `CSV_...`, and the one without the prefix (csv-parse 6.2: INVALID_OPENING_QUOTE). */
+const CSV_ERROR_CODE = /^(?:CSV_[A-Z_]+|INVALID_[A-Z_]+)$/;
 
 function firstSentence(message: string): string {
   return message.replace(/\s*\n.*/s, '').replace(/^Invalid Record Length: /, '');
+}
+
+/** Every double-quoted value in a csv-parse message as {@link quote} shows it (at most 40 characters). */
+function cutValues(message: string): string {
+  return message.replace(/"([^"]*)"/g, (_, value: string) => quote(value));
 }
 
 /** Column state while reading: undecided (only missing values so far), numeric or categorical. */
@@ -127,7 +154,7 @@ interface ColumnState {
   kind: ColumnKind | undefined;
   hinted: boolean;
   leadingMissing: number;
-  numbers: number[];
+  numbers: Float64Blocks;
   strings: (string | null)[];
   firstLine: number;
 }
@@ -141,7 +168,8 @@ export class TableBuilder {
   readonly #hasHeader: boolean;
   #header: string[] | undefined;
   #columns: ColumnState[] = [];
-  readonly #lines: number[] = [];
+  /** Source lines of the rows (float64 blocks, so that every block store is one monomorphic kind). */
+  readonly #lines = new Float64Blocks();
 
   /** `file` is the name messages show. */
   constructor(
@@ -168,29 +196,64 @@ export class TableBuilder {
       );
     }
     for (const c of this.#columns) this.#addValue(c, record[c.index], line);
+    this.endRow(line);
+  }
+
+  /*
+   * Field by field, for readers that split records themselves (see bytes.ts): once the header is known, a record
+   * of `width` fields is added as one `addNumber` or `addField` per selected column, in `fieldIndexes` order,
+   * then `endRow`. The result and the messages are those of `add` with the same record.
+   */
+
+  /** The number of fields every record must have; undefined until the header (or first record) is read. */
+  get width(): number | undefined {
+    return this.#header?.length;
+  }
+
+  /** The 0-based field index of each selected column, in the order the columns take their values. */
+  get fieldIndexes(): number[] {
+    return this.#columns.map((c) => c.index);
+  }
+
+  /** Whether the `slot`-th selected column is already typed as numbers (so a parsed number can go in as is). */
+  isNumeric(slot: number): boolean {
+    return this.#columns[slot].kind === 'numeric';
+  }
+
+  /** A number, or NaN for a missing value, for a column that {@link isNumeric}. */
+  addNumber(slot: number, value: number): void {
+    this.#columns[slot].numbers.push(value);
+  }
+
+  /** One trimmed field of the current record, typed as `add` types it. */
+  addField(slot: number, text: string, line: number): void {
+    this.#addValue(this.#columns[slot], text, line);
+  }
+
+  /** Ends the current record, which ends on `line`. */
+  endRow(line: number): void {
     this.#lines.push(line);
   }
 
-  /** The table so far; throws for a file without a header or without data rows. */
+  /** The table; throws for a file without a header or without data rows. Call it once, after the last record. */
   finish(): Table {
     const file = this.file;
     const header = this.#header;
     if (!header) throw dataError(`${file}: empty file (expected a header row and data rows)`);
     const rows = this.#lines.length;
+    const lines = new Int32Array(this.#lines.take());
     if (rows === 0) throw dataError(`${file}: no data rows${this.#hasHeader ? ' after the header' : ''}`);
     const columns = new Map<string, Column>();
     for (const c of this.#columns) {
       const kind = c.kind ?? 'numeric';
       if (kind === 'numeric') {
-        const values = new Float64Array(rows);
-        if (c.kind === undefined) values.fill(Number.NaN);
-        else values.set(c.numbers);
+        const values = c.kind === undefined ? new Float64Array(rows).fill(Number.NaN) : c.numbers.take();
         columns.set(c.name, { kind: 'numeric', name: c.name, position: c.position, values });
       } else {
         columns.set(c.name, { kind: 'categorical', name: c.name, position: c.position, values: c.strings });
       }
     }
-    return { file, header, columns, rows, lines: Int32Array.from(this.#lines) };
+    return { file, header, columns, rows, lines };
   }
 
   #start(names: string[], line: number): void {
@@ -220,11 +283,22 @@ export class TableBuilder {
         kind: hint,
         hinted: hint !== undefined,
         leadingMissing: 0,
-        numbers: [],
+        numbers: new Float64Blocks(),
         strings: [],
         firstLine: 0,
       };
     });
+  }
+
+  /**
+   * A column whose first value looks like a number that is not one ("Infinity", "0x1F", "1,5") would silently
+   * become categories (one input per distinct value): the user says which it is.
+   */
+  #refuseLookalike(c: ColumnState, text: string, line: number): never {
+    const advice = this.#options.numericAdvice;
+    throw dataError(
+      `${where(this.file, line, c.position)}: column ${quote(c.name)} starts with ${quote(text)}, which looks like a number but is not a decimal number this reader takes (such as -1.5 or 2e3); fix the value${advice ? `, or ${advice(c.name)}` : ''}`,
+    );
   }
 
   #addValue(c: ColumnState, text: string, line: number): void {
@@ -233,6 +307,7 @@ export class TableBuilder {
         c.leadingMissing++;
         return;
       }
+      if (looksNumeric(text)) this.#refuseLookalike(c, text, line);
       c.kind = parseNumber(text) !== undefined ? 'numeric' : 'categorical';
       c.firstLine = line;
       if (c.kind === 'numeric') for (let i = 0; i < c.leadingMissing; i++) c.numbers.push(Number.NaN);

@@ -119,6 +119,25 @@ describe('encoding', () => {
     ]);
   });
 
+  it('names the column and line of values too large to standardise, and of targets beyond float32', () => {
+    const t = table({ a: [1, 1e308, 1e308, 2], y: [0.5, 1, 1e39, 1] });
+    expect(tabularError(() => fitFeatures(t, ['a'], all(t))).message).toBe(
+      't.csv:3:1: column "a" holds values too large to standardise (its mean or standard deviation overflows; largest 1e+308); rescale the column',
+    );
+    const spread = table({ a: [-1e200, 1e200, 0] });
+    expect(tabularError(() => fitFeatures(spread, ['a'], all(spread))).message).toMatch(
+      /^t\.csv:2:1: column "a" holds/,
+    );
+    const encoding = { features: fitFeatures(t, ['a'], Int32Array.of(0, 3)), target: inferTarget(t, ['y'], all(t)) };
+    expect(
+      tabularError(() =>
+        encodeDataset(t, encoding, Int32Array.of(0, 2), 'meanSquaredError', 1, { missing: 'error', unknown: 'error' }),
+      ).message,
+    ).toBe(
+      't.csv:4:2: target value 1e+39 of column "y" is beyond float32\'s range (about 3.4e38), which training uses; rescale the column',
+    );
+  });
+
   it('handles missing values: error, drop or impute', () => {
     const t = table({ x: [1, null, 3, 4], c: ['a', 'b', null, 'b'], y: [1, 2, 3, null] });
     const e = tabularError(() => usableRows(t, ['x', 'c'], ['y'], 'error', CLI));

@@ -44,8 +44,30 @@ describe('parseCsvText messages match the CLI', () => {
     [
       'badquote.csv',
       'a,b,y\n1,2,"3"x\n',
-      'badquote.csv:2: CSV syntax error: Invalid Closing Quote: got "x" at line 2 instead of delimiter, record delimiter, trimable character (if activated) or comment',
+      'badquote.csv:2:3: CSV syntax error: Invalid Closing Quote: got "x" at line 2 instead of delimiter, record delimiter, trimable character (if activated) or comment',
     ],
+    // csv-parse 6 codes this one INVALID_OPENING_QUOTE (no CSV_ prefix); its message echoes the whole field.
+    [
+      'stray.csv',
+      'a,b\n1,2\n3,x"y\n',
+      'stray.csv:3:2: CSV syntax error: a quote character inside an unquoted field (after "x"); enclose the whole field in quotes and double the quotes inside it',
+    ],
+    [
+      'long.csv',
+      `a,b\n1,${'v'.repeat(300_000)}"\n`,
+      `long.csv:2:2: CSV syntax error: a quote character inside an unquoted field (after "${'v'.repeat(37)}..."); enclose the whole field in quotes and double the quotes inside it`,
+    ],
+    [
+      'binary.csv',
+      'a,b\n\u0000\u0001\u00ff"\u0007,1\n',
+      'binary.csv:2:1: CSV syntax error: a quote character inside an unquoted field (after "\\u0000\\u0001ÿ"); enclose the whole field in quotes and double the quotes inside it',
+    ],
+    // A first value that reads as a number to a person but not to the reader: refused, not typed as categories.
+    ...['Infinity', '-inf', '0x1F', '1e999', '"1,5"', '1_000'].map((value) => [
+      `lookalike-${value}.csv`,
+      `a,y\n${value},1\n2,0\n`,
+      `lookalike-${value}.csv:2:1: column "a" starts with ${JSON.stringify(value.replace(/"/g, ''))}, which looks like a number but is not a decimal number this reader takes (such as -1.5 or 2e3); fix the value`,
+    ]),
     [
       'crlf.csv',
       '\ufeffa, b ,y\r\n\r\n1, 2 ,3\r\n"4","5",6\r\n7,8,9,\n',
@@ -55,6 +77,17 @@ describe('parseCsvText messages match the CLI', () => {
     ['order.csv', 'a,b\n1,2\n3\n4,"5\n', 'order.csv:3: ragged row: 1 field, expected 2 as in the header'],
   ])('%s', (file, text, message) => {
     expect(errorOf(text, file)).toBe(message);
+  });
+
+  it('asks for the categorical advice when a column starts with a number-like non-number, and obeys a type hint', () => {
+    const advice = { numericAdvice: (c: string) => `pass --categorical ${c} if it holds categories` };
+    expect(tabularError(() => parseCsvText('a;y\n1,5;1\n', 'f.csv', { ...advice, delimiter: ';' })).message).toBe(
+      'f.csv:2:1: column "a" starts with "1,5", which looks like a number but is not a decimal number this reader takes (such as -1.5 or 2e3); fix the value, or pass --categorical a if it holds categories',
+    );
+    const t = parseCsvText('a,y\n0x1F,1\n0x20,0\n', 'f.csv', { types: new Map([['a', 'categorical']]) });
+    expect(values(t, 'a')).toEqual(['0x1F', '0x20']);
+    // A category column whose later values look numeric stays categories (only the first value decides).
+    expect(values(parseCsvText('a,y\nred,1\nInfinity,0\n', 'f.csv'), 'a')).toEqual(['red', 'Infinity']);
   });
 
   it('adds the caller advice for a non-number in a numeric column', () => {
@@ -85,7 +118,7 @@ describe('parseCsvText syntax', () => {
 
   it('refuses mixed line ends after a quoted field, as the CLI does (csv-parse takes the first line end)', () => {
     expect(errorOf('a,b\r\n1,"x"\n2,y\r\n', 'mixed.csv')).toMatch(
-      /^mixed\.csv:\d+: CSV syntax error: Invalid Closing Quote/,
+      /^mixed\.csv:\d+:\d+: CSV syntax error: Invalid Closing Quote/,
     );
   });
 

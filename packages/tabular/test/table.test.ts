@@ -173,6 +173,22 @@ describe('TableBuilder', () => {
     expect(csvSyntaxError('f.csv', csv)?.message).toBe(
       'f.csv:4: CSV syntax error: Quote Not Closed: the parsing is finished',
     );
+    const opening = Object.assign(new Error(`Invalid Opening Quote: value is "${'z'.repeat(100)}"`), {
+      code: 'INVALID_OPENING_QUOTE',
+      lines: 7,
+      index: 2,
+      field: 'z'.repeat(100),
+    });
+    expect(csvSyntaxError('f.csv', opening)?.message).toBe(
+      `f.csv:7:3: CSV syntax error: a quote character inside an unquoted field (after "${'z'.repeat(37)}..."); enclose the whole field in quotes and double the quotes inside it`,
+    );
+    const other = Object.assign(new Error(`Max Record Size: value is "${'q'.repeat(50)}"`), {
+      code: 'CSV_MAX_RECORD_SIZE',
+      lines: 2,
+    });
+    expect(csvSyntaxError('f.csv', other)?.message).toBe(
+      `f.csv:2: CSV syntax error: Max Record Size: value is "${'q'.repeat(37)}..."`,
+    );
     expect(csvSyntaxError('f.csv', new Error('other'))).toBeUndefined();
     expect(csvSyntaxError('f.csv', Object.assign(new Error('x'), { code: 'ENOENT' }))).toBeUndefined();
   });

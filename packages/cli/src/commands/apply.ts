@@ -15,8 +15,8 @@ import {
 } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { parseChoice, parseDelimiter, parsePath } from '../config.js';
-import { readCsv } from '../csv.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
+import { loadTable, TABLE_FORMATS, type TableFormat } from '../load.js';
 import { type LoadedModel, loadModelDir } from '../modeldir.js';
 
 export interface ApplyFlags {
@@ -24,6 +24,7 @@ export interface ApplyFlags {
   data: string;
   header?: boolean;
   delimiter?: string;
+  format?: TableFormat;
   dropMissing?: boolean;
   impute?: 'mean';
   unknown?: UnknownPolicy;
@@ -34,7 +35,12 @@ export interface ApplyFlags {
 export function addDataFlags(cmd: Command): Command {
   return cmd
     .requiredOption('--model <dir>', 'model directory written by shardprop train', parsePath)
-    .requiredOption('--data <file>', 'CSV with the columns the model was trained on', parsePath)
+    .requiredOption('--data <file>', 'CSV, Parquet or Arrow file with the columns the model was trained on', parsePath)
+    .option(
+      '--format <format>',
+      'data file format: csv, parquet or arrow (default: by extension: .parquet; .arrow, .feather, .ipc; else csv)',
+      parseChoice(TABLE_FORMATS),
+    )
     .option('--no-header', 'the CSV has no header row (columns in training order, named c1, c2, ...)')
     .option('--delimiter <char>', 'field delimiter, one character; \\t is a tab (default: ",")', parseDelimiter)
     .option('--drop-missing', 'leave out rows with a missing value')
@@ -96,9 +102,10 @@ export async function loadApplied(flags: ApplyFlags, withTarget: boolean): Promi
   const features = encoding.features.map((f) => f.name);
   const targets = targetNames(encoding.target);
   const wanted = withTarget ? [...features, ...targets] : features;
-  const table = await readCsv(flags.data, {
+  const table = await loadTable(flags.data, {
     header: flags.header ?? true,
     delimiter: flags.delimiter ?? ',',
+    format: flags.format,
     types: columnTypes(encoding, withTarget),
     select: (header) => {
       const missing = wanted.filter((c) => !header.includes(c));

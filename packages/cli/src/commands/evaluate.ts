@@ -5,6 +5,7 @@ import {
   type ClassificationReport,
   classificationReport,
   confusionMatrix,
+  createKernels,
   evaluate,
   type Metrics,
 } from '@shardprop/core';
@@ -77,7 +78,8 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
     unknown: a.unknown,
     advice: ADVICE,
   });
-  const metrics: Metrics = evaluate(model, data, loss);
+  // WebAssembly kernels where available (SHARDPROP_KERNELS=js forces the TypeScript ones).
+  const metrics: Metrics = evaluate(model, data, loss, createKernels('auto'));
   const target = a.encoding.target;
   let matrix: number[][] | undefined;
   let report: ClassificationReport | undefined;

@@ -3,11 +3,12 @@
  * the input's order. `--out` is replaced atomically (core's `writeFileAtomic`): a failure (a full disk, a
  * crash) leaves the previous file as it was.
  */
+import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '@shardprop/core/node';
-import { decodeOutputs, encodeFeatures } from '@shardprop/tabular';
+import { type Decoded, decodeOutputs, encodeFeatures } from '@shardprop/tabular';
 import type { Command } from 'commander';
+import { writeStreamAtomic } from '../atomic-write.js';
 import { parsePath } from '../config.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
 import type { Runner } from '../main.js';
@@ -61,25 +62,26 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
     advice: ADVICE,
   });
   const outputs = model.predict(x, a.rows.length);
-  const decoded = decodeOutputs(a.encoding.target, outputs, a.rows.length, model.outputSize);
-  // Back to the input's row order; rows left out (--drop-missing) get empty cells.
-  const byRow: ((string | number)[] | null)[] = new Array(a.table.rows).fill(null);
-  a.rows.forEach((r, i) => {
-    byRow[r] = decoded.cells[i];
-  });
-  const lines = [decoded.columns.map(csvField).join(',')];
-  for (const cells of byRow)
-    lines.push(cells ? cells.map(csvField).join(',') : decoded.columns.map(() => '').join(','));
-  const csv = `${lines.join('\n')}\n`;
+  const units = model.outputSize;
+  const target = a.encoding.target;
+  const columns = decodeOutputs(target, outputs.subarray(0, 0), 0, units).columns;
+  // The CSV goes out a block of rows at a time (never the whole file as one string): to a temporary file renamed
+  // over --out when complete, or to stdout.
+  const produce = (write: (text: string) => Promise<void>) =>
+    writePredictionCsv(write, columns, a.table.rows, a.rows, (from, to) =>
+      decodeOutputs(target, outputs.subarray(from * units, to * units), to - from, units),
+    );
   if (flags.out) {
     try {
-      await writeFileAtomic(resolve(flags.out), csv);
+      await writeStreamAtomic(flags.out, produce);
     } catch (error) {
       const missingDir = (error as NodeJS.ErrnoException).code === 'ENOENT';
       throw dataError(
         `--out ${flags.out}: cannot write (${missingDir ? `the directory ${dirname(resolve(flags.out))} does not exist` : `${(error as Error).message}; the previous file, if any, is unchanged`})`,
       );
     }
+  } else if (!out.json) {
+    await produce(writeStdout);
   }
   if (out.json) {
     out.printJson({
@@ -89,16 +91,69 @@ export async function runPredict(flags: PredictFlags): Promise<number> {
       rows: a.table.rows,
       droppedRows: a.dropped,
       task: a.encoding.target.task,
-      columns: decoded.columns,
+      columns,
       out: flags.out ?? null,
-      predictions: byRow.map((cells) =>
-        cells ? Object.fromEntries(decoded.columns.map((c, j) => [c, cells[j]])) : null,
+      predictions: predictionObjects(
+        columns,
+        a.table.rows,
+        a.rows,
+        decodeOutputs(target, outputs, a.rows.length, units),
       ),
     });
   } else if (flags.out) {
     out.note(`wrote ${formatInt(a.table.rows)} predictions to ${flags.out}`);
-  } else {
-    process.stdout.write(csv);
   }
   return 0;
+}
+
+/** Rows of prediction CSV text held at once. */
+const BLOCK_ROWS = 8192;
+
+/**
+ * Writes the prediction CSV in blocks: the header, then one line per table row in input order; a row left out
+ * (--drop-missing) gets empty cells. `rows` are the predicted table rows, ascending; `decode(from, to)` decodes
+ * the predictions of `rows[from..to)`.
+ */
+async function writePredictionCsv(
+  write: (text: string) => Promise<void>,
+  columns: string[],
+  tableRows: number,
+  rows: Int32Array,
+  decode: (from: number, to: number) => Decoded,
+): Promise<void> {
+  const empty = columns.map(() => '').join(',');
+  await write(`${columns.map(csvField).join(',')}\n`);
+  let next = 0;
+  for (let start = 0; start < tableRows; start += BLOCK_ROWS) {
+    const end = Math.min(start + BLOCK_ROWS, tableRows);
+    let last = next;
+    while (last < rows.length && rows[last] < end) last++;
+    const { cells } = decode(next, last);
+    const lines: string[] = [];
+    for (let r = start, k = 0; r < end; r++) {
+      if (next + k < last && rows[next + k] === r) lines.push(cells[k++].map(csvField).join(','));
+      else lines.push(empty);
+    }
+    await write(`${lines.join('\n')}\n`);
+    next = last;
+  }
+}
+
+/** Writes to stdout, waiting when its buffer is full (a pipe to a slow reader). */
+async function writeStdout(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+/** --json's predictions: an object per table row, null for a row left out. */
+function predictionObjects(
+  columns: string[],
+  tableRows: number,
+  rows: Int32Array,
+  decoded: Decoded,
+): (Record<string, string | number> | null)[] {
+  const byRow: (Record<string, string | number> | null)[] = new Array(tableRows).fill(null);
+  rows.forEach((r, i) => {
+    byRow[r] = Object.fromEntries(columns.map((c, j) => [c, decoded.cells[i][j]]));
+  });
+  return byRow;
 }

@@ -1,12 +1,13 @@
 /**
  * Evaluation: the loss as training reports it, plus accuracy for classification losses and MAE / R^2 for
- * regression. Works in chunks over a reusable workspace.
+ * regression. Works in chunks over a reusable workspace, on the TypeScript kernels or on a run's WebAssembly
+ * kernels (about 10x faster on large sets; the loss then sums in the kernels' float32, within rounding of js).
  */
 import type { Dataset } from '../data/dataset.js';
 import { gatherRows } from '../data/gather.js';
 import { checkSparseLabels } from '../data/labels.js';
-import { jsKernels } from '../kernels/kernels.js';
-import { type LossName, lossAndGradient, parseLoss, targetWidth } from '../losses/loss.js';
+import { jsKernels, type Kernels } from '../kernels/kernels.js';
+import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { forwardRows } from './step.js';
 import { createWorkspace } from './workspace.js';
@@ -32,14 +33,30 @@ export function isClassification(loss: LossName): boolean {
 }
 
 /**
- * Evaluates `model` on every row of `data`.
+ * Evaluates `model` on every row of `data` with `kernels` (default the TypeScript ones). WebAssembly kernels get
+ * a copy of the parameters and a workspace inside their memory, released when done: do not run it while other
+ * threads allocate in that memory.
  *
- * @param loss a Keras loss name or the alias `fit` accepts (`mse`, `bce`, `cce`, `scce`, any case)
+ * @param lossName a Keras loss name or the alias `fit` accepts (`mse`, `bce`, `cce`, `scce`, any case)
  * @throws Error for an unknown loss name; RangeError when `data` does not fit the model or a sparse label is
  *   not a class index (naming the row)
  */
-export function evaluate(model: Mlp, data: Dataset, lossName: LossName | string): Metrics {
+export function evaluate(
+  model: Mlp,
+  data: Dataset,
+  lossName: LossName | string,
+  kernels: Kernels = jsKernels,
+): Metrics {
   const loss = parseLoss(lossName);
+  const mark = kernels.wasm?.mark();
+  try {
+    return evaluateWith(kernels, model, data, loss);
+  } finally {
+    if (mark !== undefined) kernels.wasm?.release(mark);
+  }
+}
+
+function evaluateWith(kernels: Kernels, model: Mlp, data: Dataset, loss: LossName): Metrics {
   const { layout } = model;
   const cols = layout.outputSize;
   const tCols = targetWidth(loss, cols);
@@ -50,7 +67,12 @@ export function evaluate(model: Mlp, data: Dataset, lossName: LossName | string)
   if (data.rows === 0) throw new RangeError('cannot evaluate on an empty dataset');
   if (loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, cols);
   const last = layout.layers[layout.layers.length - 1];
-  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), jsKernels.allocF32);
+  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), kernels.allocF32);
+  let params = model.params;
+  if (kernels.backend !== 'js') {
+    params = kernels.allocF32(layout.paramCount);
+    params.set(model.params);
+  }
   const order = new Int32Array(data.rows);
   for (let i = 0; i < data.rows; i++) order[i] = i;
   const classification = isClassification(loss);
@@ -67,8 +89,8 @@ export function evaluate(model: Mlp, data: Dataset, lossName: LossName | string)
     const n = Math.min(ws.capacity, data.rows - start);
     gatherRows(data.x, layout.inputSize, order, start, start + n, ws.input);
     gatherRows(data.y, tCols, order, start, start + n, ws.target);
-    const out = forwardRows(jsKernels, layout, model.params, ws, n);
-    lossSum += lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
+    const out = forwardRows(kernels, layout, params, ws, n);
+    lossSum += kernels.lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
     for (let r = 0; r < n; r++) {
       const o = r * cols;
       if (!classification) {

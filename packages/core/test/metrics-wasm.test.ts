@@ -1,0 +1,34 @@
+/** Evaluation on the WebAssembly kernels: the metrics of the TypeScript kernels, within float32 rounding. */
+import { describe, expect, it } from 'vitest';
+import { createKernels } from '../src/kernels/kernels.js';
+import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
+import type { LossName } from '../src/losses/loss.js';
+import { Mlp } from '../src/model/mlp.js';
+import { mlpSpec } from '../src/model/spec.js';
+import { evaluate } from '../src/train/metrics.js';
+import { randomData } from './helpers.js';
+
+describe.skipIf(!wasmKernelsSupported())('evaluate on wasm kernels', () => {
+  it.each([
+    ['meanSquaredError', 'linear', 2],
+    ['binaryCrossentropy', 'sigmoid', 1],
+    ['categoricalCrossentropy', 'softmax', 3],
+    ['sparseCategoricalCrossentropy', 'softmax', 3],
+  ] as const)('%s: the same metrics as js, and the memory it took released', (loss, output, units) => {
+    const model = Mlp.create(mlpSpec(7, [16, 16, units], 'tanh', output), { seed: 4 });
+    // 1,300 rows: more than two 512-row chunks and a partial one.
+    const data = randomData(1300, 7, units, loss as LossName);
+    const kernels = createKernels('wasm');
+    const mark = kernels.wasm?.mark();
+    const js = evaluate(model, data, loss);
+    const wasm = evaluate(model, data, loss, kernels);
+    expect(kernels.backend).toBe('wasm');
+    expect(kernels.wasm?.mark()).toBe(mark);
+    expect(wasm.loss).toBeCloseTo(js.loss, 5);
+    expect(wasm.accuracy).toBe(js.accuracy);
+    if (js.r2 !== undefined) {
+      expect(wasm.r2).toBeCloseTo(js.r2, 5);
+      expect(wasm.mae).toBeCloseTo(js.mae as number, 5);
+    }
+  });
+});

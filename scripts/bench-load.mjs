@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+/**
+ * Loading benchmark: how fast `shardprop` reads a numeric CSV into typed columns, beside csv-parse alone (the
+ * reader before the byte-level fast path, still the path for quoted files) and pandas' read_csv (skipped where
+ * pandas is absent). Each measurement runs in a fresh process, readers interleaved, and reports wall time, MB/s,
+ * rows/s and the process's peak RSS; the table shows the median and the range.
+ *
+ *   node scripts/bench-load.mjs [--rows 100000,1000000,3000000] [--cols 40] [--repeats 3] [--dir bench-data]
+ *                               [--readers fast,csv-parse,pandas] [--json]
+ *
+ * The files are generated on first use into --dir (git-ignored; 1M x 40 is about 380 MB) and reused after.
+ * Needs a build first (`npx --yes pnpm@10.34.9 run build`).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: flags } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000,1000000,3000000' },
+    cols: { type: 'string', default: '40' },
+    repeats: { type: 'string', default: '3' },
+    dir: { type: 'string', default: join(root, 'bench-data') },
+    readers: { type: 'string', default: 'fast,csv-parse,pandas' },
+    json: { type: 'boolean', default: false },
+    // Internal: run one reader on one file in this process and print its measurement.
+    measure: { type: 'string' },
+    file: { type: 'string' },
+  },
+});
+
+/** Reads `file` with `reader` in this process and prints { seconds, rows, maxRssBytes } as JSON. */
+async function measure(reader, file) {
+  const cli = await import(join(root, 'packages/cli/dist/index.js'));
+  const read = reader === 'fast' ? cli.readCsv : cli.readCsvParse;
+  const start = process.hrtime.bigint();
+  const table = await read(file, { select: (header) => header });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  process.stdout.write(
+    JSON.stringify({ seconds, rows: table.rows, maxRssBytes: process.resourceUsage().maxRSS * 1024 }),
+  );
+}
+
+const PANDAS = `
+import json, resource, sys, time
+import pandas
+t = time.perf_counter()
+df = pandas.read_csv(sys.argv[1])
+s = time.perf_counter() - t
+print(json.dumps({"seconds": s, "rows": len(df), "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+`;
+
+/** A python3 with pandas: the first on PATH, or Debian's (python3-pandas) when PATH has another python first. */
+function pandasPython() {
+  return ['python3', '/usr/bin/python3'].find(
+    (python) => spawnSync(python, ['-c', 'import pandas'], { stdio: 'ignore' }).status === 0,
+  );
+}
+
+/** A seeded numeric CSV: a header c1..cN, values with 6 decimals in [-1, 1) (about 9.5 bytes per value). */
+async function generate(file, rows, cols) {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.tmp`;
+  const out = createWriteStream(temp);
+  let state = 12345;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 4294967296;
+  };
+  const write = (text) => (out.write(text) ? undefined : new Promise((r) => out.once('drain', r)));
+  await write(`${Array.from({ length: cols }, (_, j) => `c${j + 1}`).join(',')}\n`);
+  const lines = [];
+  for (let r = 0; r < rows; r++) {
+    const cells = new Array(cols);
+    for (let j = 0; j < cols; j++) cells[j] = (next() * 2 - 1).toFixed(6);
+    lines.push(cells.join(','));
+    if (lines.length === 4096 || r === rows - 1) {
+      await write(`${lines.join('\n')}\n`);
+      lines.length = 0;
+    }
+  }
+  await new Promise((r) => out.end(r));
+  renameSync(temp, file);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main() {
+  if (flags.measure) return measure(flags.measure, flags.file);
+  const rowCounts = flags.rows.split(',').map(Number);
+  const cols = Number(flags.cols);
+  const repeats = Number(flags.repeats);
+  let readers = flags.readers.split(',');
+  const python = pandasPython();
+  if (readers.includes('pandas') && !python) {
+    console.error('pandas: not installed (python3 -c "import pandas" failed); skipped');
+    readers = readers.filter((r) => r !== 'pandas');
+  }
+  const results = [];
+  for (const rows of rowCounts) {
+    const file = join(flags.dir, `numeric-${rows}x${cols}.csv`);
+    if (!existsSync(file)) {
+      console.error(`generating ${file} ...`);
+      await generate(file, rows, cols);
+    }
+    const bytes = statSync(file).size;
+    const runs = Object.fromEntries(readers.map((r) => [r, []]));
+    for (let k = 0; k < repeats; k++) {
+      for (const reader of readers) {
+        const output =
+          reader === 'pandas'
+            ? execFileSync(python, ['-c', PANDAS, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
+            : execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', reader, '--file', file], {
+                encoding: 'utf8',
+              });
+        const m = JSON.parse(output);
+        if (m.rows !== rows) throw new Error(`${reader} read ${m.rows} rows of ${file}, expected ${rows}`);
+        runs[reader].push(m);
+      }
+    }
+    for (const reader of readers) {
+      const seconds = runs[reader].map((m) => m.seconds);
+      const rss = runs[reader].map((m) => m.maxRssBytes);
+      results.push({
+        rows,
+        cols,
+        mb: bytes / 1e6,
+        reader,
+        seconds: { median: median(seconds), min: Math.min(...seconds), max: Math.max(...seconds) },
+        mbPerSec: bytes / 1e6 / median(seconds),
+        rowsPerSec: rows / median(seconds),
+        peakRssMb: { median: median(rss) / 1e6, max: Math.max(...rss) / 1e6 },
+        float32Mb: (rows * cols * 4) / 1e6,
+      });
+    }
+  }
+  if (flags.json) {
+    console.log(JSON.stringify({ repeats, results }, null, 2));
+    return;
+  }
+  console.log(`| rows x cols | MB | reader | s (median, range) | MB/s | rows/s | peak RSS MB | float32 MB |`);
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| ${r.rows} x ${r.cols} | ${r.mb.toFixed(0)} | ${r.reader} | ${r.seconds.median.toFixed(2)} (${r.seconds.min.toFixed(2)}-${r.seconds.max.toFixed(2)}) | ${r.mbPerSec.toFixed(0)} | ${Math.round(r.rowsPerSec)} | ${r.peakRssMb.median.toFixed(0)} | ${r.float32Mb.toFixed(0)} |`,
+    );
+  }
+  console.log(`\n${repeats} runs each, interleaved, a fresh process per run (median, range).`);
+}
+
+await main();
