@@ -27,12 +27,13 @@ import {
   wasmKernelsSupported,
 } from '@shardprop/core';
 import {
+  Ctl,
   checkThreads,
   parallelFailure,
   SharedMemoryEngine,
   type WorkerLauncher,
 } from '@shardprop/core/parallel-shared';
-import { proxy, type Remote, transfer, wrapRemote } from '@shardprop/worker-pool/browser';
+import { proxy, type Remote, SharedArena, transfer, wrapRemote } from '@shardprop/worker-pool/browser';
 import type { FitWorkerApi, FitWorkerResult, SerializableFitOptions } from './fit.worker.js';
 import type { TrainWorkerApi } from './train.worker.js';
 
@@ -40,8 +41,11 @@ import type { TrainWorkerApi } from './train.worker.js';
 export type TrainMode = 'parallel' | 'single-worker';
 
 export interface BrowserFitOptions extends FitOptions {
-  /** Web Workers for the parallel trainer (default: `navigator.hardwareConcurrency`). */
-  threads?: number;
+  /**
+   * Web Workers for the parallel trainer, or `'auto'`: up to `navigator.hardwareConcurrency`, as many as measure
+   * fastest (default: `navigator.hardwareConcurrency`).
+   */
+  threads?: number | 'auto';
   /** Milliseconds a worker waits at the step barrier before giving up (default 60,000). */
   barrierTimeoutMs?: number;
   /** Minimum milliseconds between `onBatchEnd` progress reports (default 100). */
@@ -78,12 +82,25 @@ function errorOf(value: unknown): Error {
 
 /**
  * Web Workers for core's parallel engine: one module worker per task, each running core's `trainWorker` through a
- * comlink remote (see train.worker.ts).
+ * comlink remote (see train.worker.ts). With `fault` (the page's test hook), worker `fault.worker` is terminated
+ * and reported failed once the run reaches optimizer step `fault.step`.
  */
-function webWorkerLauncher(): WorkerLauncher {
+function webWorkerLauncher(fault?: { worker: number; step: number }): WorkerLauncher {
   const workers: Worker[] = [];
+  let watch: ReturnType<typeof setInterval> | undefined;
   return {
     start(tasks, onFailure) {
+      if (fault) {
+        const control = SharedArena.fromDescription(tasks[0].arena).views.control;
+        watch = setInterval(() => {
+          if (Atomics.load(control, Ctl.OPT_STEP) + 1 < fault.step) return;
+          clearInterval(watch);
+          workers[fault.worker]?.terminate();
+          onFailure(
+            new Error(`worker ${fault.worker}: injected fault in worker ${fault.worker} at step ${fault.step}`),
+          );
+        }, 1);
+      }
       const runs = tasks.map((task, index) => {
         const worker = new Worker(new URL('./train.worker.ts', import.meta.url), {
           type: 'module',
@@ -108,6 +125,7 @@ function webWorkerLauncher(): WorkerLauncher {
       return Promise.all(runs);
     },
     async stop() {
+      clearInterval(watch);
       for (const w of workers) w.terminate();
     },
   };
@@ -145,12 +163,11 @@ export async function fitParallelInBrowser(
     ...(await parallelKernels(opts.kernels)),
     barrierTimeoutMs: options.barrierTimeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? 100,
-    ...(options.injectFault ? { injectFault: { kind: 'throw' as const, ...options.injectFault } } : {}),
   };
-  const engine = new SharedMemoryEngine(model, train, opts, settings, webWorkerLauncher());
+  const engine = new SharedMemoryEngine(model, train, opts, settings, webWorkerLauncher(options.injectFault));
   try {
     const result = await trainLoop(model, train, validation, opts, engine);
-    return { ...result, mode: 'parallel', threads };
+    return { ...result, mode: 'parallel', threads: engine.threads };
   } catch (error) {
     throw parallelFailure(error);
   } finally {
@@ -232,6 +249,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
         stoppedEarly: false,
         aborted: true,
         optimizerState: { step: 0, state: new Float32Array(0) },
+        resumeParams: model.params.slice(),
         kernels: 'js',
         mode: 'single-worker',
         threads: 1,

@@ -7,10 +7,11 @@ import type { LossName } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
-import { fitParallel } from '../src/parallel/trainer.js';
+import { fitParallel, fitWithLauncher } from '../src/parallel/trainer.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import type { BatchLog } from '../src/train/options.js';
+import { faultLauncher } from './fault-launcher.js';
 import { randomData } from './helpers.js';
 
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -102,13 +103,12 @@ describe('fitParallel', () => {
     const data = randomData(2000, 8, 1, 'meanSquaredError');
     const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
     const started = Date.now();
-    const err = await fitParallel(m, data, {
-      loss: 'mse',
-      batchSize: 32,
-      epochs: 3,
-      threads: 3,
-      injectFault: { kind: 'throw', worker: 1, step: 70 },
-    }).catch((e) => e);
+    const err = await fitWithLauncher(
+      m,
+      data,
+      { loss: 'mse', batchSize: 32, epochs: 3, threads: 3 },
+      faultLauncher({ kind: 'throw', worker: 1, step: 70 }),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain('injected fault in worker 1 at step 70');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -120,13 +120,12 @@ describe('fitParallel', () => {
     const data = randomData(2000, 8, 1, 'meanSquaredError');
     const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
     const started = Date.now();
-    const err = await fitParallel(m, data, {
-      loss: 'mse',
-      batchSize: 32,
-      epochs: 3,
-      threads: 2,
-      injectFault: { kind: 'exit', worker: 0, step: 5 },
-    }).catch((e) => e);
+    const err = await fitWithLauncher(
+      m,
+      data,
+      { loss: 'mse', batchSize: 32, epochs: 3, threads: 2 },
+      faultLauncher({ kind: 'exit', worker: 0, step: 5 }),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/parallel training failed: .*(exit|terminated|stopped)/i);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -169,22 +168,26 @@ describe('fitParallel', () => {
   it('rejects a bad thread count', async () => {
     const data = randomData(10, 2, 1, 'meanSquaredError');
     await expect(fitParallel(Mlp.create(mlpSpec(2, [1])), data, { loss: 'mse', threads: 0 })).rejects.toThrow(
-      'options.threads must be a positive integer, got 0',
+      "options.threads must be a positive integer or 'auto', got 0",
     );
   });
 
   it('leaves no threads behind: a process that trained exits on its own', () => {
     const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    const parallel = fileURLToPath(new URL('../dist/parallel/index.js', import.meta.url));
+    const parallel = fileURLToPath(new URL('../dist/parallel/trainer.js', import.meta.url));
+    const faulty = new URL('./fault-worker.fixture.mjs', import.meta.url).href;
     const script = `
       const { Mlp, mlpSpec } = await import(${JSON.stringify(entry)});
-      const { fitParallel } = await import(${JSON.stringify(parallel)});
+      const { fitParallel, fitWithLauncher, threadLauncher } = await import(${JSON.stringify(parallel)});
+      const inner = threadLauncher(new URL(${JSON.stringify(faulty)}));
+      const fault = { kind: 'throw', worker: 0, step: 2 };
+      const launcher = { start: (tasks, onFailure) => inner.start(tasks.map((t) => ({ ...t, fault })), onFailure), stop: () => inner.stop() };
       const x = new Float32Array(400).map((_, i) => Math.sin(i));
       const y = new Float32Array(100).map((_, i) => (Math.cos(i) + 1) / 2);
       const r = await fitParallel(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 }, { loss: 'mse', threads: 2, epochs: 2 });
       console.log('trained', r.epochsRun);
-      const bad = await fitParallel(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 },
-        { loss: 'mse', threads: 2, epochs: 2, injectFault: { kind: 'throw', worker: 0, step: 2 } }).catch((e) => e.message);
+      const bad = await fitWithLauncher(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 },
+        { loss: 'mse', threads: 2, epochs: 2 }, launcher).catch((e) => e.message);
       console.log('failed', bad);`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',

@@ -19,6 +19,8 @@ export interface BatchLog {
   loss: number;
   rowsDone: number;
   rowsPerSec: number;
+  /** Threads training now (parallel trainers only; it may change during a run with `threads: 'auto'`). */
+  threads?: number;
 }
 
 /** Passed to `onEpochEnd` and collected in the history. */
@@ -32,6 +34,8 @@ export interface EpochLog {
   valAccuracy?: number;
   msPerEpoch: number;
   rowsPerSec: number;
+  /** Threads training at the end of the epoch (parallel trainers only). */
+  threads?: number;
 }
 
 export interface Callbacks {
