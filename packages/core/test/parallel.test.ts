@@ -80,6 +80,49 @@ describe('fitParallel', () => {
     expect(bits(m.params).equals(bits(whole.params))).toBe(true);
   });
 
+  it("threads 'auto' (the default) gives the bits of fit and says which count it used", async () => {
+    const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
+    const data = randomData(640, 39, 1, 'meanSquaredError', 8);
+    const opts = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.3 }, batchSize: 32, epochs: 2 };
+    const reference = Mlp.create(spec, { seed: 1 });
+    await fit(reference, data, opts);
+    const m = Mlp.create(spec, { seed: 1 });
+    const r = await fitParallel(m, data, { ...opts, maxThreads: 2 });
+    expect(bits(m.params).equals(bits(reference.params))).toBe(true);
+    expect([1, 2]).toContain(r.threads);
+    expect(r.history.every((h) => h.threads === 1 || h.threads === 2)).toBe(true);
+  });
+
+  it.each(['js', 'wasm'] as const)(
+    'auto switching the count between steps and epochs (trials on 1, 2, 4 threads) keeps the bits: %s kernels',
+    async (kernels) => {
+      const spec = mlpSpec(10, [12, 9, 3], 'tanh', 'softmax');
+      // 300 rows at batch 64: 5 steps per epoch of 8 shards (the last: 44 rows, 5 shards). One warm-up step on 4
+      // threads, then six one-step trials: steps 2-7, across the end of epoch 1.
+      const data = randomData(300, 10, 3, 'categoricalCrossentropy', 3);
+      const opts = {
+        loss: 'categoricalCrossentropy',
+        optimizer: { name: 'adam' as const, learningRate: 0.01 },
+        epochs: 6,
+        batchSize: 64,
+        kernels,
+      };
+      const reference = Mlp.create(spec, { seed: 2 });
+      const ref = await fit(reference, data, opts);
+      const m = Mlp.create(spec, { seed: 2 });
+      const r = await fitParallel(m, data, {
+        ...opts,
+        threads: 'auto',
+        maxThreads: 4,
+        autoThreads: { warmupMs: 0, trialMs: 0, rounds: 2, maxTrialFraction: 1 },
+      });
+      expect(bits(m.params).equals(bits(reference.params))).toBe(true);
+      expect(bits(r.optimizerState.state).equals(bits(ref.optimizerState.state))).toBe(true);
+      expect(r.threadTrials?.map((t) => t.threads)).toEqual([1, 2, 4, 4, 2, 1]);
+      expect([1, 2, 4]).toContain(r.threads);
+    },
+  );
+
   it('reports progress through onBatchEnd while training', async () => {
     const data = randomData(4000, 8, 1, 'meanSquaredError');
     const logs: BatchLog[] = [];

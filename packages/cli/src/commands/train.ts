@@ -22,7 +22,7 @@ import {
   parseLoss,
   trainValidationSplit,
 } from '@shardprop/core';
-import { defaultThreads, fitParallel } from '@shardprop/core/parallel';
+import { defaultThreads, fitParallel, type ThreadTrial } from '@shardprop/core/parallel';
 import {
   type ColumnKind,
   checkLoss,
@@ -58,6 +58,7 @@ import {
   parseNameList,
   parseNonNegative,
   parsePositive,
+  parseThreads,
   parseUnit,
   TRAIN_DEFAULTS,
   type TrainSettings,
@@ -111,7 +112,11 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--centered', 'centered rmsprop')
     .option('--batch-size <n>', 'rows per step (default: 32)', parseIntArg(1))
     .option('--epochs <n>', 'epochs to train; 0 writes the initialised model (default: 10)', parseIntArg(0))
-    .option('--threads <n>', `worker threads (default: every core, here ${defaultThreads()})`, parseIntArg(1))
+    .option(
+      '--threads <n|auto>',
+      `worker threads: auto measures 1 up to every core (here ${defaultThreads()}) on the run's own steps and keeps the fastest; a number forces it (default: auto)`,
+      parseThreads,
+    )
     .option(
       '--shards <n>',
       'most shards per batch; fixes the arithmetic so results never depend on --threads (default: 1 per 8 rows, at most 16)',
@@ -383,7 +388,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     : given;
 
   const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
-  const threads = settings.threads ?? defaultThreads();
+  const threads = settings.threads ?? 'auto';
+  let threadsUsed: number | null = null;
+  const threadTrials: ThreadTrial[] = [];
   const outDir = resolve(settings.out ?? TRAIN_DEFAULTS.out);
   const policy = saved ? saved.missing : missingPolicy(settings);
   const unknown = settings.unknown ?? TRAIN_DEFAULTS.unknown;
@@ -554,7 +561,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
   );
   out.line(
-    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${batchSize}, ${epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
+    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${batchSize}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
   );
 
   // The loop, with a checkpoint after every epoch.
@@ -576,6 +583,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     trainRows: train.rows,
     validationRows: validation?.rows ?? 0,
     updated: new Date().toISOString(),
+    threads: { requested: threads, used: threadsUsed, trials: threadTrials },
   });
   const save = (s: RunStatus) =>
     saveModelDir(outDir, model, metaFor(encoding, loss, runState(s)), {
@@ -656,6 +664,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       }
       kernels ??= result.kernels;
       runSettings.kernels = kernels;
+      threadsUsed = result.threads ?? 1;
+      threadTrials.push(...(result.threadTrials ?? []));
       // (status may have been changed by onEpochEnd.)
       if ((status as RunStatus) === 'stopped-early') {
         if (bestParams) model.params.set(bestParams);
@@ -715,7 +725,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       loss,
       optimizer,
       paramCount: model.paramCount,
-      threads,
+      threads: threadsUsed,
+      threadTrials,
       kernels: runSettings.kernels,
       epochs,
       epochsRun: history.length,
@@ -726,6 +737,13 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     });
   }
   return EXIT_OK;
+}
+
+/** The start-of-run words for `--threads`. */
+function describeThreads(threads: number | 'auto'): string {
+  if (threads !== 'auto') return `${threads} thread${threads === 1 ? '' : 's'}`;
+  const cores = defaultThreads();
+  return cores === 1 ? 'threads auto (1 core: 1 thread)' : `threads auto (1 to ${cores}, the fastest measured)`;
 }
 
 function savedTargets(e: Encoding): string[] {

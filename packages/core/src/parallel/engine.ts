@@ -28,6 +28,7 @@ import { shardCount } from '../train/step.js';
 import { arenaLayout, Command, Ctl, Status, type TrainArenaLayout, type WorkerTask } from './protocol.js';
 import {
   fixedThreadPlan,
+  type MeasuredPlanOptions,
   measuredThreadPlan,
   type StepWork,
   type ThreadPlan,
@@ -56,6 +57,8 @@ export interface EngineSettings {
   threads: number | 'auto';
   /** With `threads: 'auto'`: the most workers to use (default: the cores the runtime reports). */
   maxThreads?: number;
+  /** With `threads: 'auto'`: how the counts are tried (warm-up, length and number of timed runs). */
+  autoThreads?: Omit<MeasuredPlanOptions, 'totalSteps'>;
   /** Already resolved; with `wasm` the arena lives in a shared WebAssembly.Memory. */
   backend: KernelBackend;
   /** The compiled kernels, posted to every worker so they share V8's compiled code. */
@@ -121,7 +124,10 @@ export class SharedMemoryEngine implements EpochEngine {
     this.maxThreads = threads;
     this.plan =
       settings.threads === 'auto'
-        ? measuredThreadPlan(work, { totalSteps: opts.epochs * Math.ceil(train.rows / opts.batchSize) })
+        ? measuredThreadPlan(work, {
+            ...settings.autoThreads,
+            totalSteps: opts.epochs * Math.ceil(train.rows / opts.batchSize),
+          })
         : fixedThreadPlan(threads);
     this.barrier = new Barrier(this.control, { participants: threads, index: Ctl.BARRIER });
     v.params.set(model.params);

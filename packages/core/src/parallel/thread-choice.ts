@@ -171,9 +171,9 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
       stepsSoFar += steps;
       if (steps <= 0 || phase === 'settled') return;
       const msPerStep = ms / steps;
-      // Grow the runs of steps towards trialMs, so each timed run is long enough to time.
-      trialSteps = Math.max(1, Math.min(trialSteps * 2, Math.ceil(trialMs / Math.max(msPerStep, 1e-3))));
       if (phase === 'warmup') {
+        // Warm-up runs grow towards trialMs; the timed runs then all have the length of the last one.
+        trialSteps = Math.max(1, Math.min(trialSteps * 2, Math.ceil(trialMs / Math.max(msPerStep, 1e-3))));
         warmedMs += ms;
         if (stepsSoFar > maxFraction * options.totalSteps) return settle(estimate);
         if (warmedMs < warmupMs) return;
@@ -184,7 +184,8 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
         for (let r = 0; r < rounds; r++) queue.push(...(r % 2 === 0 ? candidates : [...candidates].reverse()));
         return;
       }
-      // A run shorter than planned (the epoch ended) is still a fair sample of ms per step.
+      // A run cut short by the end of an epoch is timed again unless it still has half its steps.
+      if (steps * 2 < trialSteps) return;
       trials.push({ threads, steps, msPerStep });
       queue.shift();
       if (queue.length === 0) settle(fastest());

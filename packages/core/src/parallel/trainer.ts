@@ -25,7 +25,7 @@ import type { WorkerTask } from './protocol.js';
 
 export interface ParallelFitOptions
   extends FitOptions,
-    Pick<EngineSettings, 'barrierTimeoutMs' | 'progressIntervalMs' | 'maxThreads'> {
+    Pick<EngineSettings, 'barrierTimeoutMs' | 'progressIntervalMs' | 'maxThreads' | 'autoThreads'> {
   /**
    * Worker threads, or `'auto'` (the default): up to `maxThreads` (default: every core), as many as measure
    * fastest on the run's own steps (see `measuredThreadPlan`); the weights are the same bits for any count, so
@@ -87,6 +87,7 @@ export async function fitWithLauncher(
   const settings: EngineSettings = {
     threads,
     maxThreads: options.maxThreads ?? defaultThreads(),
+    autoThreads: options.autoThreads,
     backend,
     ...(backend === 'wasm' ? { wasmModule: wasmKernelsModule() ?? undefined } : {}),
     barrierTimeoutMs: options.barrierTimeoutMs,
