@@ -213,6 +213,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
         optimizerState: () => {
           throw new Error('the optimizer state is not available when training in one worker');
         },
+        threadTrials: () => [],
       });
     },
   };

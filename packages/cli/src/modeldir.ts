@@ -236,6 +236,7 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
             trainRows: run.trainRows,
             validationRows: run.validationRows,
             updated: run.updated,
+            ...(run.threads ? { threads: run.threads } : {}),
             ...(bestWeightsSha256 ? { bestWeightsSha256 } : {}),
           },
         }

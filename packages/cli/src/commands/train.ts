@@ -613,6 +613,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       const first = nextEpoch;
       const last = epochs;
       let boundary = { params: model.params.slice(), opt: optState };
+      const trialsBefore = threadTrials.slice();
       const stop = new AbortController();
       const signal = AbortSignal.any([interrupt.signal, stop.signal]);
       const options: FitOptions = {
@@ -649,6 +650,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
             }
             if (status === 'running' && nextEpoch >= epochs) status = 'complete';
             optState = context.optimizerState();
+            threadsUsed = log.threads ?? 1;
+            threadTrials.splice(0, threadTrials.length, ...trialsBefore, ...context.threadTrials());
             boundary = { params: model.params.slice(), opt: optState };
             if (status !== 'stopped-early') await save(status);
           },
@@ -665,7 +668,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       kernels ??= result.kernels;
       runSettings.kernels = kernels;
       threadsUsed = result.threads ?? 1;
-      threadTrials.push(...(result.threadTrials ?? []));
+      threadTrials.splice(0, threadTrials.length, ...trialsBefore, ...(result.threadTrials ?? []));
       // (status may have been changed by onEpochEnd.)
       if ((status as RunStatus) === 'stopped-early') {
         if (bestParams) model.params.set(bestParams);

@@ -179,7 +179,10 @@ export async function trainLoop(
       if (m.accuracy !== undefined) log.valAccuracy = m.accuracy;
     }
     history.push(log);
-    await callbacks.onEpochEnd?.(log, { optimizerState: () => engine.optimizerSnapshot() });
+    await callbacks.onEpochEnd?.(log, {
+      optimizerState: () => engine.optimizerSnapshot(),
+      threadTrials: () => [...(engine.threadTrials ?? [])],
+    });
     if (es && !result.aborted) {
       const value = es.monitor === 'valLoss' ? (log.valLoss as number) : log.loss;
       if (value < best - es.minDelta) {
