@@ -134,8 +134,14 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
   const rounds = options.rounds ?? 3;
   const maxFraction = options.maxTrialFraction ?? 0.25;
   const trials: ThreadTrial[] = [];
-  let phase: 'warmup' | 'trial' | 'settled' = candidates.length > 1 ? 'warmup' : 'settled';
-  let current = candidates.length > 1 ? candidates[candidates.length - 1] : candidates[0];
+  // Steps the warm-up and the trials would take if a step costs what the model says: a run that cannot afford
+  // them (a quarter of it, by default) takes the estimate from the first step, without a warm-up to waste.
+  const modelMs = Math.max(1e-3, modelStepMicroseconds(work, candidates[candidates.length - 1]) / 1000);
+  const plannedSteps =
+    Math.ceil(warmupMs / modelMs) + candidates.length * rounds * Math.max(1, Math.ceil(trialMs / modelMs));
+  const affordable = candidates.length > 1 && plannedSteps <= maxFraction * options.totalSteps;
+  let phase: 'warmup' | 'trial' | 'settled' = affordable ? 'warmup' : 'settled';
+  let current = affordable ? candidates[candidates.length - 1] : candidates.length > 1 ? estimate : candidates[0];
   let warmedMs = 0;
   let stepsSoFar = 0;
   let trialSteps = 1;
