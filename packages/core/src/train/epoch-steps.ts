@@ -6,7 +6,7 @@
  */
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
-import { reduceAndUpdate, type StepContext, shardCount, shardRangeGradients, shardShare, sumLoss } from './step.js';
+import { reduceAndUpdate, type StepContext, shardCount, shardRangeGradients, sumLoss } from './step.js';
 import type { Workspace } from './workspace.js';
 
 /** Everything a thread's steps read and write, fixed for a run; buffers must be addressable by the kernels. */
@@ -87,7 +87,9 @@ export function runSteps(
   for (let from = (step - 1) * batchSize; from < rows && step <= lastStep; from += batchSize) {
     const batchRows = Math.min(batchSize, rows - from);
     const shards = shardCount(batchRows, buffers.shards);
-    const { first, last } = shardShare(shards, share.threads, share.thread);
+    // As shardShare, without an object per step.
+    const first = Math.floor((share.thread * shards) / share.threads);
+    const last = Math.floor(((share.thread + 1) * shards) / share.threads);
     shardRangeGradients(ctx, params, x, y, order, from, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots);
     sync.shardsDone();
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
