@@ -93,6 +93,19 @@ describe('fitParallel', () => {
     expect(r.history.every((h) => h.threads === 1 || h.threads === 2)).toBe(true);
   });
 
+  it("threads 'auto' at batch 1 (one shard) trains on this thread, as fit does", async () => {
+    const spec = mlpSpec(6, [5, 1], 'tanh');
+    const data = randomData(60, 6, 1, 'meanSquaredError', 4);
+    const opts = { loss: 'mse', batchSize: 1, epochs: 2 };
+    const reference = Mlp.create(spec, { seed: 3 });
+    await fit(reference, data, opts);
+    const m = Mlp.create(spec, { seed: 3 });
+    const r = await fitParallel(m, data, { ...opts, threads: 'auto', maxThreads: 4 });
+    expect(bits(m.params).equals(bits(reference.params))).toBe(true);
+    expect(r.threads).toBe(1);
+    expect(r.threadTrials).toEqual([]);
+  });
+
   it.each(['js', 'wasm'] as const)(
     'auto switching the count between steps and epochs (trials on 1, 2, 4 threads) keeps the bits: %s kernels',
     async (kernels) => {

@@ -9,10 +9,11 @@ import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { resolveBackend } from '../kernels/kernels.js';
 import { wasmKernelsModule, wasmKernelsSupported } from '../kernels/wasm/backend.js';
+import { trainFlopsPerRow } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
-import { prepareData } from '../train/fit.js';
+import { fit, prepareData } from '../train/fit.js';
 import { type FitResult, trainLoop } from '../train/loop.js';
-import type { FitOptions } from '../train/options.js';
+import type { FitOptions, ResolvedFitOptions } from '../train/options.js';
 import { resolveFitOptions } from '../train/options.js';
 import {
   checkThreads,
@@ -22,6 +23,7 @@ import {
   type WorkerLauncher,
 } from './engine.js';
 import type { WorkerTask } from './protocol.js';
+import { threadCandidates } from './thread-choice.js';
 
 export interface ParallelFitOptions
   extends FitOptions,
@@ -64,6 +66,18 @@ export function threadLauncher(workerUrl: URL = WORKER_URL): WorkerLauncher {
   };
 }
 
+/** True when `threads: 'auto'` has a single candidate: batches of one shard, or a single core. */
+function onlyOneThreadPays(model: Mlp, train: Dataset, opts: ResolvedFitOptions, maxThreads: number): boolean {
+  const work = {
+    paramCount: model.paramCount,
+    flopsPerRow: trainFlopsPerRow(model.layout),
+    batchSize: Math.min(opts.batchSize, train.rows),
+    shards: opts.shards,
+    maxThreads,
+  };
+  return threadCandidates(work).length === 1;
+}
+
 /**
  * Trains `model` in place on `data` on worker threads (default `threads: 'auto'`). Same semantics and results as
  * `fit`; progress (`onBatchEnd`) arrives a few times a second rather than after every step. The result's
@@ -82,11 +96,18 @@ export async function fitWithLauncher(
 ): Promise<FitResult> {
   const opts = resolveFitOptions(options);
   const threads = checkThreads(options.threads ?? 'auto');
+  const maxThreads = options.maxThreads ?? defaultThreads();
   const { train, validation } = prepareData(model, data, opts);
+  if (threads === 'auto' && onlyOneThreadPays(model, train, opts, maxThreads)) {
+    // Nothing to choose (one shard per batch, or one core): train on this thread, as `fit` does, with no workers.
+    const { threads: _threads, maxThreads: _max, autoThreads: _auto, ...fitOptions } = options;
+    const { barrierTimeoutMs: _timeout, progressIntervalMs: _interval, ...single } = fitOptions;
+    return { ...(await fit(model, data, single)), threads: 1, threadTrials: [] };
+  }
   const backend = resolveBackend(opts.kernels, wasmKernelsSupported);
   const settings: EngineSettings = {
     threads,
-    maxThreads: options.maxThreads ?? defaultThreads(),
+    maxThreads,
     autoThreads: options.autoThreads,
     backend,
     ...(backend === 'wasm' ? { wasmModule: wasmKernelsModule() ?? undefined } : {}),
