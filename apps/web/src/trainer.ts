@@ -326,6 +326,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
         stoppedEarly: false,
         aborted: true,
         optimizerState: { step: 0, state: new Float32Array(0) },
+        resumeParams: model.params.slice(),
         kernels: 'js',
         ...SINGLE_WORKER,
       };

@@ -41,7 +41,7 @@ export interface TrainSettings {
   centered?: boolean;
   batchSize?: number;
   epochs?: number;
-  threads?: number;
+  threads?: number | 'auto';
   shards?: number;
   seed?: number;
   shuffle?: boolean;
@@ -107,7 +107,7 @@ export const TrainConfigSchema = z
     centered: z.boolean(),
     batchSize: z.int().positive(),
     epochs: z.int().min(0),
-    threads: z.int().positive(),
+    threads: z.union([z.literal('auto'), z.int().positive()]),
     shards: z.int().positive(),
     seed: z.int(),
     shuffle: z.boolean(),
@@ -187,6 +187,16 @@ export function parseIntArg(min: number): (value: string) => number {
     }
     return v;
   };
+}
+
+/** `--threads`: `auto` or a whole number >= 1. */
+export function parseThreads(value: string): number | 'auto' {
+  if (value.trim() === 'auto') return 'auto';
+  try {
+    return parseIntArg(1)(value);
+  } catch {
+    throw new InvalidArgumentError('expected auto or an integer >= 1');
+  }
 }
 
 export function parsePositive(value: string): number {

@@ -246,6 +246,7 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
             trainRows: run.trainRows,
             validationRows: run.validationRows,
             updated: run.updated,
+            ...(run.threads ? { threads: run.threads } : {}),
           },
         }
       : {}),

@@ -41,6 +41,7 @@ export function epochLine(log: EpochLog, totalEpochs: number): string {
   if (log.valLoss !== undefined) parts.push(`val_loss ${formatLoss(log.valLoss)}`);
   if (log.valAccuracy !== undefined) parts.push(`val_acc ${log.valAccuracy.toFixed(4)}`);
   parts.push(`${log.msPerEpoch.toFixed(0)} ms`, `${formatInt(log.rowsPerSec)} rows/s`);
+  if (log.threads !== undefined) parts.push(`${log.threads} thread${log.threads === 1 ? '' : 's'}`);
   return parts.join('  ');
 }
 
@@ -60,7 +61,7 @@ export function createProgress(options: ProgressOptions): Progress {
       bar = new cliProgress.SingleBar(
         {
           stream: process.stderr,
-          format: `epoch ${epoch + 1}/${options.totalEpochs} {bar} {value}/{total} steps | loss {loss} | {rps} rows/s | ETA {eta_formatted}`,
+          format: `epoch ${epoch + 1}/${options.totalEpochs} {bar} {value}/{total} steps | loss {loss} | {rps} rows/s | {threads} | ETA {eta_formatted}`,
           barsize: 24,
           hideCursor: true,
           clearOnComplete: true,
@@ -68,10 +69,14 @@ export function createProgress(options: ProgressOptions): Progress {
         },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(stepsPerEpoch, 0, { loss: '-', rps: '-' });
+      bar.start(stepsPerEpoch, 0, { loss: '-', rps: '-', threads: '-' });
     },
     batch(log) {
-      bar?.update(log.step, { loss: formatLoss(log.loss), rps: formatInt(log.rowsPerSec) });
+      bar?.update(log.step, {
+        loss: formatLoss(log.loss),
+        rps: formatInt(log.rowsPerSec),
+        threads: log.threads === undefined ? '1 thread' : `${log.threads} thread${log.threads === 1 ? '' : 's'}`,
+      });
     },
     epochEnd(log, totalEpochs) {
       stopBar();

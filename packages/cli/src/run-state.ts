@@ -4,6 +4,7 @@
  * and `train --resume` can continue exactly.
  */
 import type { EpochLog, KernelBackend, LossName, OptimizerConfig } from '@shardprop/core';
+import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
 import type { DataFingerprint } from './fingerprint.js';
 
@@ -58,6 +59,11 @@ export interface RunState {
   trainRows: number;
   validationRows: number;
   updated: string;
+  /**
+   * The thread count asked for (`auto` or a number), the count that trained last, and what `auto` measured to
+   * choose it (absent in directories written before threads were recorded).
+   */
+  threads?: { requested: number | 'auto'; used: number | null; trials: ThreadTrial[] };
 }
 
 /** The CLI's metadata in the model directory. */

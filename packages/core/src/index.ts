@@ -58,7 +58,7 @@ export {
 export { EPSILON, LOSSES, type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
 // Model
 export { ACTIVATIONS, type ActivationName } from './model/activation-names.js';
-export { denseBackward, denseForward } from './model/dense.js';
+export { denseForward, denseInputGradient, denseWeightGradient } from './model/dense.js';
 export { initialize, initializeParams } from './model/init.js';
 export { INITIALIZERS, type InitializerName } from './model/initializer-names.js';
 export { type DenseLayout, flopsPerRow, type ParamLayout, paramLayout, trainFlopsPerRow } from './model/layout.js';
@@ -81,6 +81,15 @@ export {
   classificationReport,
   confusionMatrix,
 } from './train/classification-report.js';
+export {
+  runSteps,
+  type StepBuffers,
+  type StepPosition,
+  type StepSync,
+  type StepsResult,
+  singleThreadShare,
+  type ThreadShare,
+} from './train/epoch-steps.js';
 export { checkData, fit, initialOptimizerState, prepareData } from './train/fit.js';
 export {
   type EpochEngine,
@@ -103,15 +112,16 @@ export type {
 } from './train/options.js';
 export { resolveFitOptions } from './train/options.js';
 export {
-  computeShards,
   DEFAULT_MAX_SHARDS,
   DEFAULT_MIN_SHARD_ROWS,
   forwardRows,
-  maxShardRows,
+  maxShareRows,
   reduceAndUpdate,
   type StepContext,
   shardCount,
   shardGradient,
+  shardRangeGradients,
+  shardShare,
   shardStart,
   sumLoss,
 } from './train/step.js';

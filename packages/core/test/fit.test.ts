@@ -106,6 +106,27 @@ describe('fit', () => {
     expect(m.params.every((v) => Number.isFinite(v))).toBe(true);
   });
 
+  it.each(['js', 'wasm'] as const)(
+    'a diverging run leaves the weights of the start of the failed epoch (%s kernels)',
+    async (kernels) => {
+      const data = randomData(128, 5, 1, 'meanSquaredError');
+      data.x.fill(1e4, 0, 5 * 40);
+      const opts = {
+        loss: 'mse',
+        optimizer: { name: 'sgd' as const, learningRate: 10 },
+        batchSize: 16,
+        shuffle: false,
+        kernels,
+      };
+      const m = Mlp.create(mlpSpec(5, [8, 1], 'relu', 'linear'), { seed: 1 });
+      const err = await fit(m, data, { ...opts, epochs: 5 }).catch((e) => e);
+      expect(err).toBeInstanceOf(TrainingError);
+      const before = Mlp.create(mlpSpec(5, [8, 1], 'relu', 'linear'), { seed: 1 });
+      if (err.epoch > 0) await fit(before, data, { ...opts, epochs: err.epoch });
+      expect(bits(m.params)).toEqual(bits(before.params));
+    },
+  );
+
   it('abort signal stops after the current step and reports a partial epoch', async () => {
     const data = randomData(320, 3, 1, 'meanSquaredError');
     const controller = new AbortController();
@@ -120,7 +141,36 @@ describe('fit', () => {
     expect(r.aborted).toBe(true);
     expect(r.epochsRun).toBe(2);
     expect(r.nextEpoch).toBe(1);
-    expect(r.optimizerState.step).toBe(13);
+    // The resume state is the epoch boundary's (10 steps in), matching nextEpoch; the model keeps step 13's.
+    expect(r.optimizerState.step).toBe(10);
+    const once = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    const first = await fit(once, data, { loss: 'mse', epochs: 1, batchSize: 32 });
+    expect(bits(r.resumeParams)).toEqual(bits(once.params));
+    expect(bits(r.optimizerState.state)).toEqual(bits(first.optimizerState.state));
+    expect(bits(m.params)).not.toEqual(bits(once.params));
+  });
+
+  it('abort between epochs (during onEpochEnd): the finished epoch counts, resuming continues exactly', async () => {
+    const data = randomData(320, 3, 1, 'meanSquaredError');
+    const opts = { loss: 'mse', batchSize: 32, optimizer: { name: 'adam' as const, learningRate: 0.01 } };
+    const controller = new AbortController();
+    const m = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    const r = await fit(m, data, {
+      ...opts,
+      epochs: 5,
+      signal: controller.signal,
+      callbacks: { onEpochEnd: (l) => (l.epoch === 1 ? controller.abort() : undefined) },
+    });
+    expect(r.aborted).toBe(true);
+    expect(r.epochsRun).toBe(2);
+    expect(r.nextEpoch).toBe(2);
+    expect(r.optimizerState.step).toBe(20);
+    const resumed = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    resumed.params.set(r.resumeParams);
+    await fit(resumed, data, { ...opts, epochs: 1, initialEpoch: r.nextEpoch, optimizerState: r.optimizerState });
+    const whole = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
+    await fit(whole, data, { ...opts, epochs: 3 });
+    expect(bits(resumed.params)).toEqual(bits(whole.params));
   });
 
   it('early stopping restores the best epoch weights', async () => {

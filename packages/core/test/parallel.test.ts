@@ -8,10 +8,11 @@ import type { LossName } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
-import { fitParallel } from '../src/parallel/trainer.js';
+import { fitParallel, fitWithLauncher } from '../src/parallel/trainer.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import type { BatchLog } from '../src/train/options.js';
+import { faultLauncher } from './fault-launcher.js';
 import { randomData } from './helpers.js';
 
 const CASES: Array<{ loss: LossName; out: 'sigmoid' | 'softmax'; outputs: number; optimizer: OptimizerConfig }> = [
@@ -78,6 +79,62 @@ describe('fitParallel', () => {
     expect(bits(m.params).equals(bits(whole.params))).toBe(true);
   });
 
+  it("threads 'auto' (the default) gives the bits of fit and says which count it used", async () => {
+    const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
+    const data = randomData(640, 39, 1, 'meanSquaredError', 8);
+    const opts = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.3 }, batchSize: 32, epochs: 2 };
+    const reference = Mlp.create(spec, { seed: 1 });
+    await fit(reference, data, opts);
+    const m = Mlp.create(spec, { seed: 1 });
+    const r = await fitParallel(m, data, { ...opts, maxThreads: 2 });
+    expect(bits(m.params).equals(bits(reference.params))).toBe(true);
+    expect([1, 2]).toContain(r.threads);
+    expect(r.history.every((h) => h.threads === 1 || h.threads === 2)).toBe(true);
+  });
+
+  it("threads 'auto' at batch 1 (one shard) trains on this thread, as fit does", async () => {
+    const spec = mlpSpec(6, [5, 1], 'tanh');
+    const data = randomData(60, 6, 1, 'meanSquaredError', 4);
+    const opts = { loss: 'mse', batchSize: 1, epochs: 2 };
+    const reference = Mlp.create(spec, { seed: 3 });
+    await fit(reference, data, opts);
+    const m = Mlp.create(spec, { seed: 3 });
+    const r = await fitParallel(m, data, { ...opts, threads: 'auto', maxThreads: 4 });
+    expect(bits(m.params).equals(bits(reference.params))).toBe(true);
+    expect(r.threads).toBe(1);
+    expect(r.threadTrials).toEqual([]);
+  });
+
+  it.each(['js', 'wasm'] as const)(
+    'auto switching the count between steps and epochs (trials on 1, 2, 4 threads) keeps the bits: %s kernels',
+    async (kernels) => {
+      const spec = mlpSpec(10, [12, 9, 3], 'tanh', 'softmax');
+      // 300 rows at batch 64: 5 steps per epoch of 8 shards (the last: 44 rows, 5 shards). One warm-up step on 4
+      // threads, then six one-step trials: steps 2-7, across the end of epoch 1.
+      const data = randomData(300, 10, 3, 'categoricalCrossentropy', 3);
+      const opts = {
+        loss: 'categoricalCrossentropy',
+        optimizer: { name: 'adam' as const, learningRate: 0.01 },
+        epochs: 6,
+        batchSize: 64,
+        kernels,
+      };
+      const reference = Mlp.create(spec, { seed: 2 });
+      const ref = await fit(reference, data, opts);
+      const m = Mlp.create(spec, { seed: 2 });
+      const r = await fitParallel(m, data, {
+        ...opts,
+        threads: 'auto',
+        maxThreads: 4,
+        autoThreads: { warmupMs: 0, trialMs: 0, rounds: 2, maxTrialFraction: 1 },
+      });
+      expect(bits(m.params).equals(bits(reference.params))).toBe(true);
+      expect(bits(r.optimizerState.state).equals(bits(ref.optimizerState.state))).toBe(true);
+      expect(r.threadTrials?.map((t) => t.threads)).toEqual([1, 2, 4, 4, 2, 1]);
+      expect([1, 2, 4]).toContain(r.threads);
+    },
+  );
+
   it('reports progress through onBatchEnd while training', async () => {
     const data = randomData(4000, 8, 1, 'meanSquaredError');
     const logs: BatchLog[] = [];
@@ -101,13 +158,12 @@ describe('fitParallel', () => {
     const data = randomData(2000, 8, 1, 'meanSquaredError');
     const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
     const started = Date.now();
-    const err = await fitParallel(m, data, {
-      loss: 'mse',
-      batchSize: 32,
-      epochs: 3,
-      threads: 3,
-      injectFault: { kind: 'throw', worker: 1, step: 70 },
-    }).catch((e) => e);
+    const err = await fitWithLauncher(
+      m,
+      data,
+      { loss: 'mse', batchSize: 32, epochs: 3, threads: 3 },
+      faultLauncher({ kind: 'throw', worker: 1, step: 70 }),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain('injected fault in worker 1 at step 70');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -119,13 +175,12 @@ describe('fitParallel', () => {
     const data = randomData(2000, 8, 1, 'meanSquaredError');
     const m = Mlp.create(mlpSpec(8, [16, 1]), { seed: 1 });
     const started = Date.now();
-    const err = await fitParallel(m, data, {
-      loss: 'mse',
-      batchSize: 32,
-      epochs: 3,
-      threads: 2,
-      injectFault: { kind: 'exit', worker: 0, step: 5 },
-    }).catch((e) => e);
+    const err = await fitWithLauncher(
+      m,
+      data,
+      { loss: 'mse', batchSize: 32, epochs: 3, threads: 2 },
+      faultLauncher({ kind: 'exit', worker: 0, step: 5 }),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/parallel training failed: .*(exit|terminated|stopped)/i);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -168,22 +223,26 @@ describe('fitParallel', () => {
   it('rejects a bad thread count', async () => {
     const data = randomData(10, 2, 1, 'meanSquaredError');
     await expect(fitParallel(Mlp.create(mlpSpec(2, [1])), data, { loss: 'mse', threads: 0 })).rejects.toThrow(
-      'options.threads must be a positive integer, got 0',
+      "options.threads must be a positive integer or 'auto', got 0",
     );
   });
 
   it('leaves no threads behind: a process that trained exits on its own', () => {
     const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    const parallel = fileURLToPath(new URL('../dist/parallel/index.js', import.meta.url));
+    const parallel = fileURLToPath(new URL('../dist/parallel/trainer.js', import.meta.url));
+    const faulty = new URL('./fault-worker.fixture.mjs', import.meta.url).href;
     const script = `
       const { Mlp, mlpSpec } = await import(${JSON.stringify(entry)});
-      const { fitParallel } = await import(${JSON.stringify(parallel)});
+      const { fitParallel, fitWithLauncher, threadLauncher } = await import(${JSON.stringify(parallel)});
+      const inner = threadLauncher(new URL(${JSON.stringify(faulty)}));
+      const fault = { kind: 'throw', worker: 0, step: 2 };
+      const launcher = { start: (tasks, onFailure) => inner.start(tasks.map((t) => ({ ...t, fault })), onFailure), stop: () => inner.stop() };
       const x = new Float32Array(400).map((_, i) => Math.sin(i));
       const y = new Float32Array(100).map((_, i) => (Math.cos(i) + 1) / 2);
       const r = await fitParallel(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 }, { loss: 'mse', threads: 2, epochs: 2 });
       console.log('trained', r.epochsRun);
-      const bad = await fitParallel(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 },
-        { loss: 'mse', threads: 2, epochs: 2, injectFault: { kind: 'throw', worker: 0, step: 2 } }).catch((e) => e.message);
+      const bad = await fitWithLauncher(Mlp.create(mlpSpec(4, [6, 1])), { x, y, rows: 100, features: 4, outputs: 1 },
+        { loss: 'mse', threads: 2, epochs: 2 }, launcher).catch((e) => e.message);
       console.log('failed', bad);`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',

@@ -22,7 +22,7 @@ import {
   shardCount,
   TrainingError,
 } from '@shardprop/core';
-import { defaultThreads, fitParallel } from '@shardprop/core/parallel';
+import { defaultThreads, fitParallel, type ThreadTrial } from '@shardprop/core/parallel';
 import {
   checkLoss,
   defaultLoss,
@@ -53,6 +53,7 @@ import {
   parseNonNegative,
   parsePath,
   parsePositive,
+  parseThreads,
   parseUnit,
   TRAIN_DEFAULTS,
   type TrainSettings,
@@ -121,7 +122,11 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--centered', 'centered rmsprop')
     .option('--batch-size <n>', 'rows per step (default: 32)', parseIntArg(1))
     .option('--epochs <n>', 'epochs to train; 0 writes the initialised model (default: 10)', parseIntArg(0))
-    .option('--threads <n>', `worker threads (default: every core, here ${defaultThreads()})`, parseIntArg(1))
+    .option(
+      '--threads <n|auto>',
+      `worker threads: auto measures 1 up to every core (here ${defaultThreads()}) on the run's own steps and keeps the fastest; a number forces it (default: auto)`,
+      parseThreads,
+    )
     .option(
       '--shards <n>',
       'most shards per batch; fixes the arithmetic so results never depend on --threads (default: 1 per 8 rows, at most 16)',
@@ -378,7 +383,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     : given;
 
   const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
-  const threads = settings.threads ?? defaultThreads();
+  const threads = settings.threads ?? 'auto';
+  let threadsUsed: number | null = null;
+  const threadTrials: ThreadTrial[] = [];
   const outDir = resolve(settings.out ?? TRAIN_DEFAULTS.out);
   // One run writes a model directory at a time; the lock goes when this function ends, however it ends.
   await using _lock = lockModelDir(outDir, 'shardprop train', settings.out ?? TRAIN_DEFAULTS.out);
@@ -500,7 +507,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
   );
   out.line(
-    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
+    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
   );
 
   // The loop, with a checkpoint after every epoch.
@@ -522,6 +529,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     trainRows: train.rows,
     validationRows: validation?.rows ?? 0,
     updated: new Date().toISOString(),
+    threads: { requested: threads, used: threadsUsed, trials: threadTrials },
   });
   const save = (s: RunStatus) =>
     saveModelDir(outDir, model, metaFor(encoding, loss, runState(s)), {
@@ -552,6 +560,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       const first = nextEpoch;
       const last = epochs;
       let boundary = { params: model.params.slice(), opt: optState };
+      const trialsBefore = threadTrials.slice();
       const stop = new AbortController();
       const signal = AbortSignal.any([interrupt.signal, stop.signal]);
       const options: FitOptions = {
@@ -588,6 +597,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
             }
             if (status === 'running' && nextEpoch >= epochs) status = 'complete';
             optState = context.optimizerState();
+            threadsUsed = log.threads ?? 1;
+            threadTrials.splice(0, threadTrials.length, ...trialsBefore, ...context.threadTrials());
             boundary = { params: model.params.slice(), opt: optState };
             if (status !== 'stopped-early') await save(status);
           },
@@ -606,6 +617,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       }
       kernels ??= result.kernels;
       runSettings.kernels = kernels;
+      threadsUsed = result.threads ?? 1;
+      threadTrials.splice(0, threadTrials.length, ...trialsBefore, ...(result.threadTrials ?? []));
       // (status may have been changed by onEpochEnd.)
       if ((status as RunStatus) === 'stopped-early') {
         if (bestParams) model.params.set(bestParams);
@@ -671,7 +684,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       loss,
       optimizer,
       paramCount: model.paramCount,
-      threads,
+      threads: threadsUsed,
+      threadTrials,
       kernels: runSettings.kernels,
       epochs,
       epochsRun: history.length,
@@ -706,6 +720,13 @@ function outOfMemory(paramCount: number, train: Dataset, options: FitOptions): U
   return dataError(
     `training needs more memory than the WebAssembly kernels can address: the data takes ${mb(train.rows * (train.features + train.outputs) * 4)} and the gradients of ${formatInt(shards)} shard${shards === 1 ? '' : 's'} ${mb(shards * paramCount * 4)}; pass fewer --shards, or --kernels js`,
   );
+}
+
+/** The start-of-run words for `--threads`. */
+function describeThreads(threads: number | 'auto'): string {
+  if (threads !== 'auto') return `${threads} thread${threads === 1 ? '' : 's'}`;
+  const cores = defaultThreads();
+  return cores === 1 ? 'threads auto (1 core: 1 thread)' : `threads auto (1 to ${cores}, the fastest measured)`;
 }
 
 function emptyOptimizerState(config: Required<OptimizerConfig>, paramCount: number): OptimizerSnapshot {

@@ -24,21 +24,17 @@ export function denseForward(
 
 /**
  * Given `dz = dL/dz` (`rows x outSize`, already through the activation's derivative), writes the kernel and
- * bias gradients summed over the rows into `grad` (at `gradOff` + the layout's offsets) and, unless `dx` is
- * null (the first layer needs no input gradient), `dx = dz W^T` (`rows x inSize`).
+ * bias gradients summed over the rows into `grad` (at `gradOff` + the layout's offsets).
  */
-export function denseBackward(
+export function denseWeightGradient(
   k: Kernels,
   l: DenseLayout,
-  params: FloatArray,
   x: FloatArray,
   xOff: number,
   dz: FloatArray,
   dzOff: number,
   grad: FloatArray,
   gradOff: number,
-  dx: FloatArray | null,
-  dxOff: number,
   rows: number,
 ): void {
   k.gemmTnBias(
@@ -54,5 +50,18 @@ export function denseBackward(
     l.inSize,
     l.outSize,
   );
-  if (dx !== null) k.gemmNt(dx, dxOff, dz, dzOff, params, l.kernelOffset, rows, l.inSize, l.outSize);
+}
+
+/** The input gradient `dx = dz W^T` (`rows x inSize`) of the layer, row by row. */
+export function denseInputGradient(
+  k: Kernels,
+  l: DenseLayout,
+  params: FloatArray,
+  dz: FloatArray,
+  dzOff: number,
+  dx: FloatArray,
+  dxOff: number,
+  rows: number,
+): void {
+  k.gemmNt(dx, dxOff, dz, dzOff, params, l.kernelOffset, rows, l.inSize, l.outSize);
 }

@@ -8,17 +8,33 @@
  * completion awaited with `Atomics.waitAsync`, so the main thread never blocks and never takes part in the step
  * barrier. Worker 0 reports progress through a comlink channel a few times a second.
  */
-import { Barrier, type ExposedChannel, exposeOverChannel, SharedArena } from '@shardprop/worker-pool/browser';
+import {
+  Barrier,
+  detectCores,
+  type ExposedChannel,
+  exposeOverChannel,
+  SharedArena,
+} from '@shardprop/worker-pool/browser';
 import type { Dataset } from '../data/dataset.js';
 import type { KernelBackend } from '../kernels/kernels.js';
 import { createWasmMemory, loadWasmKernels } from '../kernels/wasm/backend.js';
 import { targetWidth } from '../losses/loss.js';
+import { trainFlopsPerRow } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
 import { initialOptimizerState } from '../train/fit.js';
 import { type EpochEngine, type EpochResult, nonFiniteLoss, TrainingError } from '../train/loop.js';
 import type { OptimizerSnapshot, ResolvedFitOptions } from '../train/options.js';
 import { shardCount } from '../train/step.js';
 import { arenaLayout, Command, Ctl, Status, type TrainArenaLayout, type WorkerTask } from './protocol.js';
+import {
+  fixedThreadPlan,
+  type MeasuredPlanOptions,
+  measuredThreadPlan,
+  type StepWork,
+  type ThreadPlan,
+  type ThreadTrial,
+  threadCandidates,
+} from './thread-choice.js';
 
 /** Starts and stops the workers of one run; everything else is the engine's. */
 export interface WorkerLauncher {
@@ -34,7 +50,15 @@ export interface WorkerLauncher {
 
 /** How the engine runs, beyond the fit options. */
 export interface EngineSettings {
-  threads: number;
+  /**
+   * Workers to start, or `'auto'`: start `maxThreads` and choose how many take part by measuring the run's own
+   * steps ({@link measuredThreadPlan}); the weights are the same bits whatever the choice.
+   */
+  threads: number | 'auto';
+  /** With `threads: 'auto'`: the most workers to use (default: the cores the runtime reports). */
+  maxThreads?: number;
+  /** With `threads: 'auto'`: how the counts are tried (warm-up, length and number of timed runs). */
+  autoThreads?: Omit<MeasuredPlanOptions, 'totalSteps'>;
   /** Already resolved; with `wasm` the arena lives in a shared WebAssembly.Memory. */
   backend: KernelBackend;
   /** The compiled kernels, posted to every worker so they share V8's compiled code. */
@@ -43,8 +67,6 @@ export interface EngineSettings {
   barrierTimeoutMs?: number;
   /** Minimum milliseconds between progress reports (default 200). */
   progressIntervalMs?: number;
-  /** Test hook: make worker `worker` throw (`throw`) or exit (`exit`) just before optimizer step `step`. */
-  injectFault?: { kind: 'throw' | 'exit'; worker: number; step: number };
 }
 
 /** Milliseconds the workers get to return after the last command before they are terminated. */
@@ -64,6 +86,9 @@ export class SharedMemoryEngine implements EpochEngine {
   private failure: Error | undefined;
   private exiting = false;
   private commands = 0;
+  /** Workers started; a command makes `plan.threads` of them take part. */
+  readonly maxThreads: number;
+  private readonly plan: ThreadPlan;
   private progress: ((step: number, lossSum: number, rowsDone: number) => void) | null = null;
 
   constructor(
@@ -73,7 +98,7 @@ export class SharedMemoryEngine implements EpochEngine {
     settings: EngineSettings,
     private readonly launcher: WorkerLauncher,
   ) {
-    const { threads, backend } = settings;
+    const { backend } = settings;
     const targetCols = targetWidth(opts.loss, model.outputSize);
     const maxShards = shardCount(Math.min(opts.batchSize, train.rows), opts.shards);
     const layout = arenaLayout(
@@ -88,6 +113,22 @@ export class SharedMemoryEngine implements EpochEngine {
     this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
     const v = this.arena.views;
     this.control = v.control;
+    const work: StepWork = {
+      paramCount: model.paramCount,
+      flopsPerRow: trainFlopsPerRow(model.layout),
+      batchSize: Math.min(opts.batchSize, train.rows),
+      shards: opts.shards,
+      maxThreads: settings.threads === 'auto' ? (settings.maxThreads ?? detectCores()) : settings.threads,
+    };
+    const threads = settings.threads === 'auto' ? Math.max(...threadCandidates(work)) : settings.threads;
+    this.maxThreads = threads;
+    this.plan =
+      settings.threads === 'auto'
+        ? measuredThreadPlan(work, {
+            ...settings.autoThreads,
+            totalSteps: opts.epochs * Math.ceil(train.rows / opts.batchSize),
+          })
+        : fixedThreadPlan(threads);
     this.barrier = new Barrier(this.control, { participants: threads, index: Ctl.BARRIER });
     v.params.set(model.params);
     const init = initialOptimizerState(model, opts);
@@ -95,12 +136,6 @@ export class SharedMemoryEngine implements EpochEngine {
     v.x.set(train.x.subarray(0, train.rows * train.features));
     v.y.set(train.y.subarray(0, train.rows * targetCols));
     Atomics.store(this.control, Ctl.OPT_STEP, init.step);
-    if (settings.injectFault) {
-      const f = settings.injectFault;
-      Atomics.store(this.control, Ctl.FAULT_KIND, f.kind === 'throw' ? 1 : 2);
-      Atomics.store(this.control, Ctl.FAULT_WORKER, f.worker);
-      Atomics.store(this.control, Ctl.FAULT_STEP, f.step);
-    }
 
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;
@@ -116,7 +151,7 @@ export class SharedMemoryEngine implements EpochEngine {
       tasks.push({
         arena,
         index,
-        threads,
+        maxThreads: threads,
         spec: model.spec,
         loss: opts.loss,
         targetCols,
@@ -175,6 +210,15 @@ export class SharedMemoryEngine implements EpochEngine {
     Atomics.store(this.control, Ctl.STOP_REQUEST, 1);
   }
 
+  /** The thread count in use now, and what was measured to choose it. */
+  get threads(): number {
+    return this.plan.threads;
+  }
+
+  get threadTrials(): readonly ThreadTrial[] {
+    return this.plan.trials;
+  }
+
   async runEpoch(
     order: Int32Array,
     epoch: number,
@@ -189,13 +233,30 @@ export class SharedMemoryEngine implements EpochEngine {
     v.stats[0] = 0;
     for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION]) Atomics.store(c, w, 0);
     Atomics.store(c, Ctl.EPOCH_ROWS, order.length);
+    const stepsInEpoch = Math.ceil(order.length / this.opts.batchSize);
     const onAbort = () => this.requestStop();
     this.opts.signal?.addEventListener('abort', onAbort);
     this.progress = report;
-    const doneBefore = Atomics.load(c, Ctl.DONE);
+    let stoppedBetween = false;
     try {
-      this.issue(Command.RUN_EPOCH);
-      await this.waitDone(doneBefore + this.barrier.participants);
+      // Runs of steps, each on the count the plan asks for; one run per epoch when the count is fixed.
+      for (let stepsDone = 0; stepsDone < stepsInEpoch; ) {
+        if (stepsDone > 0 && Atomics.load(c, Ctl.STOP_REQUEST) !== 0) {
+          stoppedBetween = true;
+          break;
+        }
+        const segment = this.plan.next(stepsInEpoch - stepsDone);
+        Atomics.store(c, Ctl.ACTIVE, segment.threads);
+        Atomics.store(c, Ctl.LAST_STEP, stepsDone + Math.max(1, segment.steps));
+        const doneBefore = Atomics.load(c, Ctl.DONE);
+        const started = performance.now();
+        this.issue(Command.RUN_STEPS);
+        await this.waitDone(doneBefore + this.maxThreads);
+        const now = Atomics.load(c, Ctl.STEPS_DONE);
+        this.plan.record(segment.threads, now - stepsDone, performance.now() - started);
+        if (Atomics.load(c, Ctl.STATUS) !== Status.OK || now === stepsDone) break;
+        stepsDone = now;
+      }
     } finally {
       this.progress = null;
       this.opts.signal?.removeEventListener('abort', onAbort);
@@ -205,7 +266,7 @@ export class SharedMemoryEngine implements EpochEngine {
     const rowsDone = Atomics.load(c, Ctl.ROWS_DONE);
     if (status === Status.NON_FINITE) throw nonFiniteLoss(v.stats[1], epoch, Atomics.load(c, Ctl.FAIL_STEP));
     if (rowsDone > 0) report(Atomics.load(c, Ctl.STEPS_DONE), v.stats[0], rowsDone);
-    return { lossSum: v.stats[0], rowsDone, aborted: status === Status.STOPPED };
+    return { lossSum: v.stats[0], rowsDone, aborted: status === Status.STOPPED || stoppedBetween };
   }
 
   optimizerSnapshot(): OptimizerSnapshot {
@@ -248,10 +309,11 @@ function wasmArena(layout: TrainArenaLayout, module?: WebAssembly.Module): Share
   return SharedArena.create(layout, { buffer: memory, byteOffset: block.byteOffset });
 }
 
-/** Checks a thread count option, with the same words in every trainer. */
-export function checkThreads(threads: number): number {
+/** Checks a thread count option (a positive integer or `'auto'`), with the same words in every trainer. */
+export function checkThreads(threads: number | 'auto'): number | 'auto' {
+  if (threads === 'auto') return threads;
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`options.threads must be a positive integer, got ${String(threads)}`);
+    throw new RangeError(`options.threads must be a positive integer or 'auto', got ${String(threads)}`);
   }
   return threads;
 }

@@ -2,6 +2,19 @@
  * `@shardprop/core/parallel`: data-parallel training on worker threads (Node.js only).
  * @packageDocumentation
  */
+export {
+  estimateThreads,
+  fixedThreadPlan,
+  type MeasuredPlanOptions,
+  measuredThreadPlan,
+  modelStepMicroseconds,
+  STEP_COST,
+  type StepSegment,
+  type StepWork,
+  type ThreadPlan,
+  type ThreadTrial,
+  threadCandidates,
+} from './thread-choice.js';
 export { defaultThreads, fitParallel, type ParallelFitOptions } from './trainer.js';
 export {
   candidatesOf,

@@ -12,9 +12,9 @@ import type { OptimizerConfig } from '../optim/optimizer.js';
 export const Ctl = {
   /** First of the step barrier's words. */
   BARRIER: 0,
-  /** Incremented by the main thread to issue a command; workers sleep on it between epochs. */
+  /** Incremented by the main thread to issue a command; workers sleep on it between commands. */
   COMMAND: 3,
-  /** The command: RUN_EPOCH or EXIT. */
+  /** The command: RUN_STEPS or EXIT. */
   COMMAND_KIND: 4,
   /** Workers that finished the current command; the main thread waits on it. */
   DONE: 5,
@@ -26,7 +26,7 @@ export const Ctl = {
   STATUS: 8,
   /** Step (1-based, within the epoch) at which a non-finite loss appeared. */
   FAIL_STEP: 9,
-  /** Steps completed in the current epoch (written by thread 0). */
+  /** Steps completed in the current epoch (written by thread 0); the next command continues after them. */
   STEPS_DONE: 10,
   /** Rows completed in the current epoch (written by thread 0). */
   ROWS_DONE: 11,
@@ -34,15 +34,14 @@ export const Ctl = {
   EPOCH_ROWS: 12,
   /** Optimizer updates so far (written by thread 0). */
   OPT_STEP: 13,
-  /** Test hook: fault to inject (0 none, 1 throw, 2 exit the thread). */
-  FAULT_KIND: 14,
-  FAULT_WORKER: 15,
-  /** Global optimizer step at which the fault fires. */
-  FAULT_STEP: 16,
-  WORDS: 17,
+  /** RUN_STEPS: threads that take part (workers 0 .. ACTIVE-1); the others only count themselves done. */
+  ACTIVE: 14,
+  /** RUN_STEPS: the last step (1-based, within the epoch) to run. */
+  LAST_STEP: 15,
+  WORDS: 16,
 } as const;
 
-export const Command = { RUN_EPOCH: 1, EXIT: 2 } as const;
+export const Command = { RUN_STEPS: 1, EXIT: 2 } as const;
 export const Status = { OK: 0, STOPPED: 1, NON_FINITE: 2 } as const;
 
 /** The arena of one training run. */
@@ -75,13 +74,14 @@ export type TrainArenaLayout = ReturnType<typeof arenaLayout>;
 export interface WorkerTask {
   arena: ArenaDescription<TrainArenaLayout>;
   index: number;
-  threads: number;
   spec: ModelSpec;
   loss: LossName;
   targetCols: number;
   optimizer: Required<OptimizerConfig>;
   batchSize: number;
   shards: number | undefined;
+  /** Workers started for the run: the most that a RUN_STEPS command may make active. */
+  maxThreads: number;
   /** Optimizer updates already applied (when resuming). */
   initialStep: number;
   barrierTimeoutMs: number;

@@ -23,4 +23,13 @@ export {
   type TrainArenaLayout,
   type WorkerTask,
 } from './protocol.js';
+export {
+  estimateThreads,
+  fixedThreadPlan,
+  measuredThreadPlan,
+  type StepWork,
+  type ThreadPlan,
+  type ThreadTrial,
+  threadCandidates,
+} from './thread-choice.js';
 export { default as trainWorker } from './worker.js';

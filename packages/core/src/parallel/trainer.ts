@@ -9,10 +9,11 @@ import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { resolveBackend } from '../kernels/kernels.js';
 import { wasmKernelsModule, wasmKernelsSupported } from '../kernels/wasm/backend.js';
+import { trainFlopsPerRow } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
-import { prepareData } from '../train/fit.js';
+import { fit, prepareData } from '../train/fit.js';
 import { type FitResult, trainLoop } from '../train/loop.js';
-import type { FitOptions } from '../train/options.js';
+import type { FitOptions, ResolvedFitOptions } from '../train/options.js';
 import { resolveFitOptions } from '../train/options.js';
 import {
   checkThreads,
@@ -22,28 +23,36 @@ import {
   type WorkerLauncher,
 } from './engine.js';
 import type { WorkerTask } from './protocol.js';
+import { threadCandidates } from './thread-choice.js';
 
 export interface ParallelFitOptions
   extends FitOptions,
-    Pick<EngineSettings, 'barrierTimeoutMs' | 'progressIntervalMs' | 'injectFault'> {
-  /** Worker threads (default: all cores). More threads than cores is correct, but slower. */
-  threads?: number;
+    Pick<EngineSettings, 'barrierTimeoutMs' | 'progressIntervalMs' | 'maxThreads' | 'autoThreads'> {
+  /**
+   * Worker threads, or `'auto'` (the default): up to `maxThreads` (default: every core), as many as measure
+   * fastest on the run's own steps (see `measuredThreadPlan`); the weights are the same bits for any count, so
+   * the choice only changes the speed. A number forces that count; more threads than cores is correct, but slower.
+   */
+  threads?: number | 'auto';
 }
 
 // Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one.
 const WORKER_URL = new URL('../../dist/parallel/worker.js', import.meta.url);
 
-/** Number of logical cores: the default thread count. */
+/** Number of logical cores: the most threads `'auto'` uses. */
 export function defaultThreads(): number {
   return availableParallelism();
 }
 
-/** Worker threads from a piscina pool, one long task each (grace 1 s after a failure). */
-function threadLauncher(threads: number): WorkerLauncher {
+/**
+ * Worker threads from a piscina pool, one long task each (grace 1 s after a failure), running the worker module
+ * at `workerUrl` (core's own by default).
+ */
+export function threadLauncher(workerUrl: URL = WORKER_URL): WorkerLauncher {
   let pool: WorkerPool<WorkerTask, { steps: number }> | undefined;
   return {
     start: (tasks, onFailure) => {
-      pool = new WorkerPool<WorkerTask, { steps: number }>({ filename: WORKER_URL, threads });
+      pool = new WorkerPool<WorkerTask, { steps: number }>({ filename: workerUrl, threads: tasks.length });
       return pool.runOnAll((index) => tasks[index], {
         transferList: (index) => {
           const port = tasks[index].progressPort;
@@ -57,24 +66,55 @@ function threadLauncher(threads: number): WorkerLauncher {
   };
 }
 
+/** True when `threads: 'auto'` has a single candidate: batches of one shard, or a single core. */
+function onlyOneThreadPays(model: Mlp, train: Dataset, opts: ResolvedFitOptions, maxThreads: number): boolean {
+  const work = {
+    paramCount: model.paramCount,
+    flopsPerRow: trainFlopsPerRow(model.layout),
+    batchSize: Math.min(opts.batchSize, train.rows),
+    shards: opts.shards,
+    maxThreads,
+  };
+  return threadCandidates(work).length === 1;
+}
+
 /**
- * Trains `model` in place on `data` with `threads` worker threads (default: all cores). Same semantics and
- * results as `fit`; progress (`onBatchEnd`) arrives a few times a second rather than after every step.
+ * Trains `model` in place on `data` on worker threads (default `threads: 'auto'`). Same semantics and results as
+ * `fit`; progress (`onBatchEnd`) arrives a few times a second rather than after every step. The result's
+ * `threads` and `threadTrials` say which count trained at the end and what was measured to choose it.
  */
 export async function fitParallel(model: Mlp, data: Dataset, options: ParallelFitOptions): Promise<FitResult> {
+  return fitWithLauncher(model, data, options, threadLauncher());
+}
+
+/** `fitParallel` with the workers started by `launcher` (tests start theirs through a wrapper). */
+export async function fitWithLauncher(
+  model: Mlp,
+  data: Dataset,
+  options: ParallelFitOptions,
+  launcher: WorkerLauncher,
+): Promise<FitResult> {
   const opts = resolveFitOptions(options);
-  const threads = checkThreads(options.threads ?? defaultThreads());
+  const threads = checkThreads(options.threads ?? 'auto');
+  const maxThreads = options.maxThreads ?? defaultThreads();
   const { train, validation } = prepareData(model, data, opts);
+  if (threads === 'auto' && onlyOneThreadPays(model, train, opts, maxThreads)) {
+    // Nothing to choose (one shard per batch, or one core): train on this thread, as `fit` does, with no workers.
+    const { threads: _threads, maxThreads: _max, autoThreads: _auto, ...fitOptions } = options;
+    const { barrierTimeoutMs: _timeout, progressIntervalMs: _interval, ...single } = fitOptions;
+    return { ...(await fit(model, data, single)), threads: 1, threadTrials: [] };
+  }
   const backend = resolveBackend(opts.kernels, wasmKernelsSupported);
-  const settings = {
+  const settings: EngineSettings = {
     threads,
+    maxThreads,
+    autoThreads: options.autoThreads,
     backend,
     ...(backend === 'wasm' ? { wasmModule: wasmKernelsModule() ?? undefined } : {}),
     barrierTimeoutMs: options.barrierTimeoutMs,
     progressIntervalMs: options.progressIntervalMs,
-    injectFault: options.injectFault,
   };
-  const engine = new SharedMemoryEngine(model, train, opts, settings, threadLauncher(threads));
+  const engine = new SharedMemoryEngine(model, train, opts, settings, launcher);
   try {
     return await trainLoop(model, train, validation, opts, engine);
   } catch (error) {

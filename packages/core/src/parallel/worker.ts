@@ -1,7 +1,9 @@
 /**
- * The worker side of data-parallel training: one long piscina task per thread for a whole run. Between epochs
- * the thread sleeps on the control block; during an epoch it runs the core's own step functions over its share
- * of the shards and of the parameter range, meeting the other threads at the step barrier twice per step.
+ * The worker side of data-parallel training: one long task per thread for a whole run. Between commands the
+ * thread sleeps on the control block; a RUN_STEPS command runs the epoch's shared step loop (`runSteps`) over
+ * this thread's share of the shards and of the parameters, meeting the other active threads at the step barrier
+ * twice per step. How many threads take part can change from one command to the next (the results cannot: every
+ * share of the same fixed shards gives the same bits).
  */
 // The browser entry: this module also runs in Web Workers (see ./shared.ts).
 import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool/browser';
@@ -10,12 +12,15 @@ import { loadWasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
 import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
-import { computeShards, maxShardRows, reduceAndUpdate, type StepContext, shardCount, sumLoss } from '../train/step.js';
+import { runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
+import { maxShareRows } from '../train/step.js';
 import { createWorkspace } from '../train/workspace.js';
 import { Command, Ctl, type ProgressSink, Status, type WorkerTask } from './protocol.js';
 
 /** How long an idle worker sleeps before re-checking for an aborted run (the main thread also notifies). */
 const IDLE_POLL_MS = 200;
+/** Parameter ranges split at multiples of 16 floats (64 bytes): two threads never write one cache line. */
+const CACHE_LINE_FLOATS = 16;
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
   const arena = SharedArena.fromDescription(task.arena);
@@ -23,87 +28,93 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
   const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
-  const ctx: StepContext = { kernels, layout, loss: task.loss, targetCols: task.targetCols };
-  const optimizer = createOptimizer(task.optimizer);
-  const ws = createWorkspace(layout, task.targetCols, maxShardRows(task.batchSize, task.shards), kernels.allocF32);
-  const barrier = new Barrier(control, {
-    participants: task.threads,
-    index: Ctl.BARRIER,
-    timeoutMs: task.barrierTimeoutMs,
-  });
-  const range = partitionRange(layout.paramCount, task.threads, task.index);
-  const { index: t, threads: T, batchSize } = task;
+  const t = task.index;
   const leader = t === 0;
+  // Sized for the smallest active count this thread can be part of (1 for thread 0, t + 1 otherwise).
+  const rowsCapacity = maxShareRows(task.batchSize, task.shards, Math.max(1, t + 1));
+  const buffers: StepBuffers = {
+    ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols },
+    optimizer: createOptimizer(task.optimizer),
+    batchSize: task.batchSize,
+    shards: task.shards,
+    x,
+    y,
+    params,
+    gradSlots,
+    lossSlots,
+    grad,
+    optState,
+    ws: createWorkspace(layout, task.targetCols, rowsCapacity, kernels.allocF32),
+  };
+  // One barrier object per active count: they share the words, and only one count is in use at a time.
+  const barriers = new Map<number, Barrier>();
+  const barrierFor = (threads: number): Barrier => {
+    let b = barriers.get(threads);
+    if (!b) {
+      b = new Barrier(control, { participants: threads, index: Ctl.BARRIER, timeoutMs: task.barrierTimeoutMs });
+      barriers.set(threads, b);
+    }
+    return b;
+  };
+  const idle = barrierFor(task.maxThreads);
   const sink: Remote<ProgressSink> | null =
     leader && task.progressPort ? wrapRemote<ProgressSink>(task.progressPort) : null;
-  let step = task.initialStep;
+  let lastReport = performance.now();
   let seen = 0;
+  let steps = 0;
 
   try {
     for (;;) {
       // Sleep until the main thread issues the next command.
       while (Atomics.load(control, Ctl.COMMAND) === seen) {
-        if (barrier.aborted) return { steps: step };
+        if (idle.aborted) return { steps };
         Atomics.wait(control, Ctl.COMMAND, seen, IDLE_POLL_MS);
       }
       seen = Atomics.load(control, Ctl.COMMAND);
-      if (Atomics.load(control, Ctl.COMMAND_KIND) === Command.EXIT) return { steps: step };
-
-      const rows = Atomics.load(control, Ctl.EPOCH_ROWS);
-      let lossSum = 0;
-      let rowsDone = 0;
-      let lastReport = performance.now();
-      for (let from = 0, s = 1; from < rows; from += batchSize, s++) {
-        const batchRows = Math.min(batchSize, rows - from);
-        const shards = shardCount(batchRows, task.shards);
-        injectFault(control, t, step + 1);
-        computeShards(ctx, params, x, y, order, from, batchRows, shards, t, T, ws, gradSlots, lossSlots);
-        barrier.wait();
-        // Every thread reads the same slots after the barrier, so all of them take the same branch here.
-        const batchLoss = sumLoss(lossSlots, shards);
-        if (!Number.isFinite(batchLoss)) {
-          if (leader) {
-            stats[1] = batchLoss;
-            Atomics.store(control, Ctl.FAIL_STEP, s);
-            Atomics.store(control, Ctl.STATUS, Status.NON_FINITE);
-          }
-          break;
-        }
-        step++;
-        reduceAndUpdate(
-          kernels,
-          optimizer,
-          params,
-          gradSlots,
-          shards,
-          grad,
-          optState,
-          batchRows,
-          step,
-          range.from,
-          range.to,
-        );
-        if (leader) {
-          lossSum += batchLoss;
-          rowsDone += batchRows;
-          stats[0] = lossSum;
-          Atomics.store(control, Ctl.STEPS_DONE, s);
-          Atomics.store(control, Ctl.ROWS_DONE, rowsDone);
-          Atomics.store(control, Ctl.OPT_STEP, step);
-          Atomics.store(control, Ctl.STOP_DECISION, Atomics.load(control, Ctl.STOP_REQUEST));
-        }
-        barrier.wait();
-        if (Atomics.load(control, Ctl.STOP_DECISION) !== 0) {
-          if (leader) Atomics.store(control, Ctl.STATUS, Status.STOPPED);
-          break;
-        }
-        if (sink !== null) {
-          const now = performance.now();
-          if (now - lastReport >= task.progressIntervalMs) {
-            lastReport = now;
-            // Fire and forget: the step loop never waits for the main thread.
-            void sink.progress(s, lossSum, rowsDone).catch(() => {});
-          }
+      if (Atomics.load(control, Ctl.COMMAND_KIND) === Command.EXIT) return { steps };
+      const threads = Atomics.load(control, Ctl.ACTIVE);
+      if (t < threads) {
+        const barrier = barrierFor(threads);
+        const range = partitionRange(layout.paramCount, threads, t, CACHE_LINE_FLOATS);
+        const share: ThreadShare = { thread: t, threads, paramFrom: range.from, paramTo: range.to };
+        const sync: StepSync = {
+          shardsDone: () => barrier.wait(),
+          stepDone: (step, lossSum, rowsDone, optimizerStep) => {
+            if (leader) {
+              stats[0] = lossSum;
+              Atomics.store(control, Ctl.STEPS_DONE, step);
+              Atomics.store(control, Ctl.ROWS_DONE, rowsDone);
+              Atomics.store(control, Ctl.OPT_STEP, optimizerStep);
+              Atomics.store(control, Ctl.STOP_DECISION, Atomics.load(control, Ctl.STOP_REQUEST));
+            }
+            barrier.wait();
+            if (sink !== null) {
+              const now = performance.now();
+              if (now - lastReport >= task.progressIntervalMs) {
+                lastReport = now;
+                // Fire and forget: the step loop never waits for the main thread.
+                void sink.progress(step, lossSum, rowsDone).catch(() => {});
+              }
+            }
+            return Atomics.load(control, Ctl.STOP_DECISION) !== 0;
+          },
+        };
+        // Every active thread reads where the epoch stands before its first barrier, so before thread 0 moves on.
+        const at = {
+          step: Atomics.load(control, Ctl.STEPS_DONE) + 1,
+          lossSum: stats[0],
+          rowsDone: Atomics.load(control, Ctl.ROWS_DONE),
+          optimizerStep: Atomics.load(control, Ctl.OPT_STEP),
+        };
+        const lastStep = Atomics.load(control, Ctl.LAST_STEP);
+        const r = runSteps(buffers, share, sync, order, Atomics.load(control, Ctl.EPOCH_ROWS), at, lastStep);
+        steps += r.step - at.step;
+        if (leader && r.nonFinite) {
+          stats[1] = r.nonFinite.loss;
+          Atomics.store(control, Ctl.FAIL_STEP, r.nonFinite.step);
+          Atomics.store(control, Ctl.STATUS, Status.NON_FINITE);
+        } else if (leader && r.stopped) {
+          Atomics.store(control, Ctl.STATUS, Status.STOPPED);
         }
       }
       Atomics.add(control, Ctl.DONE, 1);
@@ -120,13 +131,4 @@ function wasmBackend(task: WorkerTask): Kernels {
   const k = memory ? loadWasmKernels(memory, task.wasmModule) : null;
   if (!k) throw new Error('worker: the run uses wasm kernels but this thread cannot instantiate them');
   return wasmKernels(k);
-}
-
-/** Test hook for fault-injection tests: fails this thread at a chosen optimizer step. */
-function injectFault(control: Int32Array, thread: number, nextStep: number): void {
-  const kind = Atomics.load(control, Ctl.FAULT_KIND);
-  if (kind === 0 || Atomics.load(control, Ctl.FAULT_WORKER) !== thread) return;
-  if (Atomics.load(control, Ctl.FAULT_STEP) !== nextStep) return;
-  if (kind === 1) throw new Error(`injected fault in worker ${thread} at step ${nextStep}`);
-  if (kind === 2) process.exit(1);
 }

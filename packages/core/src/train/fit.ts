@@ -9,10 +9,11 @@ import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
+import { runSteps, type StepBuffers, type StepSync, singleThreadShare, type ThreadShare } from './epoch-steps.js';
 import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
 import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
-import { computeShards, maxShardRows, reduceAndUpdate, type StepContext, shardCount, sumLoss } from './step.js';
-import { createWorkspace, type Workspace } from './workspace.js';
+import { maxShareRows, shardCount } from './step.js';
+import { createWorkspace } from './workspace.js';
 
 /**
  * Checks that `data` fits `model` under `loss` and holds only finite numbers, with messages that say what to
@@ -65,39 +66,46 @@ export function initialOptimizerState(model: Mlp, opts: ResolvedFitOptions): { s
 }
 
 class SingleThreadEngine implements EpochEngine {
-  private readonly ctx: StepContext;
-  private readonly ws: Workspace<Float32Array>;
+  private readonly buffers: StepBuffers;
+  private readonly share: ThreadShare;
   /** The model's parameters, or a copy inside the WebAssembly memory where the kernels can reach it. */
   private readonly params: Float32Array;
-  private readonly gradSlots: Float32Array;
-  private readonly lossSlots: Float64Array;
-  private readonly grad: Float32Array;
   private readonly state: Float32Array;
   private step: number;
   readonly backend: KernelBackend;
 
   constructor(
     private readonly model: Mlp,
-    private readonly data: Dataset,
+    data: Dataset,
     private readonly opts: ResolvedFitOptions,
     kernels: Kernels,
   ) {
     this.backend = kernels.backend;
     const layout = model.layout;
     const targetCols = targetWidth(opts.loss, model.outputSize);
-    this.ctx = { kernels, layout, loss: opts.loss, targetCols };
     const batch = Math.min(opts.batchSize, data.rows);
     const alloc = kernels.allocF32;
-    this.ws = createWorkspace(layout, targetCols, maxShardRows(batch, opts.shards), alloc);
     this.params = kernels.backend === 'js' ? model.params : alloc(layout.paramCount);
-    this.gradSlots = alloc(shardCount(batch, opts.shards) * layout.paramCount);
-    this.lossSlots = new Float64Array(shardCount(batch, opts.shards));
-    this.grad = alloc(layout.paramCount);
     const init = initialOptimizerState(model, opts);
     // Inside the kernels' memory: the wasm kernels update the state in place.
     this.state = kernels.backend === 'js' ? init.state : alloc(init.state.length);
     if (this.state !== init.state) this.state.set(init.state);
     this.step = init.step;
+    this.buffers = {
+      ctx: { kernels, layout, loss: opts.loss, targetCols },
+      optimizer: opts.optimizer,
+      batchSize: opts.batchSize,
+      shards: opts.shards,
+      x: data.x,
+      y: data.y,
+      params: this.params,
+      gradSlots: alloc(shardCount(batch, opts.shards) * layout.paramCount),
+      lossSlots: new Float64Array(shardCount(batch, opts.shards)),
+      grad: alloc(layout.paramCount),
+      optState: this.state,
+      ws: createWorkspace(layout, targetCols, maxShareRows(batch, opts.shards, 1), alloc),
+    };
+    this.share = singleThreadShare(layout.paramCount);
   }
 
   async runEpoch(
@@ -105,43 +113,24 @@ class SingleThreadEngine implements EpochEngine {
     epoch: number,
     report: (step: number, lossSum: number, rowsDone: number) => void,
   ): Promise<EpochResult> {
-    const { data, opts, ctx, params, ws, gradSlots, lossSlots } = this;
+    const { params, opts } = this;
+    // Like the parallel trainer: an already-aborted run takes no step.
+    if (opts.signal?.aborted) return { lossSum: 0, rowsDone: 0, aborted: true };
     if (params !== this.model.params) params.set(this.model.params);
-    const rows = order.length;
-    let lossSum = 0;
-    let rowsDone = 0;
-    let aborted = false;
-    for (let from = 0, step = 1; from < rows; from += opts.batchSize, step++) {
-      if (opts.signal?.aborted) {
-        aborted = true;
-        break;
-      }
-      const batchRows = Math.min(opts.batchSize, rows - from);
-      const shards = shardCount(batchRows, opts.shards);
-      computeShards(ctx, params, data.x, data.y, order, from, batchRows, shards, 0, 1, ws, gradSlots, lossSlots);
-      const batchLoss = sumLoss(lossSlots, shards);
-      // Checked before the update, so the weights never take a step from a non-finite gradient.
-      if (!Number.isFinite(batchLoss)) throw nonFiniteLoss(batchLoss, epoch, step);
-      this.step++;
-      reduceAndUpdate(
-        ctx.kernels,
-        opts.optimizer,
-        params,
-        gradSlots,
-        shards,
-        this.grad,
-        this.state,
-        batchRows,
-        this.step,
-        0,
-        params.length,
-      );
-      lossSum += batchLoss;
-      rowsDone += batchRows;
-      report(step, lossSum, rowsDone);
-    }
+    const sync: StepSync = {
+      shardsDone: () => {},
+      stepDone: (step, lossSum, rowsDone) => {
+        report(step, lossSum, rowsDone);
+        return opts.signal?.aborted === true;
+      },
+    };
+    const start = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: this.step };
+    const r = runSteps(this.buffers, this.share, sync, order, order.length, start, Number.POSITIVE_INFINITY);
+    this.step = r.optimizerStep;
     if (params !== this.model.params) this.model.params.set(params);
-    return { lossSum, rowsDone, aborted };
+    // Checked before the update, so the weights never take a step from a non-finite gradient.
+    if (r.nonFinite) throw nonFiniteLoss(r.nonFinite.loss, epoch, r.nonFinite.step);
+    return { lossSum: r.lossSum, rowsDone: r.rowsDone, aborted: r.stopped };
   }
 
   optimizerSnapshot() {

@@ -7,9 +7,10 @@ import { firstNonFinite } from '../data/finite.js';
 import { shuffleInPlace } from '../data/shuffle.js';
 import type { KernelBackend } from '../kernels/kernels.js';
 import type { Mlp } from '../model/mlp.js';
+import type { ThreadTrial } from '../parallel/thread-choice.js';
 import { Rng } from '../random.js';
 import { evaluate } from './metrics.js';
-import type { EpochLog, OptimizerSnapshot, ResolvedFitOptions } from './options.js';
+import type { BatchLog, EpochLog, OptimizerSnapshot, ResolvedFitOptions } from './options.js';
 
 /**
  * Raised when training cannot continue: a batch's loss or, after an epoch, a weight is NaN or +-Infinity.
@@ -79,6 +80,10 @@ export interface EpochEngine {
   ): Promise<EpochResult>;
   /** The optimizer's update count and state, for checkpoints. */
   optimizerSnapshot(): OptimizerSnapshot;
+  /** Threads taking part now (parallel engines only). */
+  readonly threads?: number;
+  /** What a parallel engine measured to choose its thread count (empty when the count was given). */
+  readonly threadTrials?: readonly ThreadTrial[];
 }
 
 export interface FitResult {
@@ -92,8 +97,21 @@ export interface FitResult {
   aborted: boolean;
   /** Epoch with the best monitored value, when early stopping is on. */
   bestEpoch?: number;
-  /** Optimizer state after the last step, for exact resumption. */
+  /**
+   * Optimizer state at the start of `nextEpoch`, for exact resumption: after a run that ended mid-epoch (an
+   * abort) it is the state of the epoch boundary, not of the last step.
+   */
   optimizerState: OptimizerSnapshot;
+  /**
+   * The weights at the start of `nextEpoch` (a copy): with `optimizerState` and `initialEpoch: nextEpoch` they
+   * resume exactly. Equal to the model's weights unless an abort stopped an epoch part way (the model keeps the
+   * partly trained weights) or early stopping restored the best epoch's.
+   */
+  resumeParams: Float32Array;
+  /** Threads at the end of the run (parallel trainers only). */
+  threads?: number;
+  /** What `threads: 'auto'` measured to choose (parallel trainers only). */
+  threadTrials?: ThreadTrial[];
   /** The kernel backend that ran the steps (record it with the model: results are reproducible per backend). */
   kernels: KernelBackend;
 }
@@ -136,7 +154,11 @@ export async function trainLoop(
   let epoch = opts.initialEpoch;
   const lastEpoch = opts.initialEpoch + opts.epochs;
   // The weights at the start of the running epoch: where a TrainingError leaves the model, on every backend.
-  const boundary = new Float32Array(model.paramCount);
+
+  // The state at the last epoch boundary: what a resume starts from.
+  let resumeParams = model.params.slice();
+  let resumeState = engine.optimizerSnapshot();
+  let completed = 0;
 
   await callbacks.onTrainBegin?.();
   for (; epoch < lastEpoch && !aborted && !stoppedEarly; epoch++) {
@@ -147,14 +169,23 @@ export async function trainLoop(
     const report = (step: number, lossSum: number, rowsDone: number): void => {
       if (!onBatchEnd) return;
       const seconds = (performance.now() - started) / 1000;
-      onBatchEnd({ epoch, step, stepsPerEpoch, loss: lossSum / rowsDone, rowsDone, rowsPerSec: rowsDone / seconds });
+      const log: BatchLog = {
+        epoch,
+        step,
+        stepsPerEpoch,
+        loss: lossSum / rowsDone,
+        rowsDone,
+        rowsPerSec: rowsDone / seconds,
+      };
+      if (engine.threads !== undefined) log.threads = engine.threads;
+      onBatchEnd(log);
     };
-    boundary.set(model.params);
     let result: EpochResult;
     try {
       result = await engine.runEpoch(order, epoch, report);
     } catch (error) {
-      if (error instanceof TrainingError) model.params.set(boundary);
+      // One behaviour for every engine and backend: a failed epoch leaves the weights of its start.
+      if (error instanceof TrainingError) model.params.set(resumeParams);
       throw error;
     }
     // The loss of each step is checked before its update; this catches the update of the last step, and weights
@@ -162,13 +193,17 @@ export async function trainLoop(
     const bad = firstNonFinite(model.params);
     if (bad >= 0) {
       const value = model.params[bad];
-      model.params.set(boundary);
+      model.params.set(resumeParams);
       throw nonFiniteWeights(value, bad, epoch, Math.ceil(result.rowsDone / opts.batchSize));
     }
     const msPerEpoch = performance.now() - started;
     if (result.aborted) {
       aborted = true;
       if (result.rowsDone === 0) break;
+    } else {
+      completed++;
+      resumeParams = model.params.slice();
+      resumeState = engine.optimizerSnapshot();
     }
     const log: EpochLog = {
       epoch,
@@ -176,13 +211,17 @@ export async function trainLoop(
       msPerEpoch,
       rowsPerSec: result.rowsDone / (msPerEpoch / 1000),
     };
+    if (engine.threads !== undefined) log.threads = engine.threads;
     if (validation) {
       const m = evaluate(model, validation, opts.loss);
       log.valLoss = m.loss;
       if (m.accuracy !== undefined) log.valAccuracy = m.accuracy;
     }
     history.push(log);
-    await callbacks.onEpochEnd?.(log, { optimizerState: () => engine.optimizerSnapshot() });
+    await callbacks.onEpochEnd?.(log, {
+      optimizerState: () => engine.optimizerSnapshot(),
+      threadTrials: () => [...(engine.threadTrials ?? [])],
+    });
     if (es && !result.aborted) {
       const value = es.monitor === 'valLoss' ? (log.valLoss as number) : log.loss;
       if (value < best - es.minDelta) {
@@ -197,16 +236,19 @@ export async function trainLoop(
   }
   if (stoppedEarly && bestParams) model.params.set(bestParams);
   await callbacks.onTrainEnd?.(history);
-  // An aborted epoch is incomplete: resuming starts it again.
-  const completed = aborted ? history.length - 1 : history.length;
   return {
     history,
     epochsRun: history.length,
-    nextEpoch: opts.initialEpoch + (aborted ? completed : history.length),
+    // An aborted epoch is incomplete: resuming starts it again.
+    nextEpoch: opts.initialEpoch + completed,
     stoppedEarly,
     aborted,
     bestEpoch,
-    optimizerState: engine.optimizerSnapshot(),
+    optimizerState: resumeState,
+    resumeParams: resumeParams,
     kernels: engine.backend,
+    ...(engine.threads !== undefined
+      ? { threads: engine.threads, threadTrials: [...(engine.threadTrials ?? [])] }
+      : {}),
   };
 }

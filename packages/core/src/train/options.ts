@@ -2,11 +2,13 @@
  * Training options shared by `fit` and the parallel trainer, and their validation. Every option is checked
  * once, up front, with a message naming it; nothing fails deep inside a step.
  */
+
 import type { Dataset } from '../data/dataset.js';
 import { type KernelPreference, parseKernelPreference } from '../kernels/kernels.js';
 import { type LossName, parseLoss } from '../losses/loss.js';
 import { createOptimizer } from '../optim/create.js';
 import type { Optimizer, OptimizerConfig } from '../optim/optimizer.js';
+import type { ThreadTrial } from '../parallel/thread-choice.js';
 
 /** Passed to `onBatchEnd` after a step (the parallel trainer reports the latest step a few times a second). */
 export interface BatchLog {
@@ -19,6 +21,8 @@ export interface BatchLog {
   loss: number;
   rowsDone: number;
   rowsPerSec: number;
+  /** Threads training now (parallel trainers only; it may change during a run with `threads: 'auto'`). */
+  threads?: number;
 }
 
 /** Passed to `onEpochEnd` and collected in the history. */
@@ -32,6 +36,8 @@ export interface EpochLog {
   valAccuracy?: number;
   msPerEpoch: number;
   rowsPerSec: number;
+  /** Threads training at the end of the epoch (parallel trainers only). */
+  threads?: number;
 }
 
 export interface Callbacks {
@@ -50,6 +56,8 @@ export interface Callbacks {
 export interface EpochContext {
   /** A copy of the optimizer's update count and state after this epoch. */
   optimizerState(): OptimizerSnapshot;
+  /** What `threads: 'auto'` has measured so far (parallel trainers only; empty otherwise). */
+  threadTrials(): ThreadTrial[];
 }
 
 export interface EarlyStoppingOptions {

@@ -9,7 +9,7 @@
 import { gatherRows } from '../data/gather.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
-import { denseBackward, denseForward } from '../model/dense.js';
+import { denseForward, denseInputGradient, denseWeightGradient } from '../model/dense.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
@@ -41,16 +41,6 @@ export function shardStart(s: number, batchRows: number, shardTotal: number): nu
   return Math.floor((s * batchRows) / shardTotal);
 }
 
-/** Largest shard over all batch sizes up to `batchSize`: sizes the workspaces. */
-export function maxShardRows(batchSize: number, shards?: number): number {
-  let most = 1;
-  for (let b = 1; b <= batchSize; b++) {
-    const s = shardCount(b, shards);
-    most = Math.max(most, Math.ceil(b / s));
-  }
-  return most;
-}
-
 /** Runs the forward pass over the first `rows` rows of `ws.input`; returns the output activations. */
 export function forwardRows<T extends FloatArray>(
   k: Kernels,
@@ -68,8 +58,82 @@ export function forwardRows<T extends FloatArray>(
 }
 
 /**
- * One shard: gathers rows `order[from..to)` of the data, runs forward and backward, writes the gradient summed
- * over those rows into `grad[gradOff .. gradOff + paramCount)`, and returns the summed loss.
+ * The shards `[first, last)` of one batch (a contiguous run of shards, so a contiguous run of `order`): gathers
+ * their rows once, runs the forward pass and the input-gradient passes over all of them at once (a row's
+ * activations and deltas do not depend on which rows share a pass), and writes each shard's weight gradient,
+ * summed over that shard's rows, into its own slot (`grad[gradOff + s * paramCount ..]`) and its summed loss into
+ * `lossOut[s]`. Only those per-shard sums fix the arithmetic, so the bits never depend on how many shards one
+ * call covers. The workspace must hold every row of the run (see {@link maxShareRows}).
+ */
+export function shardRangeGradients(
+  ctx: StepContext,
+  params: FloatArray,
+  x: FloatArray,
+  y: FloatArray,
+  order: Int32Array,
+  batchFrom: number,
+  batchRows: number,
+  shardTotal: number,
+  first: number,
+  last: number,
+  ws: Workspace,
+  grad: FloatArray,
+  gradOff: number,
+  lossOut: Float64Array,
+): void {
+  if (first >= last) return;
+  const { layout, kernels: k } = ctx;
+  const P = layout.paramCount;
+  const base = shardStart(first, batchRows, shardTotal);
+  const rows = shardStart(last, batchRows, shardTotal) - base;
+  gatherRows(x, layout.inputSize, order, batchFrom + base, batchFrom + base + rows, ws.input);
+  gatherRows(y, ctx.targetCols, order, batchFrom + base, batchFrom + base + rows, ws.target);
+  const out = forwardRows(k, layout, params, ws, rows);
+  const layers = layout.layers;
+  const lastLayer = layers[layers.length - 1];
+  const outCols = lastLayer.outSize;
+  let dz = ws.deltaA;
+  let dx = ws.deltaB;
+  for (let s = first; s < last; s++) {
+    const r0 = shardStart(s, batchRows, shardTotal) - base;
+    const r1 = shardStart(s + 1, batchRows, shardTotal) - base;
+    const off = r0 * outCols;
+    lossOut[s] = k.lossAndGradient(
+      ctx.loss,
+      lastLayer.activation,
+      out,
+      off,
+      ws.target,
+      r0 * ctx.targetCols,
+      dz,
+      off,
+      r1 - r0,
+      outCols,
+    );
+  }
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i];
+    const input = i === 0 ? ws.input : ws.acts[i - 1];
+    for (let s = first; s < last; s++) {
+      const r0 = shardStart(s, batchRows, shardTotal) - base;
+      const r1 = shardStart(s + 1, batchRows, shardTotal) - base;
+      denseWeightGradient(k, l, input, r0 * l.inSize, dz, r0 * l.outSize, grad, gradOff + s * P, r1 - r0);
+    }
+    if (i > 0) {
+      const prev = layers[i - 1];
+      denseInputGradient(k, l, params, dz, 0, dx, 0, rows);
+      // The previous layer's activation derivative turns dL/da into dL/dz.
+      k.activationBackward(prev.activation, dx, 0, ws.acts[i - 1], 0, rows, prev.outSize);
+      const t = dz;
+      dz = dx;
+      dx = t;
+    }
+  }
+}
+
+/**
+ * One shard: the rows `order[from..to)`; writes their summed gradient into `grad[gradOff .. gradOff +
+ * paramCount)` and returns their summed loss. (The gradient check's entry point: one shard, any rows.)
  */
 export function shardGradient(
   ctx: StepContext,
@@ -83,56 +147,33 @@ export function shardGradient(
   grad: FloatArray,
   gradOff: number,
 ): number {
-  const { layout } = ctx;
-  const rows = to - from;
-  gatherRows(x, layout.inputSize, order, from, to, ws.input);
-  gatherRows(y, ctx.targetCols, order, from, to, ws.target);
-  const out = forwardRows(ctx.kernels, layout, params, ws, rows);
-  const last = layout.layers[layout.layers.length - 1];
-  let dz = ws.deltaA;
-  let dx = ws.deltaB;
-  const loss = ctx.kernels.lossAndGradient(ctx.loss, last.activation, out, 0, ws.target, 0, dz, 0, rows, last.outSize);
-  for (let i = layout.layers.length - 1; i >= 0; i--) {
-    const l = layout.layers[i];
-    const input = i === 0 ? ws.input : ws.acts[i - 1];
-    denseBackward(ctx.kernels, l, params, input, 0, dz, 0, grad, gradOff, i === 0 ? null : dx, 0, rows);
-    if (i > 0) {
-      const prev = layout.layers[i - 1];
-      // The previous layer's activation derivative turns dL/da into dL/dz.
-      ctx.kernels.activationBackward(prev.activation, dx, 0, ws.acts[i - 1], 0, rows, prev.outSize);
-      const t = dz;
-      dz = dx;
-      dx = t;
-    }
-  }
-  return loss;
+  const loss = new Float64Array(1);
+  shardRangeGradients(ctx, params, x, y, order, from, to - from, 1, 0, 1, ws, grad, gradOff, loss);
+  return loss[0];
 }
 
 /**
- * Computes shards `first, first + stride, ...` of the batch `order[batchFrom .. batchFrom + batchRows)`, each
- * into its own gradient slot (`slot s` at `s * paramCount`) and loss slot.
+ * The shards of a batch of `shardTotal` that thread `thread` of `threads` computes: a contiguous run, so that
+ * its rows are contiguous too and one forward pass covers them.
  */
-export function computeShards(
-  ctx: StepContext,
-  params: FloatArray,
-  x: FloatArray,
-  y: FloatArray,
-  order: Int32Array,
-  batchFrom: number,
-  batchRows: number,
-  shardTotal: number,
-  first: number,
-  stride: number,
-  ws: Workspace,
-  gradSlots: FloatArray,
-  lossSlots: Float64Array,
-): void {
-  const P = ctx.layout.paramCount;
-  for (let s = first; s < shardTotal; s += stride) {
-    const from = batchFrom + shardStart(s, batchRows, shardTotal);
-    const to = batchFrom + shardStart(s + 1, batchRows, shardTotal);
-    lossSlots[s] = shardGradient(ctx, params, x, y, order, from, to, ws, gradSlots, s * P);
+export function shardShare(shardTotal: number, threads: number, thread: number): { first: number; last: number } {
+  return {
+    first: Math.floor((thread * shardTotal) / threads),
+    last: Math.floor(((thread + 1) * shardTotal) / threads),
+  };
+}
+
+/** Most rows any one of `threads` threads covers in one step, over every batch size up to `batchSize`. */
+export function maxShareRows(batchSize: number, shards: number | undefined, threads: number): number {
+  let most = 1;
+  for (let b = 1; b <= batchSize; b++) {
+    const total = shardCount(b, shards);
+    for (let t = 0; t < threads; t++) {
+      const { first, last } = shardShare(total, threads, t);
+      most = Math.max(most, shardStart(last, b, total) - shardStart(first, b, total));
+    }
   }
+  return most;
 }
 
 /** Sum of the first `shardTotal` loss slots in order: the batch's total loss. */

@@ -1,0 +1,24 @@
+// The scaling projection: whole shards per thread (no gain past the shard count), the update split evenly, and
+// synchronisation only with more than one thread.
+import { describe, expect, it } from 'vitest';
+import { projectStepMs } from '../src/scaling.js';
+
+describe('projectStepMs', () => {
+  const c = { shards: 4, batchSize: 32, computeUs: 800, updateUs: 40 };
+
+  it('one thread is compute plus update, no sync', () => {
+    expect(projectStepMs(c, 10, 1)).toBeCloseTo(0.84, 10);
+  });
+
+  it('two threads halve compute and update and pay one sync', () => {
+    expect(projectStepMs(c, 10, 2)).toBeCloseTo((400 + 20 + 10) / 1000, 10);
+  });
+
+  it('past the shard count the compute stops shrinking; sync grows with log2 of the threads', () => {
+    const at4 = projectStepMs(c, 10, 4);
+    const at8 = projectStepMs(c, 10, 8);
+    expect(at4).toBeCloseTo((200 + 10 + 20) / 1000, 10);
+    expect(at8).toBeCloseTo((200 + 5 + 30) / 1000, 10);
+    expect(at8).toBeGreaterThan(at4);
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * How many threads a run should use. Results are bitwise identical for any count, so the count is free to change
+ * between any two steps: {@link ThreadPlan} tries the candidate counts on the run's own steps (after a warm-up that
+ * lets every worker tier its code up) and settles on the fastest; runs too short to measure take
+ * {@link estimateThreads}, a cost model of work per step against synchronisation per step. Browser-safe.
+ */
+import { shardCount } from '../train/step.js';
+
+/** Steps measured on one thread count: one entry per timed run of steps. */
+export interface ThreadTrial {
+  threads: number;
+  steps: number;
+  msPerStep: number;
+}
+
+/** What one step of a run costs, for {@link estimateThreads}. */
+export interface StepWork {
+  /** Parameters of the model (reduced and updated once per step). */
+  paramCount: number;
+  /** Forward + backward FLOPs per training row (`trainFlopsPerRow`). */
+  flopsPerRow: number;
+  batchSize: number;
+  /** The `shards` option (upper bound on shards per batch). */
+  shards?: number;
+  /** Most threads available (cores, or the workers started). */
+  maxThreads: number;
+}
+
+/**
+ * Constants of the cost model, measured on the development machine (2 cores, wasm kernels, Node 20): shard
+ * compute runs at about 10 GFLOP/s on small matrices; the reduce + update touches each parameter about
+ * (shards + 4) times at about 0.5 ns per float; each extra thread adds two barriers and moves the updated
+ * parameters and gradient slots between cores, together about 12 us per step with the threads spinning.
+ */
+export const STEP_COST = {
+  flopsPerMicrosecond: 10_000,
+  nsPerFloatTouched: 0.5,
+  syncMicrosecondsPerStep: 12,
+} as const;
+
+/** Modelled microseconds of one step on `threads` threads (the slowest thread's share plus synchronisation). */
+export function modelStepMicroseconds(work: StepWork, threads: number): number {
+  const shards = shardCount(work.batchSize, work.shards);
+  const active = Math.min(threads, shards);
+  const rowsPerThread = Math.ceil(shards / active) * Math.ceil(work.batchSize / shards);
+  const compute = (rowsPerThread * work.flopsPerRow) / STEP_COST.flopsPerMicrosecond;
+  const update = (work.paramCount * (shards + 4) * STEP_COST.nsPerFloatTouched) / 1000 / threads;
+  const sync = threads > 1 ? STEP_COST.syncMicrosecondsPerStep : 0;
+  return compute + update + sync;
+}
+
+/**
+ * The thread count the cost model expects to be fastest for `work`: never more threads than shards per batch
+ * (a batch of B rows has at most B / 8 shards by default, so batch 1 always trains on one thread), and a second
+ * thread only where its saved work outweighs the synchronisation it adds. The choice for runs too short to
+ * measure, and the starting point of a measured choice.
+ */
+export function estimateThreads(work: StepWork): number {
+  let best = 1;
+  let bestUs = modelStepMicroseconds(work, 1);
+  for (const t of threadCandidates(work)) {
+    const us = modelStepMicroseconds(work, t);
+    if (us < bestUs * 0.95) {
+      best = t;
+      bestUs = us;
+    }
+  }
+  return best;
+}
+
+/** Counts worth trying: 1, 2, 4, ... and the maximum itself, never more than the shards of a full batch. */
+export function threadCandidates(work: StepWork): number[] {
+  const limit = Math.max(1, Math.min(work.maxThreads, shardCount(work.batchSize, work.shards)));
+  const out: number[] = [];
+  for (let t = 1; t < limit; t *= 2) out.push(t);
+  out.push(limit);
+  return out;
+}
+
+/** One run of steps the engine should do next. */
+export interface StepSegment {
+  threads: number;
+  /** Steps to run (the engine clips this to what is left of the epoch). */
+  steps: number;
+}
+
+/** Decides the thread count of each run of steps; the engine reports back how long each run took. */
+export interface ThreadPlan {
+  /** The next run of steps, given the steps left in the current epoch (at least 1). */
+  next(stepsLeftInEpoch: number): StepSegment;
+  /** How long the last run took: `steps` steps in `ms` milliseconds on `threads` threads. */
+  record(threads: number, steps: number, ms: number): void;
+  /** The count in use now (after the last `next`). */
+  readonly threads: number;
+  /** What was measured to choose (empty for a fixed count or a cost-model choice). */
+  readonly trials: readonly ThreadTrial[];
+}
+
+/** Always the same count, one segment per epoch. */
+export function fixedThreadPlan(threads: number): ThreadPlan {
+  return {
+    next: (left) => ({ threads, steps: left }),
+    record: () => {},
+    threads,
+    trials: [],
+  };
+}
+
+/** Tuning of {@link measuredThreadPlan}. */
+export interface MeasuredPlanOptions {
+  /** Steps of the whole run (epochs x steps per epoch). */
+  totalSteps: number;
+  /** Milliseconds of training at the largest candidate before timing anything (default 300). */
+  warmupMs?: number;
+  /** Target length of one timed run of steps, in milliseconds (default 25). */
+  trialMs?: number;
+  /** Timed runs per candidate (default 3); the candidate with the lowest median ms per step wins. */
+  rounds?: number;
+  /** Most of the run that warm-up and trials may take before the cost model decides instead (default 0.25). */
+  maxTrialFraction?: number;
+}
+
+/**
+ * The measured choice: warm up on the largest candidate, then time every candidate in turn (interleaved, so a
+ * noisy moment hurts all of them alike), settle on the one with the lowest median ms per step, and keep it for
+ * the rest of the run. When the run is too short for that to pay (warm-up and trials would exceed
+ * `maxTrialFraction` of it), the cost model's estimate is used throughout.
+ */
+export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions): ThreadPlan {
+  const candidates = threadCandidates(work);
+  const estimate = estimateThreads(work);
+  const warmupMs = options.warmupMs ?? 300;
+  const trialMs = options.trialMs ?? 25;
+  const rounds = options.rounds ?? 3;
+  const maxFraction = options.maxTrialFraction ?? 0.25;
+  const trials: ThreadTrial[] = [];
+  // Steps the warm-up and the trials would take if a step costs what the model says: a run that cannot afford
+  // them (a quarter of it, by default) takes the estimate from the first step, without a warm-up to waste.
+  const modelMs = Math.max(1e-3, modelStepMicroseconds(work, candidates[candidates.length - 1]) / 1000);
+  const plannedSteps =
+    Math.ceil(warmupMs / modelMs) + candidates.length * rounds * Math.max(1, Math.ceil(trialMs / modelMs));
+  const affordable = candidates.length > 1 && plannedSteps <= maxFraction * options.totalSteps;
+  let phase: 'warmup' | 'trial' | 'settled' = affordable ? 'warmup' : 'settled';
+  let current = affordable ? candidates[candidates.length - 1] : candidates.length > 1 ? estimate : candidates[0];
+  let warmedMs = 0;
+  let stepsSoFar = 0;
+  let trialSteps = 1;
+  let queue: number[] = [];
+
+  const settle = (threads: number) => {
+    phase = 'settled';
+    current = threads;
+  };
+  const fastest = (): number => {
+    let best = current;
+    let bestMs = Number.POSITIVE_INFINITY;
+    for (const t of candidates) {
+      const ms = median(trials.filter((x) => x.threads === t).map((x) => x.msPerStep));
+      if (ms < bestMs) {
+        bestMs = ms;
+        best = t;
+      }
+    }
+    return best;
+  };
+
+  return {
+    next(left) {
+      if (phase === 'warmup') return { threads: current, steps: Math.min(left, trialSteps) };
+      if (phase === 'trial') {
+        current = queue[0];
+        return { threads: current, steps: Math.min(left, trialSteps) };
+      }
+      return { threads: current, steps: left };
+    },
+    record(threads, steps, ms) {
+      stepsSoFar += steps;
+      if (steps <= 0 || phase === 'settled') return;
+      const msPerStep = ms / steps;
+      if (phase === 'warmup') {
+        // Warm-up runs grow towards trialMs; the timed runs then all have the length of the last one.
+        trialSteps = Math.max(1, Math.min(trialSteps * 2, Math.ceil(trialMs / Math.max(msPerStep, 1e-3))));
+        warmedMs += ms;
+        if (stepsSoFar > maxFraction * options.totalSteps) return settle(estimate);
+        if (warmedMs < warmupMs) return;
+        const planned = stepsSoFar + candidates.length * rounds * trialSteps;
+        if (planned > maxFraction * options.totalSteps) return settle(estimate);
+        phase = 'trial';
+        queue = [];
+        for (let r = 0; r < rounds; r++) queue.push(...(r % 2 === 0 ? candidates : [...candidates].reverse()));
+        return;
+      }
+      // A run cut short by the end of an epoch is timed again unless it still has half its steps.
+      if (steps * 2 < trialSteps) return;
+      trials.push({ threads, steps, msPerStep });
+      queue.shift();
+      if (queue.length === 0) settle(fastest());
+    },
+    get threads() {
+      return current;
+    },
+    trials,
+  };
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.POSITIVE_INFINITY;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

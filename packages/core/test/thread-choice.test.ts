@@ -1,0 +1,86 @@
+// Choosing the thread count: the cost model's estimate, the candidates, and the measured plan's schedule (warm-up,
+// interleaved timed runs, the fastest median kept), driven here with made-up timings.
+import { describe, expect, it } from 'vitest';
+import { estimateThreads, measuredThreadPlan, type StepWork, threadCandidates } from '../src/parallel/thread-choice.js';
+
+const seed = (batchSize: number, maxThreads = 2): StepWork => ({
+  paramCount: 4720,
+  flopsPerRow: 28_000,
+  batchSize,
+  maxThreads,
+});
+const wide: StepWork = { paramCount: 235_146, flopsPerRow: 1_400_000, batchSize: 256, maxThreads: 16 };
+
+describe('estimateThreads and threadCandidates', () => {
+  it('batch 1 has one shard: one thread, nothing to try', () => {
+    expect(threadCandidates(seed(1, 16))).toEqual([1]);
+    expect(estimateThreads(seed(1, 16))).toBe(1);
+  });
+
+  it('never more threads than shards; powers of two and the maximum', () => {
+    expect(threadCandidates(seed(32, 16))).toEqual([1, 2, 4]);
+    expect(threadCandidates(seed(256, 16))).toEqual([1, 2, 4, 8, 16]);
+    expect(threadCandidates(seed(256, 12))).toEqual([1, 2, 4, 8, 12]);
+    expect(threadCandidates({ ...seed(256, 16), shards: 3 })).toEqual([1, 2, 3]);
+  });
+
+  it('big batches and wide layers use every core; a small step stays on one', () => {
+    expect(estimateThreads(seed(256))).toBe(2);
+    expect(estimateThreads(wide)).toBe(16);
+    expect(estimateThreads({ paramCount: 30, flopsPerRow: 200, batchSize: 16, maxThreads: 2 })).toBe(1);
+  });
+});
+
+/** Runs a plan over `epochs` epochs of `stepsPerEpoch` steps, timing each step as `msPerStep(threads)`. */
+function simulate(
+  plan: ReturnType<typeof measuredThreadPlan>,
+  epochs: number,
+  stepsPerEpoch: number,
+  msPerStep: (threads: number) => number,
+) {
+  const used: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    for (let done = 0; done < stepsPerEpoch; ) {
+      const seg = plan.next(stepsPerEpoch - done);
+      const steps = Math.min(seg.steps, stepsPerEpoch - done);
+      for (let i = 0; i < steps; i++) used.push(seg.threads);
+      plan.record(seg.threads, steps, steps * msPerStep(seg.threads));
+      done += steps;
+    }
+  }
+  return used;
+}
+
+describe('measuredThreadPlan', () => {
+  it('warms up on the most threads, times each candidate in turn, and keeps the fastest', () => {
+    for (const fastest of [1, 2, 4]) {
+      const work = seed(256, 4);
+      const plan = measuredThreadPlan(work, { totalSteps: 40 * 100, warmupMs: 30, trialMs: 5, rounds: 3 });
+      const used = simulate(plan, 40, 100, (t) => (t === fastest ? 0.5 : 1));
+      expect(used[0]).toBe(4);
+      expect(plan.threads).toBe(fastest);
+      expect(plan.trials.map((t) => t.threads)).toEqual([1, 2, 4, 4, 2, 1, 1, 2, 4]);
+      // Timed runs are planned equally long; one cut by the end of an epoch still has half of them.
+      const longest = Math.max(...plan.trials.map((t) => t.steps));
+      expect(plan.trials.every((t) => t.steps * 2 >= longest)).toBe(true);
+      expect(used.at(-1)).toBe(fastest);
+      // Warm-up and trials take a small part of the run.
+      expect(used.filter((t) => t !== fastest).length).toBeLessThan(0.1 * used.length);
+    }
+  });
+
+  it('a run too short to measure takes the cost model estimate throughout, without trials', () => {
+    const work = seed(256, 2);
+    const plan = measuredThreadPlan(work, { totalSteps: 40, warmupMs: 300 });
+    const used = simulate(plan, 1, 40, () => 1);
+    expect(plan.trials).toEqual([]);
+    expect(plan.threads).toBe(estimateThreads(work));
+    expect(used.slice(-10).every((t) => t === estimateThreads(work))).toBe(true);
+  });
+
+  it('one candidate: settled from the first step', () => {
+    const plan = measuredThreadPlan(seed(1, 8), { totalSteps: 10_000 });
+    expect(simulate(plan, 1, 100, () => 1).every((t) => t === 1)).toBe(true);
+    expect(plan.trials).toEqual([]);
+  });
+});
