@@ -163,7 +163,7 @@ export async function fitParallelInBrowser(
   const choice =
     options.threads === undefined || options.threads === 'auto'
       ? autoThreads(Math.min(opts.batchSize, train.rows), model.paramCount, defaultThreads())
-      : { threads: checkThreads(options.threads), reason: 'as chosen under Threads' };
+      : { threads: checkThreads(options.threads) as number, reason: 'as chosen under Threads' };
   const { threads } = choice;
   options.onThreads?.(threads, choice.reason);
   const settings = {
@@ -290,6 +290,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
         optimizerState: () => {
           throw new Error('the optimizer state is not available when training in one worker');
         },
+        threadTrials: () => [],
       });
     },
   };
