@@ -12,11 +12,11 @@ import { readArrow, readParquet } from '../src/columnar.js';
 import { readCsv } from '../src/csv.js';
 import { UserError } from '../src/errors.js';
 import { loadTable, tableFormat } from '../src/load.js';
-import { cli, tempDir } from './helpers.js';
+import { cli, readDataFile, tempDir } from './helpers.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string) => join(fixtures, name);
-const IRIS_CSV = join(import.meta.dirname, '../../../data/iris.csv');
+const IRIS_CSV = join(import.meta.dirname, '../data/iris.csv');
 
 function copyAs(from: string, dir: string, name: string): string {
   const to = join(dir, name);
@@ -112,7 +112,7 @@ describe('training on Parquet and Arrow', () => {
         out,
       ]);
       expect(run.code, run.stderr).toBe(0);
-      weights.push(readFileSync(join(out, 'weights.bin')));
+      weights.push(readDataFile(out, 'weights'));
     }
     expect(weights[1].equals(weights[0])).toBe(true);
     expect(weights[2].equals(weights[0])).toBe(true);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { cli, readDataFile, tempDir } from './helpers.js';
 
 const dir = tempDir();
 
@@ -15,7 +15,7 @@ describe('train --threads', () => {
     const auto = await cli([...common, '--threads', 'auto', '--out', join(dir, 'auto'), '--json']);
     expect(auto.stderr).not.toMatch(/\n\s+at /);
     expect(auto.code).toBe(0);
-    const weights = (name: string) => readFileSync(join(dir, name, 'weights.bin'));
+    const weights = (name: string) => readDataFile(join(dir, name), 'weights');
     expect(weights('auto').equals(weights('one'))).toBe(true);
     const doc = JSON.parse(auto.stdout);
     expect(Number.isInteger(doc.threads) && doc.threads >= 1).toBe(true);
