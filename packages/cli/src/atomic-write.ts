@@ -17,7 +17,9 @@ export async function writeStreamAtomic(
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await produce(async (text) => {
-      await fh.write(text);
+      // writeFile, not write: write() may write only part of the text (a short write at a file-size limit or a
+      // full disk) and return; writeFile loops until all of it is written, or throws (EFBIG, ENOSPC).
+      await fh.writeFile(text);
     });
     await fh.sync();
     await fh.close();

@@ -136,8 +136,10 @@ describe('readCsv and the browser app read alike', () => {
   });
 
   it('reads the data files the same through the fast path and through csv-parse alone, with progress', async () => {
-    for (const name of ['iris.csv', 'seed.csv']) {
-      const path = join(import.meta.dirname, '../../../data', name);
+    for (const path of [
+      join(import.meta.dirname, '../data/iris.csv'),
+      join(import.meta.dirname, '../../../data/seed.csv'),
+    ]) {
       const seen: number[] = [];
       const fast = await readCsv(path, { onProgress: (read, total) => seen.push(read / total) });
       expect(fast).toEqual(await readCsvParse(path));

@@ -243,7 +243,7 @@ describe('evaluate', () => {
       { x: rx, y: Float32Array.from([1, 3, 5, 7]), rows: 4, features: 1, outputs: 1 },
       'meanSquaredError',
     );
-    expect(perfect).toEqual({ loss: 0, mae: 0, r2: 1 });
+    expect(perfect).toEqual({ loss: 0, mae: 0, rmse: 0, r2: 1 });
     const off = evaluate(
       reg,
       { x: rx, y: Float32Array.from([2, 4, 6, 8]), rows: 4, features: 1, outputs: 1 },

@@ -20,7 +20,14 @@ async function run(file: string): Promise<string[]> {
 
 describe('README examples (examples/*.mjs)', () => {
   it('the README shows every example file verbatim, and no other js block', () => {
-    expect(files.sort()).toEqual(['export.mjs', 'parallel.mjs', 'quickstart.mjs', 'save-load.mjs', 'tfjs.mjs']);
+    expect(files.sort()).toEqual([
+      'export.mjs',
+      'parallel.mjs',
+      'quickstart.mjs',
+      'save-load.mjs',
+      'tfjs.mjs',
+      'tune.mjs',
+    ]);
     expect(blocks.sort()).toEqual(files.map((f) => readFileSync(new URL(f, examplesDir), 'utf8')).sort());
   });
 
@@ -47,5 +54,12 @@ describe('README examples (examples/*.mjs)', () => {
 
   it('tfjs: tf.loadLayersModel(tfjsFileHandler(dir)) predicts what shardprop predicts', async () => {
     expect((await run('tfjs.mjs')).at(-1)).toBe('tfjs and shardprop agree: true');
+  });
+  it('tune: four candidates scored by 3-fold CV, the best named and refit', async () => {
+    const lines = await run('tune.mjs');
+    const trials = lines.filter((l) => /^\{.*\} \d+\.\d{6} ± \d+\.\d{6}$/.test(l));
+    expect(trials).toHaveLength(4);
+    expect(lines.at(-2)).toMatch(/^best \{.*"learningRate":0\.(1|5)/);
+    expect(lines.at(-1)).toBe('true');
   });
 });
