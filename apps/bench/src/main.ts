@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchResult, runBench, workloadInfo } from './bench.js';
+import { runAsProgram } from './cli-entry.js';
 import { machineInfo, softwareInfo } from './machine.js';
 import { toMarkdown, writeReport } from './report.js';
 import { brainRunner } from './runners/brain.js';
@@ -232,15 +233,4 @@ async function main(argv: string[]): Promise<void> {
   console.log(`wrote ${files.json}\n      ${files.markdown}\n      ${files.svg}`);
 }
 
-const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  // `pnpm bench:peers -- --quick` passes the `--` through: drop it.
-  main(process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'))).then(
-    // Worker pools and tfjs keep no handles open, but exit explicitly so a stray timer cannot hold the process.
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+runAsProgram(import.meta.url, 'bench:peers', main);

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runAsProgram } from './cli-entry.js';
 import { formatMs } from './report.js';
 import {
   type MeasuredRow,
@@ -42,8 +43,9 @@ function label(t: Trainer): string {
       : `fitParallel ${t} worker${t === 1 ? '' : 's'}`;
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
+    args: argv,
     options: {
       reps: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '3' },
@@ -109,7 +111,4 @@ async function main(): Promise<void> {
   if (values.json) console.log(JSON.stringify({ cores, reps, warmup, epochs, workloads: doc }, null, 2));
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench:scaling: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+runAsProgram(import.meta.url, 'bench:scaling', main);

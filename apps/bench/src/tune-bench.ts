@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Dataset, seedProblem } from '@shardprop/core';
 import { type TuneOptions, tune } from '@shardprop/core/parallel';
+import { runAsProgram } from './cli-entry.js';
 import { machineInfo, softwareInfo, waitForIdle, withOtherLoad } from './machine.js';
 import { reportBaseName, writeAtomic } from './report.js';
 import { type Spread, spread } from './stats.js';
@@ -315,14 +316,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  // `pnpm bench:tune -- --quick` passes the `--` through: drop it.
-  main(process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'))).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+runAsProgram(import.meta.url, 'bench:tune', main);
