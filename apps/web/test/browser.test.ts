@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTable } from '../src/datasets.js';
 import { prepareProblem } from '../src/encoding.js';
 import {
+  downloadedWeights,
   downloadOf,
   hasChromium,
   launchChromium,
@@ -180,8 +181,7 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
 
   it("trains the same bits as core's single-thread fit in Node (same seed, shards and wasm kernels)", async () => {
     // The page's run above: 2 Web Workers. Here: one thread, in Node, on the same data.
-    const bytes = await downloadOf(page, '#download-weights');
-    const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const weights = await downloadedWeights(page);
     const problem = prepareProblem(seedTable(), 'y', 'error');
     const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
     const result = await fit(model, problem.dataset, {

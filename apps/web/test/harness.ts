@@ -123,3 +123,9 @@ export async function downloadOf(page: Page, button: string): Promise<Buffer> {
   const path = await dl.path();
   return readFile(path);
 }
+
+/** The weights the page downloads (its weights.bin), as float32 values. */
+export async function downloadedWeights(page: Page): Promise<Float32Array> {
+  const bytes = await downloadOf(page, '#download-weights');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}

@@ -16,6 +16,7 @@ import type { ChartLayout } from '../src/chart.js';
 import { seedTable } from '../src/datasets.js';
 import { prepareProblem } from '../src/encoding.js';
 import {
+  downloadedWeights,
   downloadOf,
   hasChromium,
   launchChromium,
@@ -102,8 +103,7 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
       expect(modelJson.shardprop.epoch).toBe(epochs);
       expect(training.history).toHaveLength(epochs);
       // The weights are those of `epochs` complete epochs: fit in Node trains the same bits.
-      const bytes = await downloadOf(page, '#download-weights');
-      const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      const weights = await downloadedWeights(page);
       const problem = prepareProblem(seedTable(), 'y', 'error');
       const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
       const result = await fit(model, problem.dataset, {

@@ -1,6 +1,5 @@
 // Divergence: training that turns the loss or a weight non-finite exits 1 naming the epoch and step, and the
 // model directory keeps the last finite checkpoint; evaluate and predict refuse a model with non-finite weights.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

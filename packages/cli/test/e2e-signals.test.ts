@@ -1,7 +1,7 @@
 // Stop signals: SIGTERM and SIGHUP stop training like Ctrl-C (finish the step, checkpoint, status interrupted,
 // resume hint, exit 128 + the signal's number), and a second signal exits at once.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, nextEpoch, readDataFile, tempDir } from './helpers.js';
