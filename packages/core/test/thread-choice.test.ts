@@ -1,7 +1,14 @@
 // Choosing the thread count: the cost model's estimate, the candidates, and the measured plan's schedule (warm-up,
 // interleaved timed runs, the fastest median kept), driven here with made-up timings.
 import { describe, expect, it } from 'vitest';
-import { estimateThreads, measuredThreadPlan, type StepWork, threadCandidates } from '../src/parallel/thread-choice.js';
+import {
+  describeThreadChoice,
+  estimateThreads,
+  fixedThreadPlan,
+  measuredThreadPlan,
+  type StepWork,
+  threadCandidates,
+} from '../src/parallel/thread-choice.js';
 
 const seed = (batchSize: number, maxThreads = 2): StepWork => ({
   paramCount: 4720,
@@ -123,5 +130,25 @@ describe('measuredThreadPlan', () => {
     expect(rounds).toBeLessThan(30);
     // The slow count's steps (warm-up excluded: it runs on 2) stay a small part of the run.
     expect(used.filter((t) => t === 1).length).toBeLessThan(0.05 * used.length);
+  });
+});
+
+describe('what a choice rests on, in words', () => {
+  it('follows the plan from measuring to measured, and names the latest medians', () => {
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 100, warmupMs: 30, trialMs: 5 });
+    expect(plan.basis).toBe('measuring');
+    expect(describeThreadChoice(plan, 'worker')).toBe('auto: timing 1 worker, 2 workers on the first steps');
+    simulate(plan, 40, 100, (t) => (t === 2 ? 0.5 : 1));
+    expect(plan.basis).toBe('measured');
+    expect(describeThreadChoice(plan)).toBe('auto: fastest measured (ms per step: 1 thread 1.0, 2 threads 0.50)');
+  });
+
+  it('says when nothing was timed, and why', () => {
+    const short = measuredThreadPlan(seed(256, 2), { totalSteps: 40 });
+    expect(short.basis).toBe('estimated');
+    expect(describeThreadChoice(short)).toBe('auto: too short a run to time the counts, so the cost model chose');
+    const one = measuredThreadPlan(seed(1, 8), { totalSteps: 10_000 });
+    expect(one.basis).toBe('only');
+    expect(describeThreadChoice(fixedThreadPlan(3))).toBe('as requested');
   });
 });
