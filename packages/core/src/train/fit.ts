@@ -99,8 +99,12 @@ class SingleThreadEngine implements EpochEngine {
       x: data.x,
       y: data.y,
       params: this.params,
-      gradSlots: alloc(shardCount(batch, opts.shards) * layout.paramCount),
-      lossSlots: new Float64Array(shardCount(batch, opts.shards)),
+      slotSets: [
+        {
+          grad: alloc(shardCount(batch, opts.shards) * layout.paramCount),
+          loss: new Float64Array(shardCount(batch, opts.shards)),
+        },
+      ],
       grad: alloc(layout.paramCount),
       optState: this.state,
       ws: createWorkspace(layout, targetCols, maxShareRows(batch, opts.shards, 1), alloc),
