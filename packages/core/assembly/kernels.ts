@@ -23,8 +23,9 @@
 // module below holds one job: simd.ts the inline vector helpers, gemm.ts the three matrix products, activations.ts,
 // reduce.ts (slot reduction), optimizers.ts and losses.ts.
 
-export { activationBackward, activationForward } from './activations';
-export { gemmBias, gemmNt, gemmTnBias } from './gemm';
-export { bceGradient, cceGradient, mseGradient } from './losses';
-export { adamUpdate, momentumUpdate, rmspropUpdate, sgdUpdate } from './optimizers';
+// biome-ignore-all assist/source/organizeImports: the order of these lines is the module's export order.
+export { gemmBias, gemmTnBias, gemmNt } from './gemm';
+export { activationForward, activationBackward } from './activations';
 export { reduceSlots } from './reduce';
+export { sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate } from './optimizers';
+export { mseGradient, bceGradient, cceGradient } from './losses';
