@@ -15,7 +15,7 @@ import { loadWasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
 import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
-import { runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
+import { checkStepBuffers, runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
 import { maxShareRows } from '../train/step.js';
 import { createWorkspace } from '../train/workspace.js';
 import { Command, Ctl, type ProgressSink, Status, type WorkerTask } from './protocol.js';
@@ -45,7 +45,7 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   const own = task.replicate
     ? { params: kernels.allocF32(P), grad: kernels.allocF32(P), optState: kernels.allocF32(optState.length) }
     : { params, grad, optState };
-  const buffers: StepBuffers = {
+  const buffers: StepBuffers = checkStepBuffers({
     ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols },
     optimizer: createOptimizer(task.optimizer),
     batchSize: task.batchSize,
@@ -57,7 +57,7 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
     grad: own.grad,
     optState: own.optState,
     ws: createWorkspace(layout, task.targetCols, rowsCapacity, kernels.allocF32),
-  };
+  });
   // One barrier object per active count: they share the words, and only one count is in use at a time.
   const barriers = new Map<number, Barrier>();
   const barrierFor = (threads: number): Barrier => {

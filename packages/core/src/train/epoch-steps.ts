@@ -10,6 +10,7 @@
  * needs only the one meeting: the shard slots alternate between two sets by step, so a thread may write the next
  * step's slots while another still reads this step's.
  */
+import { uncheckedKernels } from '../kernels/kernels.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
 import { reduceAndUpdate, type StepContext, shardCount, shardRangeGradients, sumLoss } from './step.js';
@@ -41,6 +42,38 @@ export interface StepBuffers {
 export interface StepSlots {
   readonly grad: FloatArray;
   readonly loss: Float64Array;
+}
+
+/**
+ * Checks once that the kernels can address every buffer the steps pass them, at the sizes the steps use, and
+ * returns the buffers with kernels that skip the per-call checks (as piscina validates its options once, in the
+ * constructor). The steps only ever pass these buffers, with at most `ws.capacity` rows per pass and at most one
+ * gradient slot per shard of the largest batch, so what holds here holds for every call. A no-op check for the
+ * js kernels, which take any typed array.
+ * @throws TypeError or RangeError (the checked wrappers' errors) when a buffer is outside the kernels' memory or
+ *   shorter than the steps need.
+ */
+export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
+  const { ctx, ws } = buffers;
+  const wasm = ctx.kernels.wasm;
+  if (!wasm) return buffers;
+  const { layout, targetCols } = ctx;
+  const paramCount = layout.paramCount;
+  const rows = Math.floor(buffers.x.length / layout.inputSize);
+  const slots = shardCount(Math.max(1, Math.min(buffers.batchSize, rows)), buffers.shards);
+  const need: [FloatArray, number][] = [
+    [buffers.params, paramCount],
+    [buffers.grad, paramCount],
+    ...buffers.slotSets.map((set): [FloatArray, number] => [set.grad, slots * paramCount]),
+    [buffers.optState, buffers.optState.length],
+    [ws.input, ws.capacity * layout.inputSize],
+    [ws.target, ws.capacity * targetCols],
+    [ws.deltaA, ws.capacity * layout.maxWidth],
+    [ws.deltaB, ws.capacity * layout.maxWidth],
+    ...layout.layers.map((l, i): [FloatArray, number] => [ws.acts[i], ws.capacity * l.outSize]),
+  ];
+  for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
+  return { ...buffers, ctx: { ...ctx, kernels: uncheckedKernels(ctx.kernels) } };
 }
 
 /** Which part of every step this thread computes. */
