@@ -80,6 +80,9 @@ class SingleThreadEngine implements EpochEngine {
   private readonly state: Float32Array;
   private step: number;
   readonly backend: KernelBackend;
+  /** Every log and result says so, as the parallel trainer's do. */
+  readonly threads = 1;
+  readonly threadTrials = [];
 
   constructor(
     private readonly model: Mlp,
