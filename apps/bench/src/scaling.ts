@@ -7,23 +7,17 @@
  * and derives the synchronisation cost per step (what 2 workers take beyond half the work), then projects the
  * speed-up at 4..32 cores with {@link projectStepMs}.
  */
+import { createKernels, type Dataset, fit, Mlp, paramLayout, shardCount, targetWidth } from '@shardprop/core';
 import {
-  createKernels,
   createWorkspace,
-  type Dataset,
   epochOrder,
-  fit,
-  Mlp,
   maxShareRows,
-  paramLayout,
   reduceAndUpdate,
   resolveFitOptions,
-  shardCount,
   shardRangeGradients,
   shardShare,
   shardStart,
-  targetWidth,
-} from '@shardprop/core';
+} from '@shardprop/core/internal';
 import { fitParallel } from '@shardprop/core/parallel';
 import { type Spread, spread } from './stats.js';
 import { type Workload, workloadData, workloadSpec } from './workloads.js';
