@@ -22,12 +22,9 @@ import {
   type KernelPreference,
   type Mlp,
   type OptimizerSnapshot,
-  prepareData,
-  resolveBackend,
-  resolveFitOptions,
-  trainLoop,
   wasmKernelsSupported,
 } from '@shardprop/core';
+import { prepareData, resolveBackend, resolveFitOptions, trainLoop } from '@shardprop/core/internal';
 import {
   checkThreads,
   parallelFailure,

@@ -3,7 +3,7 @@
  * run (its resolved settings, history and progress), so that `evaluate` and `predict` encode data the same way
  * and `train --resume` can continue exactly.
  */
-import type { EpochLog, KernelBackend, LossName, OptimizerConfig } from '@shardprop/core';
+import type { EpochLog, KernelBackend, LossName, ResolvedOptimizerConfig } from '@shardprop/core';
 import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
 import type { DataFingerprint } from './fingerprint.js';
@@ -22,7 +22,7 @@ export interface RunSettings {
   activation: string;
   outputActivation: string;
   loss: LossName;
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   batchSize: number;
   epochs: number;
   seed: number;

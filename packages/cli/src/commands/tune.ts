@@ -40,11 +40,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { onInterrupt } from '../checkpoint.js';
 import { loadConfig, mergeSettings, parseChoice, parseIntArg, TRAIN_DEFAULTS, type TrainSettings } from '../config.js';
 import { ADVICE, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../errors.js';
-import type { Runner } from '../main.js';
 import { saveModelDir, writeTrainingPlot } from '../modeldir.js';
 import { createOutput, type Output } from '../output.js';
 import { formatInt } from '../progress.js';
 import type { RunSettings, RunStatus } from '../run-state.js';
+import type { Runner } from '../runner.js';
 import { addTrainOptions, type CliSpace, splitSpace, TUNABLE, type TunableKey } from '../search-space.js';
 import { lossFlag, missingPolicy, newModelSpec, optimizerConfig, readTrainingTable } from '../train-setup.js';
 import {

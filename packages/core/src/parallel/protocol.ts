@@ -6,7 +6,7 @@ import type { ArenaDescription, ArenaLayout } from '@shardprop/worker-pool';
 import type { KernelBackend } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import type { ModelSpec } from '../model/spec.js';
-import type { OptimizerConfig } from '../optim/optimizer.js';
+import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
 
 /** Int32 words of the `control` view. The step barrier occupies the first three. */
 export const Ctl = {
@@ -84,7 +84,7 @@ export interface WorkerTask {
   spec: ModelSpec;
   loss: LossName;
   targetCols: number;
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   batchSize: number;
   shards: number | undefined;
   /** Workers started for the run: the most that a RUN_STEPS command may make active. */

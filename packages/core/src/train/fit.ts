@@ -18,7 +18,7 @@ import {
   type ThreadShare,
 } from './epoch-steps.js';
 import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
-import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
+import { checkOptionKeys, type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
 import { maxShareRows, shardCount } from './step.js';
 import { createWorkspace } from './workspace.js';
 
@@ -158,6 +158,7 @@ class SingleThreadEngine implements EpochEngine {
  */
 export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promise<FitResult> {
   const opts = resolveFitOptions(options);
+  checkOptionKeys(options, []);
   const { train, validation } = prepareData(model, data, opts);
   const kernels = createKernels(opts.kernels);
   return trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts, kernels));
