@@ -34,6 +34,9 @@ export interface ReadCsvOptions extends CsvOptions {
 /** Bytes read per call on the fast path: large enough that a call costs nothing beside parsing it. */
 const CHUNK_BYTES = 4 << 20;
 
+/** How much the row estimate from the first chunk is raised, for files whose later rows are a little shorter. */
+const ROWS_MARGIN = 1.04;
+
 /** The CLI's advice for a non-number in a column read as numbers. */
 export function categoricalAdvice(column: string): string {
   return `pass --categorical ${column} if the column holds categories`;
@@ -123,6 +126,7 @@ async function readPlain(file: string, size: number, options: ReadCsvOptions): P
     let buffer = new Uint8Array(CHUNK_BYTES);
     let held = 0;
     let read = 0;
+    let reserved = false;
     for (;;) {
       if (held === buffer.length) {
         // One line longer than the buffer: make room for it.
@@ -137,6 +141,13 @@ async function readPlain(file: string, size: number, options: ReadCsvOptions): P
       const used = reader.push(buffer, held, final);
       options.onProgress?.(read, size, reader.lines);
       if (final) break;
+      if (!reserved && reader.lines > 1) {
+        // The rows of the whole file, estimated from the first chunk's bytes per line (a little over, so that
+        // the columns usually fill their one array without copying; see TableBuilder.reserve).
+        reserved = true;
+        const consumed = read - (held - used);
+        builder.reserve(Math.ceil(((size * reader.lines) / consumed) * ROWS_MARGIN) + 16);
+      }
       buffer.copyWithin(0, used, held);
       held -= used;
     }
