@@ -144,7 +144,9 @@ describe('PlainCsvReader equals csv-parse', () => {
       })
       .map(({ cols, rows, ragged, crlf, lastNewline }) => {
         const lines = [Array.from({ length: cols }, (_, j) => `c${j}`).join(',')];
-        rows.forEach((cells, r) => lines.push(cells.slice(0, r === ragged ? cols + 1 : cols).join(',')));
+        rows.forEach((cells, r) => {
+          lines.push(cells.slice(0, r === ragged ? cols + 1 : cols).join(','));
+        });
         const end = crlf ? '\r\n' : '\n';
         return { cols, text: `${lines.join(end)}${lastNewline ? end : ''}` };
       });
