@@ -12,7 +12,7 @@
  * its bytes when that is exact (at most 15 digits and a power of ten within 1e22: one correctly rounded
  * operation, so the same double as `Number(text)`), otherwise from its text as the builder does.
  *
- * Once every selected column holds numbers, a line is first read in one pass (`#fusedLine`: split, trim and
+ * Once every selected column holds numbers, a line is first read in one pass (`numericLine`: split, trim and
  * parse together, the record's values handed over at once); any line that pass does not take as it is (a missing
  * value, text, a long number, a ragged row) is read again by the general two-pass code, so the two agree.
  */
@@ -114,10 +114,10 @@ export class PlainCsvReader {
   #fields: Int32Array | undefined;
   /**
    * Once every selected column is typed as numbers: the selected slot of each field of a record, -1 for a field
-   * not selected. Lines are then read by {@link #fusedLine} first.
+   * not selected. Lines are then read by {@link numericLine} first.
    */
   #plan: Int32Array | undefined;
-  /** The values of the line {@link #fusedLine} read, by slot, added to the builder once its line end is checked. */
+  /** The values of the line {@link numericLine} read, by slot, added to the builder once its line end is checked. */
   #row: Float64Array = new Float64Array(0);
   #line = 1;
   #started = false;
@@ -133,6 +133,20 @@ export class PlainCsvReader {
   /** The number of lines read so far. */
   get lines(): number {
     return this.#line - 1;
+  }
+
+  /**
+   * What {@link readNumericLines} needs to read the lines that follow elsewhere (another thread) exactly as this
+   * reader would: once every selected column holds numbers and the file's line end is known; else undefined.
+   */
+  get numericLines(): NumericLinesFormat | undefined {
+    if (this.#plan === undefined || this.#lineEnd === 0) return undefined;
+    return { plan: this.#plan, delimiter: this.#delimiter, crlf: this.#lineEnd === CR };
+  }
+
+  /** Counts `lines` records read elsewhere with {@link numericLines}, so that the lines after them are numbered right. */
+  skipLines(lines: number): void {
+    this.#line += lines;
   }
 
   /**
@@ -152,7 +166,8 @@ export class PlainCsvReader {
       let cuts = this.#cuts;
       let n = 0;
       let i = pos;
-      let stop = this.#plan === undefined ? -1 : this.#fusedLine(bytes, pos, end);
+      const plan = this.#plan;
+      let stop = plan === undefined ? -1 : numericLine(bytes, pos, end, plan, delimiter, this.#row, 0);
       const fused = stop >= 0;
       if (!fused) {
         for (; i < end; i++) {
@@ -199,7 +214,7 @@ export class PlainCsvReader {
     return pos;
   }
 
-  /** The plan for {@link #fusedLine} once the header is read and every selected column holds numbers. */
+  /** The plan for {@link numericLine} once the header is read and every selected column holds numbers. */
   #fusedPlan(): Int32Array | undefined {
     const builder = this.#builder;
     const width = builder.width;
@@ -213,47 +228,6 @@ export class PlainCsvReader {
     });
     this.#row = new Float64Array(fields.length);
     return plan;
-  }
-
-  /**
-   * The common line in one pass over its bytes: every field of the record, each selected one an exact number
-   * (see {@link scanNumber}) with only spaces and tabs around it, the last one ended by LF or CR. Its values go to
-   * `#row` and the index of its line end is returned; -1 for any other line (a missing or non-numeric value, a
-   * quote, a ragged row, no line end before `end`), which the general path then reads from its start. Equal to
-   * that path on every line it takes: the same bytes are trimmed and parsed by the same function.
-   */
-  #fusedLine(b: Uint8Array, pos: number, end: number): number {
-    const plan = this.#plan as Int32Array;
-    const row = this.#row;
-    const delimiter = this.#delimiter;
-    const last = plan.length - 1;
-    let i = pos;
-    for (let k = 0; k <= last; k++) {
-      const slot = plan[k];
-      if (slot < 0) {
-        // A field not selected: skipped, but still refused where csv-parse's rules would apply.
-        for (; i < end; i++) {
-          const c = b[i];
-          if (c === delimiter) break;
-          if ((c < SPACE && c !== TAB) || c === QUOTE) {
-            if (k === last && (c === LF || c === CR)) break;
-            return -1;
-          }
-        }
-      } else {
-        while (i < end && (b[i] === SPACE || b[i] === TAB)) i++;
-        i = scanNumber(b, i, end, row, slot);
-        if (i < 0) return -1;
-        while (i < end && (b[i] === SPACE || b[i] === TAB)) i++;
-      }
-      if (i >= end) return -1;
-      const c = b[i];
-      if (k < last) {
-        if (c !== delimiter) return -1;
-        i++;
-      } else if (c !== LF && c !== CR) return -1;
-    }
-    return i;
   }
 
   #grow(): Int32Array {
@@ -320,4 +294,98 @@ export class PlainCsvReader {
   #decode(bytes: Uint8Array, a: number, b: number): string {
     return this.#decoder.decode(bytes.subarray(a, b)).trimEnd();
   }
+}
+
+/**
+ * The common line in one pass over its bytes: every field of the record, each selected one an exact number
+ * (see {@link scanNumber}) with only spaces and tabs around it, the last one ended by LF or CR. Its values go to
+ * `row[at + slot]` and the index of its line end is returned; -1 for any other line (a missing or non-numeric
+ * value, a quote, a ragged row, no line end before `end`), which the general path then reads from its start.
+ * Equal to that path on every line it takes: the same bytes are trimmed and parsed by the same function.
+ * `plan[k]` is the slot of field k, -1 for a field not selected.
+ */
+function numericLine(
+  b: Uint8Array,
+  pos: number,
+  end: number,
+  plan: Int32Array,
+  delimiter: number,
+  row: Float64Array,
+  at: number,
+): number {
+  const last = plan.length - 1;
+  let i = pos;
+  for (let k = 0; k <= last; k++) {
+    const slot = plan[k];
+    if (slot < 0) {
+      // A field not selected: skipped, but still refused where csv-parse's rules would apply.
+      for (; i < end; i++) {
+        const c = b[i];
+        if (c === delimiter) break;
+        if ((c < SPACE && c !== TAB) || c === QUOTE) {
+          if (k === last && (c === LF || c === CR)) break;
+          return -1;
+        }
+      }
+    } else {
+      while (i < end && (b[i] === SPACE || b[i] === TAB)) i++;
+      i = scanNumber(b, i, end, row, at + slot);
+      if (i < 0) return -1;
+      while (i < end && (b[i] === SPACE || b[i] === TAB)) i++;
+    }
+    if (i >= end) return -1;
+    const c = b[i];
+    if (k < last) {
+      if (c !== delimiter) return -1;
+      i++;
+    } else if (c !== LF && c !== CR) return -1;
+  }
+  return i;
+}
+
+/** How the lines of a file are laid out, from the {@link PlainCsvReader} that read its start. */
+export interface NumericLinesFormat {
+  /** The selected slot of each field of a record, -1 for a field not selected. */
+  plan: Int32Array;
+  /** The delimiter byte. */
+  delimiter: number;
+  /** Lines end with CR LF (else LF). */
+  crlf: boolean;
+}
+
+/** What {@link readNumericLines} read. */
+export interface NumericLines {
+  /** Records read, each one line; their values are the first `rows * slots` of the output array. */
+  rows: number;
+  /** The index of the first byte not read: `end`, or the start of the first line left to the general path. */
+  stop: number;
+}
+
+/**
+ * Reads whole lines of numbers from `bytes[start, end)` (which starts at a line's start) into `out`, row after
+ * row, one value per selected column, as a {@link PlainCsvReader} in the same state would; stops at the first
+ * line it would not read in one pass (a missing value, text, a quote, another line end...), when `out` is full,
+ * or at `end`. Runs anywhere, e.g. in a worker thread on one chunk of a file with `out` in shared memory: the
+ * values are the same doubles, and the caller knows where the general path resumes.
+ */
+export function readNumericLines(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  format: NumericLinesFormat,
+  out: Float64Array,
+): NumericLines {
+  const { plan, delimiter, crlf } = format;
+  let slots = 0;
+  for (let k = 0; k < plan.length; k++) if (plan[k] >= 0) slots++;
+  let rows = 0;
+  let pos = start;
+  while (pos < end && (rows + 1) * slots <= out.length) {
+    const stop = numericLine(bytes, pos, end, plan, delimiter, out, rows * slots);
+    if (stop < 0) break;
+    if (crlf ? bytes[stop] !== CR || stop + 1 >= end || bytes[stop + 1] !== LF : bytes[stop] !== LF) break;
+    pos = stop + (crlf ? 2 : 1);
+    rows++;
+  }
+  return { rows, stop: pos };
 }

@@ -236,6 +236,20 @@ export class TableBuilder {
   }
 
   /**
+   * `rows` whole records of numbers, row after row in `values` (one value per selected column, every one
+   * {@link isNumeric}), on the consecutive lines from `firstLine`: the same as one {@link addRow} per record.
+   */
+  addRows(values: Float64Array, rows: number, firstLine: number): void {
+    const columns = this.#columns;
+    const slots = columns.length;
+    for (let slot = 0; slot < slots; slot++) {
+      const numbers = columns[slot].numbers;
+      for (let r = 0, i = slot; r < rows; r++, i += slots) numbers.push(values[i]);
+    }
+    for (let r = 0; r < rows; r++) this.#lines.push(firstLine + r);
+  }
+
+  /**
    * A hint that about `rows` records will follow in all (a reader's estimate): numeric columns and the line
    * numbers then grow in one array of that size, which becomes the column when the estimate was close.
    */
