@@ -5,7 +5,7 @@
  * The page publishes its state as data attributes, for scripts and tests: `body[data-state]` (idle, training,
  * trained, stopped, error), `#chart[data-loss]` / `[data-val-loss]` (JSON arrays of per-epoch losses),
  * `#chart[data-layout]` (the drawn chart's layout, see chart.ts), `#status[data-mode]`, `[data-threads]`,
- * `[data-kernels]`, and `#predictions[data-outputs]` (the raw network outputs of the last prediction, row-major
+ * `[data-kernels]`, `[data-epoch-ms]` (JSON array of each epoch's milliseconds, for timing scripts), and `#predictions[data-outputs]` (the raw network outputs of the last prediction, row-major
  * JSON).
  */
 import './style.css';
@@ -156,7 +156,7 @@ function describeIsolation(): void {
     ui.isolation.innerHTML = `<a href="#term-isolated">Cross-origin isolated</a>: this page can share memory between threads, so training can use up to ${plural(CORES, 'Web Worker')} (one per core), with ${plannedBackend('auto') === 'wasm' ? '<a href="#term-simd">WebAssembly SIMD</a> kernels' : 'JavaScript kernels'}.`;
     for (let n = 1; n <= Math.min(CORES, 64); n++) threads.append(new Option(String(n), String(n)));
     threads.value = 'auto';
-    ui.threadsHint.textContent = `"auto" picks from the size of a step; this machine reports ${plural(CORES, 'core')}`;
+    ui.threadsHint.textContent = `"auto" times 1 up to ${plural(CORES, 'worker')} on the run's first steps and keeps the fastest (the result is the same either way)`;
   } else {
     ui.isolation.className = 'notice warn';
     ui.isolation.innerHTML =
@@ -370,6 +370,8 @@ async function train(): Promise<void> {
   const backend = plannedBackend(settings.kernels);
   ui.sMode.textContent = '–';
   ui.status.dataset.mode = SHARED ? 'parallel' : 'single-worker';
+  const epochMs: number[] = [];
+  ui.status.dataset.epochMs = '[]';
   const timer = setInterval(() => {
     ui.sTime.textContent = formatDuration(performance.now() - started);
   }, 250);
@@ -396,6 +398,8 @@ async function train(): Promise<void> {
         },
         onEpochEnd: (log) => {
           state.chart.loss.push(log.loss);
+          epochMs.push(log.msPerEpoch);
+          ui.status.dataset.epochMs = JSON.stringify(epochMs);
           if (log.valLoss !== undefined) state.chart.valLoss.push(log.valLoss);
           state.chart.current = undefined;
           ui.sEpoch.textContent = `${formatInt(log.epoch + 1)} / ${formatInt(settings.epochs)}`;

@@ -3,14 +3,18 @@
  * @packageDocumentation
  */
 export {
+  describeThreadChoice,
   estimateThreads,
   fixedThreadPlan,
+  latestTrialMedians,
   type MeasuredPlanOptions,
   measuredThreadPlan,
   modelStepMicroseconds,
+  replicatesUpdate,
   STEP_COST,
   type StepSegment,
   type StepWork,
+  type ThreadBasis,
   type ThreadPlan,
   type ThreadTrial,
   threadCandidates,

@@ -24,10 +24,14 @@ export {
   type WorkerTask,
 } from './protocol.js';
 export {
+  describeThreadChoice,
   estimateThreads,
   fixedThreadPlan,
+  latestTrialMedians,
   measuredThreadPlan,
+  replicatesUpdate,
   type StepWork,
+  type ThreadBasis,
   type ThreadPlan,
   type ThreadTrial,
   threadCandidates,
