@@ -60,6 +60,7 @@ import {
 } from '../config.js';
 import { ADVICE, dataError, EXIT_OK, oneLine, type UserError, usageError } from '../errors.js';
 import { describeChange, fingerprintOf } from '../fingerprint.js';
+import { TABLE_FORMATS } from '../load.js';
 import { lockModelDir } from '../lock.js';
 import type { Runner } from '../main.js';
 import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
@@ -84,7 +85,7 @@ interface TrainFlags extends TrainSettings {
 }
 
 /** Settings a resumed run may change: everything else must agree with the checkpoint. */
-const RESUMABLE = new Set(['epochs', 'threads', 'out', 'data', 'resume', 'config', 'json']);
+const RESUMABLE = new Set(['epochs', 'threads', 'out', 'data', 'format', 'resume', 'config', 'json']);
 
 export function registerTrain(program: Command, runner: Runner): Command {
   const cmd = program
@@ -101,6 +102,11 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--categorical <columns>', 'read these columns as categories even when they hold numbers', parseNameList)
     .option('--no-header', 'the CSV has no header row; its columns are named c1, c2, ...')
     .option('--delimiter <char>', 'field delimiter, one character; \\t is a tab (default: ",")', parseDelimiter)
+    .option(
+      '--format <format>',
+      'data file format: csv, parquet or arrow (default: by extension: .parquet; .arrow, .feather, .ipc; else csv)',
+      parseChoice(TABLE_FORMATS),
+    )
     .option('--task <task>', 'regression, binary or multiclass (default: inferred from the target)', parseChoice(TASKS))
     .option(
       '--layers <units>',
@@ -359,6 +365,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         data: given.data !== undefined ? resolve(given.data) : saved.data,
         header: saved.header,
         delimiter: saved.delimiter,
+        // A new --data comes with its own format (flag or extension); the checkpoint's data with the saved one.
+        format: given.data !== undefined ? given.format : (given.format ?? saved.format),
         target: saved.target,
         features: saved.features,
         categorical: saved.categorical,
@@ -470,6 +478,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     data: settings.data === undefined ? undefined : resolve(settings.data),
     header: settings.header ?? TRAIN_DEFAULTS.header,
     delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
+    ...(settings.format !== undefined ? { format: settings.format } : {}),
     target: targetNames,
     features: featureNames,
     categorical: settings.categorical ?? [],
