@@ -186,6 +186,8 @@ describe('training on Parquet and Arrow', () => {
       '0.1|0.2',
       '--epochs',
       '1',
+      '--out',
+      join(dir, 'tuned'),
     ]);
     expect(tuned.code, tuned.stderr).toBe(0);
     const bad = await cli(['train', '--data', data, '--format', 'xlsx', '--out', join(dir, 'y')]);
