@@ -7,6 +7,7 @@ import type { EpochLog, KernelBackend, LossName, ResolvedOptimizerConfig } from 
 import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
 import type { DataFingerprint } from './fingerprint.js';
+import type { TableFormat } from './load.js';
 
 /** The resolved settings of a training run, as saved in its checkpoints. */
 export interface RunSettings {
@@ -14,6 +15,8 @@ export interface RunSettings {
   data?: string;
   header: boolean;
   delimiter: string;
+  /** The data file's format when --format named it (else it follows the file's extension). */
+  format?: TableFormat;
   target: string[];
   features: string[];
   categorical: string[];
