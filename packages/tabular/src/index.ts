@@ -13,6 +13,7 @@
  */
 
 export { exactNumber, NotPlainCsv, PlainCsvReader, plainDelimiter } from './bytes.js';
+export { parseEncoding } from './encoding-format.js';
 export { dataError, TabularError, type TabularErrorKind, usageError } from './errors.js';
 export {
   type Advice,
