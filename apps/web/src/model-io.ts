@@ -16,7 +16,7 @@ import {
   type ShardpropMetaInput,
   WEIGHTS_BIN,
 } from '@shardprop/core';
-import { type Encoding, inputWidth, normalization, targetNames } from '@shardprop/tabular';
+import { type Encoding, inputWidth, normalization, parseEncoding, targetNames } from '@shardprop/tabular';
 
 /** A model the page can predict with, and what it knows about its data. */
 export interface PageModel {
@@ -81,27 +81,15 @@ export function modelFiles(
   return { modelJson: `${JSON.stringify(artifacts.modelJson, null, 2)}\n`, weights };
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/** The CLI's encoding in a `shardprop` section, checked just enough to use it safely. */
+/** The CLI's encoding in a `shardprop` section (tabular's parseEncoding, as the CLI reads it). */
 function encodingOf(encodings: unknown, inputSize: number): Encoding | undefined {
-  if (!isRecord(encodings) || !Array.isArray(encodings.features) || !isRecord(encodings.target)) return undefined;
-  const features = encodings.features as Encoding['features'];
-  const ok = features.every(
-    (f) =>
-      isRecord(f) &&
-      typeof f.name === 'string' &&
-      ((f.kind === 'numeric' && typeof f.mean === 'number' && typeof f.std === 'number' && f.std > 0) ||
-        (f.kind === 'categorical' && Array.isArray(f.vocabulary) && typeof f.mode === 'string')),
-  );
-  const t = encodings.target;
-  const targetOk =
-    (t.task === 'regression' && Array.isArray(t.columns)) ||
-    ((t.task === 'binary' || t.task === 'multiclass') && typeof t.column === 'string' && Array.isArray(t.classes));
-  if (!ok || !targetOk) throw new Error(`${MODEL_JSON}: corrupt shardprop.encodings`);
-  const encoding = encodings as unknown as Encoding;
+  if (encodings === undefined) return undefined;
+  let encoding: Encoding;
+  try {
+    encoding = parseEncoding(encodings);
+  } catch (error) {
+    throw new Error(`${MODEL_JSON}: corrupt shardprop.encodings: ${(error as Error).message}`);
+  }
   if (inputWidth(encoding.features) !== inputSize) {
     throw new Error(
       `${MODEL_JSON}: the data encoding gives ${inputWidth(encoding.features)} inputs, the network takes ${inputSize}`,

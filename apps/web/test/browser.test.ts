@@ -6,12 +6,11 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fit, Mlp, type ModelJson, mlpSpec, toTfjsArtifacts } from '@shardprop/core';
+import { type ModelJson, toTfjsArtifacts } from '@shardprop/core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedTable } from '../src/datasets.js';
-import { prepareProblem } from '../src/encoding.js';
 import {
+  differingWeights,
   downloadedWeights,
   downloadOf,
   hasChromium,
@@ -21,6 +20,7 @@ import {
   outputs,
   RESULTS,
   ROOT,
+  referenceSeedFit,
   type ServedApp,
   serveApp,
   waitForEnd,
@@ -182,22 +182,9 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
   it("trains the same bits as core's single-thread fit in Node (same seed, shards and wasm kernels)", async () => {
     // The page's run above: 2 Web Workers. Here: one thread, in Node, on the same data.
     const weights = await downloadedWeights(page);
-    const problem = prepareProblem(seedTable(), 'y', 'error');
-    const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
-    const result = await fit(model, problem.dataset, {
-      loss: problem.loss,
-      optimizer: { name: 'adam', learningRate: 0.01 },
-      epochs: EPOCHS,
-      batchSize: 32,
-      validationSplit: 0.2,
-      seed: 1,
-      kernels: 'wasm',
-    });
-    expect(result.kernels).toBe('wasm');
-    let differing = 0;
-    for (let i = 0; i < weights.length; i++) if (!Object.is(weights[i], model.params[i])) differing++;
-    expect(differing).toBe(0);
-    expect((await losses(page)).loss).toEqual(result.history.map((h) => h.loss));
+    const reference = await referenceSeedFit(EPOCHS, 32);
+    expect(differingWeights(weights, reference.params)).toBe(0);
+    expect((await losses(page)).loss).toEqual(reference.loss);
   });
 
   it('shows the CLI error messages for malformed CSV files, with line and column', async () => {

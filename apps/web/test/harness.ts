@@ -3,14 +3,18 @@
  * (with its cross-origin isolation headers), and headless Chromium (Debian's `chromium`, driven by
  * playwright-core), plus small helpers to read the page's published state.
  */
+
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fit, Mlp, mlpSpec } from '@shardprop/core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
+import { seedTable } from '../src/datasets.js';
+import { prepareProblem } from '../src/encoding.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -128,4 +132,36 @@ export async function downloadOf(page: Page, button: string): Promise<Buffer> {
 export async function downloadedWeights(page: Page): Promise<Float32Array> {
   const bytes = await downloadOf(page, '#download-weights');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * The Node reference of the page's seed-problem runs: core's single-thread `fit` with the settings the page uses
+ * (layers 39-39-39-1, adam 0.01, validation split 0.2, seed 1, wasm kernels). The page's weights must equal it, bit
+ * for bit, for any number of Web Workers.
+ */
+export async function referenceSeedFit(
+  epochs: number,
+  batchSize: number,
+): Promise<{ params: Float32Array; loss: number[] }> {
+  const problem = prepareProblem(seedTable(), 'y', 'error');
+  const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
+  const result = await fit(model, problem.dataset, {
+    loss: problem.loss,
+    optimizer: { name: 'adam', learningRate: 0.01 },
+    epochs,
+    batchSize,
+    validationSplit: 0.2,
+    seed: 1,
+    kernels: 'wasm',
+  });
+  if (result.kernels !== 'wasm') throw new Error(`the reference fit ran on ${result.kernels} kernels, not wasm`);
+  return { params: model.params, loss: result.history.map((h) => h.loss) };
+}
+
+/** How many of the weights differ in their bits (Object.is: -0 and NaN count exactly). */
+export function differingWeights(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.max(a.length, b.length);
+  let differing = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) differing++;
+  return differing;
 }

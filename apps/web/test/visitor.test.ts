@@ -8,14 +8,13 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fit, Mlp, type ModelJson, mlpSpec } from '@shardprop/core';
+import type { ModelJson } from '@shardprop/core';
 import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChartLayout } from '../src/chart.js';
-import { seedTable } from '../src/datasets.js';
-import { prepareProblem } from '../src/encoding.js';
 import {
+  differingWeights,
   downloadedWeights,
   downloadOf,
   hasChromium,
@@ -25,6 +24,7 @@ import {
   outputs,
   RESULTS,
   ROOT,
+  referenceSeedFit,
   type ServedApp,
   serveApp,
   waitForEnd,
@@ -104,22 +104,10 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
       expect(training.history).toHaveLength(epochs);
       // The weights are those of `epochs` complete epochs: fit in Node trains the same bits.
       const weights = await downloadedWeights(page);
-      const problem = prepareProblem(seedTable(), 'y', 'error');
-      const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
-      const result = await fit(model, problem.dataset, {
-        loss: problem.loss,
-        optimizer: { name: 'adam', learningRate: 0.01 },
-        epochs,
-        batchSize: 8,
-        validationSplit: 0.2,
-        seed: 1,
-        kernels: 'wasm',
-      });
+      const reference = await referenceSeedFit(epochs, 8);
       console.log(`stopped at "${shown}": kept ${epochs} complete epochs`);
-      expect(loss).toEqual(result.history.map((h) => h.loss));
-      let differing = 0;
-      for (let i = 0; i < weights.length; i++) if (!Object.is(weights[i], model.params[i])) differing++;
-      expect(differing).toBe(0);
+      expect(loss).toEqual(reference.loss);
+      expect(differingWeights(weights, reference.params)).toBe(0);
       // The chart's epoch axis ends where the run ended.
       expect((await layoutOf(page)).xMax).toBe(epochs);
     } finally {

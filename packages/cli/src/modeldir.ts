@@ -8,13 +8,11 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  createOptimizer,
   type EpochLog,
   LOSSES,
   type LossName,
   Mlp,
   modelToArtifacts,
-  type OptimizerConfig,
   type OptimizerSnapshot,
   parseLoss,
   type ResolvedOptimizerConfig,
@@ -22,11 +20,11 @@ import {
   type ShardpropMetaInput,
 } from '@shardprop/core';
 import { loadModel, saveModel, writeFileAtomic } from '@shardprop/core/node';
-import { type Encoding, inputWidth, normalization, TASKS, type Task, targetNames } from '@shardprop/tabular';
+import { type Encoding, inputWidth, normalization, parseEncoding, targetNames } from '@shardprop/tabular';
 import { z } from 'zod';
 import { dataError, oneLine } from './errors.js';
 import { lossSvg } from './plot.js';
-import type { CliMeta, RunSettings, RunState } from './run-state.js';
+import { type CliMeta, type RunSettings, RunSettingsSchema, type RunState } from './run-state.js';
 
 /** The role of the best weights among the model's data files (`best-weights.<n>.bin`). */
 export const BEST_WEIGHTS = 'best-weights';
@@ -47,32 +45,6 @@ export interface LoadedModel {
   files: string[];
 }
 
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
-const EncodingSchema = z.object({
-  features: z
-    .array(
-      z.discriminatedUnion('kind', [
-        z.object({ name: z.string(), kind: z.literal('numeric'), mean: finite, std: z.number().positive() }),
-        z.object({
-          name: z.string(),
-          kind: z.literal('categorical'),
-          vocabulary: z.array(z.string()).min(1),
-          mode: z.string(),
-        }),
-      ]),
-    )
-    .min(1),
-  target: z.discriminatedUnion('task', [
-    z.object({ task: z.literal('regression'), columns: z.array(z.string()).min(1) }),
-    z.object({
-      task: z.enum(['binary', 'multiclass']),
-      column: z.string(),
-      classes: z.array(z.string()).min(2),
-      numeric: z.boolean(),
-    }),
-  ]),
-});
-
 const RunSchema = z.object({
   status: z.enum(['running', 'interrupted', 'complete', 'stopped-early']),
   nextEpoch: z.int().min(0),
@@ -82,34 +54,6 @@ const RunSchema = z.object({
   validationRows: z.int(),
   updated: z.string(),
   bestWeightsSha256: z.string().optional(),
-});
-
-const SettingsSchema = z.looseObject({
-  header: z.boolean(),
-  delimiter: z.string(),
-  target: z.array(z.string()),
-  features: z.array(z.string()),
-  categorical: z.array(z.string()),
-  task: z.enum(TASKS as [Task, ...Task[]]),
-  layers: z.array(z.int().positive()),
-  activation: z.string(),
-  outputActivation: z.string(),
-  loss: z.enum(LOSSES),
-  optimizer: z.looseObject({ name: z.string(), learningRate: z.number() }),
-  batchSize: z.int().positive(),
-  epochs: z.int().min(0),
-  seed: z.number(),
-  shuffle: z.boolean(),
-  shards: z.int().positive().nullable(),
-  valSplit: z.number(),
-  earlyStop: z.int().positive().nullable(),
-  missing: z.enum(['error', 'drop', 'impute']),
-  unknown: z.enum(['error', 'zeros']),
-  init: z.string().nullable(),
-  kernels: z.enum(['js', 'wasm']).nullable(),
-  dataFingerprint: z
-    .object({ rows: z.int().min(0), inputs: z.int().min(1), targets: z.int().min(0), sha256: z.string() })
-    .optional(),
 });
 
 function sha256(bytes: Uint8Array): string {
@@ -131,9 +75,11 @@ function cliMetaFrom(meta: ShardpropMeta | undefined, dir: string): CliMeta | nu
   };
   let encoding: Encoding | null = null;
   if (meta.encodings !== undefined) {
-    const parsed = EncodingSchema.safeParse(meta.encodings);
-    if (!parsed.success) corrupt('encodings', parsed.error);
-    encoding = parsed.data as Encoding;
+    try {
+      encoding = parseEncoding(meta.encodings);
+    } catch (error) {
+      throw dataError(`${join(dir, 'model.json')}: corrupt shardprop.encodings: ${oneLine(error)}`);
+    }
   }
   // Absent in a shardprop section written without one (the default loss); anything else must be a loss name.
   let loss: LossName = 'meanSquaredError';
@@ -150,14 +96,8 @@ function cliMetaFrom(meta: ShardpropMeta | undefined, dir: string): CliMeta | nu
   if (meta.run !== undefined && meta.training !== undefined) {
     const r = RunSchema.safeParse(meta.run);
     if (!r.success) corrupt('run', r.error);
-    const s = SettingsSchema.safeParse(meta.training);
-    if (!s.success) corrupt('training', s.error);
-    const settings = s.data as unknown as RunSettings;
-    try {
-      settings.optimizer = createOptimizer(settings.optimizer as OptimizerConfig).config;
-    } catch (error) {
-      throw dataError(`${join(dir, 'model.json')}: corrupt shardprop.training.optimizer: ${oneLine(error)}`);
-    }
+    const s = RunSettingsSchema.safeParse(meta.training);
+    const settings: RunSettings = s.success ? s.data : corrupt('training', s.error);
     const state = r.data as unknown as Omit<RunState, 'settings'> & { bestWeightsSha256?: string };
     run = { ...state, history: state.history as EpochLog[], settings };
   }

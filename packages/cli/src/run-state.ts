@@ -3,45 +3,68 @@
  * run (its resolved settings, history and progress), so that `evaluate` and `predict` encode data the same way
  * and `train --resume` can continue exactly.
  */
-import type { EpochLog, KernelBackend, LossName, ResolvedOptimizerConfig } from '@shardprop/core';
+import {
+  createOptimizer,
+  type EpochLog,
+  LOSSES,
+  type LossName,
+  type OptimizerConfig,
+  type ResolvedOptimizerConfig,
+} from '@shardprop/core';
 import type { ThreadTrial } from '@shardprop/core/parallel';
-import type { Encoding, Task } from '@shardprop/tabular';
-import type { DataFingerprint } from './fingerprint.js';
-import type { TableFormat } from './load.js';
+import { type Encoding, TASKS, type Task } from '@shardprop/tabular';
+import { z } from 'zod';
+import { TABLE_FORMATS } from './load.js';
 
-/** The resolved settings of a training run, as saved in its checkpoints. */
-export interface RunSettings {
+/**
+ * The resolved settings of a training run, as saved in its checkpoints (model.json's `shardprop.training`): the one
+ * declaration, read back by `loadModelDir` and typed as `RunSettings` from it. The optimizer is validated and
+ * resolved by core's `createOptimizer`.
+ */
+export const RunSettingsSchema = z.object({
   /** Absolute path of the training CSV; absent for the built-in seed problem. */
-  data?: string;
-  header: boolean;
-  delimiter: string;
+  data: z.string().optional(),
+  header: z.boolean(),
+  delimiter: z.string(),
   /** The data file's format when --format named it (else it follows the file's extension). */
-  format?: TableFormat;
-  target: string[];
-  features: string[];
-  categorical: string[];
-  task: Task;
-  layers: number[];
-  activation: string;
-  outputActivation: string;
-  loss: LossName;
-  optimizer: ResolvedOptimizerConfig;
-  batchSize: number;
-  epochs: number;
-  seed: number;
-  shuffle: boolean;
-  shards: number | null;
-  valSplit: number;
-  earlyStop: number | null;
-  missing: 'error' | 'drop' | 'impute';
-  unknown: 'error' | 'zeros';
+  format: z.enum(TABLE_FORMATS).optional(),
+  target: z.array(z.string()),
+  features: z.array(z.string()),
+  categorical: z.array(z.string()),
+  task: z.enum(TASKS as [Task, ...Task[]]),
+  layers: z.array(z.int().positive()),
+  activation: z.string(),
+  outputActivation: z.string(),
+  loss: z.enum(LOSSES),
+  optimizer: z.unknown().transform((value, ctx): ResolvedOptimizerConfig => {
+    try {
+      return createOptimizer(value as OptimizerConfig).config;
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  }),
+  batchSize: z.int().positive(),
+  epochs: z.int().min(0),
+  seed: z.number(),
+  shuffle: z.boolean(),
+  shards: z.int().positive().nullable(),
+  valSplit: z.number(),
+  earlyStop: z.int().positive().nullable(),
+  missing: z.enum(['error', 'drop', 'impute']),
+  unknown: z.enum(['error', 'zeros']),
   /** Directory of the model training started from (--init), if any. */
-  init: string | null;
+  init: z.string().nullable(),
   /** The kernel backend that ran the steps (results are reproducible per backend); null until the first epoch. */
-  kernels: KernelBackend | null;
+  kernels: z.enum(['js', 'wasm']).nullable(),
   /** What the run trains on, for `--resume` to refuse changed data; absent in checkpoints of older versions. */
-  dataFingerprint?: DataFingerprint;
-}
+  dataFingerprint: z
+    .object({ rows: z.int().min(0), inputs: z.int().min(1), targets: z.int().min(0), sha256: z.string() })
+    .optional(),
+});
+
+/** The resolved settings of a training run (see `RunSettingsSchema`). */
+export type RunSettings = z.output<typeof RunSettingsSchema>;
 
 export type RunStatus = 'running' | 'interrupted' | 'complete' | 'stopped-early';
 

@@ -11,6 +11,7 @@ export {
   type SaveFileSystem,
   type WritableFile,
   writeFileAtomic,
+  writeStreamAtomic,
 } from './io/file-system.js';
 export {
   type LoadedModelDir,

@@ -11,7 +11,7 @@ import { FaultyFileSystem } from '../../../test-utils/faulty-fs.js';
 import { modelToArtifacts, optimizerStateToBytes } from '../src/io/artifacts.js';
 import { crc32 } from '../src/io/crc32.js';
 import { mlpSpec } from '../src/model/spec.js';
-import { type LoadedModelDir, loadModel, saveModel, writeFileAtomic } from '../src/node.js';
+import { type LoadedModelDir, loadModel, saveModel, writeFileAtomic, writeStreamAtomic } from '../src/node.js';
 
 const spec = mlpSpec(5, [4, 2], 'tanh', 'softmax');
 
@@ -298,4 +298,55 @@ describe('writeFileAtomic', () => {
       }
     });
   }
+});
+
+describe('writeStreamAtomic', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'shardprop-stream-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const pieces = ['a,b\n', '1,2\n', new TextEncoder().encode('3,4\n')];
+  const produceAll = async (write: (d: Uint8Array | string) => Promise<void>) => {
+    for (const p of pieces) await write(p);
+  };
+
+  it('writes the pieces in order, then replaces the file by one rename', async () => {
+    const path = join(root, 'out.csv');
+    await writeFile(path, 'old');
+    await link(path, join(root, 'link.csv'));
+    const fs = new FaultyFileSystem();
+    await writeStreamAtomic(path, produceAll, fs);
+    expect(await readFile(path, 'utf8')).toBe('a,b\n1,2\n3,4\n');
+    expect(await readFile(join(root, 'link.csv'), 'utf8')).toBe('old');
+    expect(fs.steps.filter((s) => s.startsWith('rename'))).toHaveLength(1);
+  });
+
+  it('a failure while producing leaves the old file and no temporary file', async () => {
+    const path = join(root, 'out.csv');
+    await writeFile(path, 'old');
+    const failing = async (write: (d: string) => Promise<void>) => {
+      await write('half');
+      throw new Error('the input ended early');
+    };
+    await expect(writeStreamAtomic(path, failing)).rejects.toThrow('the input ended early');
+    expect(await readFile(path, 'utf8')).toBe('old');
+    expect(await readdir(root)).toEqual(['out.csv']);
+  });
+
+  it('an error at any step leaves the old file or the whole new one, and no temporary file', async () => {
+    const path = join(root, 'out.csv');
+    const counter = new FaultyFileSystem();
+    await writeStreamAtomic(path, produceAll, counter);
+    for (let k = 1; k <= counter.steps.length; k++) {
+      await writeFile(path, 'old');
+      const fs = new FaultyFileSystem(k, 'error');
+      await writeStreamAtomic(path, produceAll, fs).catch(() => {});
+      await fs.closeAll();
+      expect(['old', 'a,b\n1,2\n3,4\n']).toContain(await readFile(path, 'utf8'));
+      expect(await readdir(root)).toEqual(['out.csv']);
+    }
+  });
 });

@@ -21,6 +21,7 @@ export {
   plainDelimiter,
   readNumericLines,
 } from './bytes.js';
+export { parseEncoding } from './encoding-format.js';
 export { dataError, TabularError, type TabularErrorKind, usageError } from './errors.js';
 export {
   type Advice,

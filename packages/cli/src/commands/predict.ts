@@ -1,14 +1,14 @@
 /**
  * `shardprop predict`: run a trained model over a CSV and write its predictions, one row per input row, in
- * the input's order. `--out` is replaced atomically (core's `writeFileAtomic`): a failure (a full disk, a
+ * the input's order. `--out` is replaced atomically (core's `writeStreamAtomic`): a failure (a full disk, a
  * crash) leaves the previous file as it was.
  */
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { writeStreamAtomic } from '@shardprop/core/node';
 import { type Decoded, decodeOutputs, encodeFeatures } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { writeStreamAtomic } from '../atomic-write.js';
 import { parsePath } from '../config.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
 import { createOutput } from '../output.js';

@@ -7,12 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   checkMetric,
-  createOptimizer,
   expandGrid,
   gridPoint,
   type LossName,
   type Mlp,
-  type OptimizerConfig,
   rankTrials,
   sampleGrid,
   type TrialResult,
@@ -46,7 +44,8 @@ import { formatInt } from '../progress.js';
 import type { RunSettings, RunStatus } from '../run-state.js';
 import type { Runner } from '../runner.js';
 import { addTrainOptions, type CliSpace, splitSpace, TUNABLE, type TunableKey } from '../search-space.js';
-import { lossFlag, missingPolicy, newModelSpec, optimizerConfig, readTrainingTable } from '../train-setup.js';
+import { optimizerFlags } from '../train/settings.js';
+import { lossFlag, missingPolicy, newModelSpec, readTrainingTable } from '../train-setup.js';
 import {
   type CliTrial,
   formatScore,
@@ -413,13 +412,8 @@ function candidateOf(
   const spec = withContext(where, () =>
     newModelSpec(settings, data.width, data.units, data.target, data.loss, data.table, data.rows),
   );
-  const optimizer: OptimizerConfig = withContext(where, () => {
-    try {
-      return createOptimizer(optimizerConfig(settings)).config;
-    } catch (error) {
-      throw usageError(oneLine(error));
-    }
-  });
+  // The flags' optimizer as train reads it: a value core refuses is a usage error naming the flag.
+  const optimizer = withContext(where, () => optimizerFlags(settings));
   const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
   if (epochs < 1) throw usageError(`--epochs ${epochs}: a search needs at least 1 epoch${where}`);
   return {
@@ -474,7 +468,7 @@ function runSettingsOf(
     activation: layers[0].activation,
     outputActivation: layers[layers.length - 1].activation,
     loss,
-    optimizer: createOptimizer(optimizerConfig(s)).config,
+    optimizer: optimizerFlags(s),
     batchSize: s.batchSize ?? TRAIN_DEFAULTS.batchSize,
     epochs: s.epochs ?? TRAIN_DEFAULTS.epochs,
     seed: s.seed ?? TRAIN_DEFAULTS.seed,

@@ -109,11 +109,18 @@ export function processExists(pid: number): boolean {
   }
 }
 
-/** Creates `path`, writes `data` and flushes it to disk; on failure removes what it created. */
-export async function writeNewFile(fs: SaveFileSystem, path: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Creates `path`, writes what `produce` passes to `write` (in order) and flushes it to disk; on failure (of a step
+ * or of `produce`) removes what it created.
+ */
+async function writeNewFileFrom(
+  fs: SaveFileSystem,
+  path: string,
+  produce: (write: (data: Uint8Array | string) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const file = await fs.create(path);
   try {
-    await file.write(data);
+    await produce((data) => file.write(data));
     await file.sync();
   } catch (e) {
     await file.close().catch(() => {});
@@ -128,10 +135,39 @@ export async function writeNewFile(fs: SaveFileSystem, path: string, data: Uint8
   }
 }
 
+/** Creates `path`, writes `data` and flushes it to disk; on failure removes what it created. */
+export async function writeNewFile(fs: SaveFileSystem, path: string, data: Uint8Array | string): Promise<void> {
+  await writeNewFileFrom(fs, path, (write) => write(data));
+}
+
 /**
- * Replaces (or creates) the file `path` atomically: a temporary file in the same directory, flushed to disk,
- * renamed over `path`, then the directory flushed. If anything fails, the temporary file is removed (best
- * effort) and `path` is as it was.
+ * Replaces (or creates) the file `path` atomically with what `produce` passes to `write`, in order: a temporary
+ * file in the same directory, flushed to disk, renamed over `path`, then the directory flushed. If anything fails,
+ * `produce` included, the temporary file is removed (best effort) and `path` is as it was. For output made piece
+ * by piece (e.g. predictions, block by block) without holding it all in memory.
+ *
+ * @param fs the file system to go through (default: Node's)
+ * @throws the file system's error (e.g. `ENOENT` when the directory does not exist, `ENOSPC`), or `produce`'s
+ */
+export async function writeStreamAtomic(
+  path: string,
+  produce: (write: (data: Uint8Array | string) => Promise<void>) => Promise<void>,
+  fs: SaveFileSystem = nodeFileSystem,
+): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, tempFileName(basename(path)));
+  await writeNewFileFrom(fs, tmp, produce);
+  try {
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fs.syncDir(dir);
+}
+
+/**
+ * Replaces (or creates) the file `path` atomically with `data`: {@link writeStreamAtomic} with one piece.
  *
  * @param fs the file system to go through (default: Node's)
  * @throws the file system's error (e.g. `ENOENT` when the directory does not exist, `ENOSPC`)
@@ -141,14 +177,5 @@ export async function writeFileAtomic(
   data: Uint8Array | string,
   fs: SaveFileSystem = nodeFileSystem,
 ): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, tempFileName(basename(path)));
-  await writeNewFile(fs, tmp, data);
-  try {
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.unlink(tmp).catch(() => {});
-    throw e;
-  }
-  await fs.syncDir(dir);
+  await writeStreamAtomic(path, (write) => write(data), fs);
 }

@@ -32,7 +32,8 @@ const FIELDS: Readonly<Record<OptimizerName, readonly Field[]>> = {
   rmsprop: ['learningRate', 'rho', 'momentum', 'epsilon', 'centered'],
 };
 
-const ALL_FIELDS: readonly Field[] = [
+/** Every option an optimizer config may hold besides `name`. */
+export const OPTIMIZER_FIELDS: readonly Field[] = [
   'learningRate',
   'momentum',
   'nesterov',
@@ -119,14 +120,16 @@ export function resolveOptimizerConfig(config: OptimizerConfig): ResolvedOptimiz
     throw new RangeError(`optimizer.name must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${show(name)}`);
   }
   for (const key of Object.keys(given)) {
-    if (key !== 'name' && !(ALL_FIELDS as readonly string[]).includes(key) && given[key] !== undefined) {
-      throw new RangeError(`optimizer has no option ${JSON.stringify(key)}; the options are ${ALL_FIELDS.join(', ')}`);
+    if (key !== 'name' && !(OPTIMIZER_FIELDS as readonly string[]).includes(key) && given[key] !== undefined) {
+      throw new RangeError(
+        `optimizer has no option ${JSON.stringify(key)}; the options are ${OPTIMIZER_FIELDS.join(', ')}`,
+      );
     }
   }
   const defaults = OPTIMIZER_DEFAULTS[name];
   const used = FIELDS[name];
   const resolved = { name, ...defaults } as ResolvedOptimizerConfig;
-  for (const field of ALL_FIELDS) {
+  for (const field of OPTIMIZER_FIELDS) {
     const value = given[field];
     if (value === undefined) continue;
     const rule = RULES[field];

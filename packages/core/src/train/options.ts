@@ -6,7 +6,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { type KernelPreference, parseKernelPreference } from '../kernels/kernels.js';
 import { type LossInput, type LossName, parseLoss } from '../losses/loss.js';
-import { createOptimizer } from '../optim/create.js';
+import { createOptimizer, OPTIMIZER_FIELDS } from '../optim/create.js';
 import type { Optimizer, OptimizerConfig } from '../optim/optimizer.js';
 import type { ThreadTrial } from '../parallel/thread-choice.js';
 
@@ -157,19 +157,6 @@ const FIT_OPTION_KEYS: Readonly<Record<keyof FitOptions, true>> = {
  */
 export const PARALLEL_OPTION_KEYS = ['threads', 'maxThreads', 'autoThreads', 'barrierTimeoutMs', 'progressIntervalMs'];
 
-/** Option keys of the optimizer config, which a caller may put at the top level by mistake. */
-const OPTIMIZER_KEYS = [
-  'learningRate',
-  'momentum',
-  'nesterov',
-  'beta1',
-  'beta2',
-  'epsilon',
-  'weightDecay',
-  'rho',
-  'centered',
-];
-
 /**
  * Throws for a key of `options` that is not one of the `FitOptions` keys nor one of `extra`, so that a
  * misspelt or misplaced option (`learningRate` at the top level) is an error rather than silently ignored.
@@ -179,7 +166,8 @@ const OPTIMIZER_KEYS = [
 export function checkOptionKeys(options: object, extra: readonly string[]): void {
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || Object.hasOwn(FIT_OPTION_KEYS, key) || extra.includes(key)) continue;
-    if (OPTIMIZER_KEYS.includes(key)) {
+    // An optimizer option at the top level (a common slip): say where it belongs.
+    if ((OPTIMIZER_FIELDS as readonly string[]).includes(key)) {
       throw new RangeError(
         `options.${key} is an optimizer option: pass it as options.optimizer.${key} (e.g. { optimizer: { name: 'adam', ${key}: ... } })`,
       );
