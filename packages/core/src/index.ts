@@ -82,6 +82,14 @@ export {
   confusionMatrix,
 } from './train/classification-report.js';
 export {
+  blockSquares,
+  clipToNorm,
+  clipValues,
+  NORM_BLOCK,
+  normBlockCount,
+  normOfParts,
+} from './train/clipping.js';
+export {
   runSteps,
   type StepBuffers,
   type StepPosition,
@@ -90,7 +98,7 @@ export {
   singleThreadShare,
   type ThreadShare,
 } from './train/epoch-steps.js';
-export { checkData, fit, initialOptimizerState, prepareData } from './train/fit.js';
+export { checkData, fit, initialOptimizerState, prepareData, updateRules } from './train/fit.js';
 export {
   type EpochEngine,
   type EpochResult,
@@ -99,6 +107,20 @@ export {
   TrainingError,
   trainLoop,
 } from './train/loop.js';
+export {
+  advanceLrSchedule,
+  initialLrScheduleState,
+  LR_SCHEDULES,
+  type LrScheduleName,
+  type LrScheduleOptions,
+  type LrScheduleState,
+  MONITORS,
+  type MonitorName,
+  monitorMode,
+  type ResolvedLrSchedule,
+  resolveLrSchedule,
+  scheduledLearningRate,
+} from './train/lr-schedule.js';
 export { evaluate, isClassification, type Metrics } from './train/metrics.js';
 export type {
   BatchLog,
@@ -111,11 +133,13 @@ export type {
   ResolvedFitOptions,
 } from './train/options.js';
 export { resolveFitOptions } from './train/options.js';
+export { addPenaltyGradient, kernelPenalty } from './train/penalty.js';
 export {
   DEFAULT_MAX_SHARDS,
   DEFAULT_MIN_SHARD_ROWS,
   forwardRows,
   maxShareRows,
+  plainUpdateRules,
   reduceAndUpdate,
   type StepContext,
   shardCount,
@@ -124,6 +148,7 @@ export {
   shardShare,
   shardStart,
   sumLoss,
+  type UpdateRules,
 } from './train/step.js';
 // Training
 export { createWorkspace, type Workspace } from './train/workspace.js';
