@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradcheck } from '../src/gradcheck.js';
+import { modelToArtifacts, toTfjsArtifacts } from '../src/io/artifacts.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { createOptimizer } from '../src/optim/create.js';
@@ -101,4 +102,30 @@ describe('gradient check with penalties on (float64 finite differences)', () => 
       expect(plain.maxRelError).toBeLessThan(1e-6);
     });
   }
+});
+
+describe('model.json records the penalties as Keras L1L2 kernel regularizers', () => {
+  it('tfjs loads every Dense layer with the same regularizer config it writes itself', async () => {
+    const spec = mlpSpec(3, [4, 2], 'relu', 'softmax');
+    const m = Mlp.create(spec, { seed: 1 });
+    const penalty = { l1: 0.001, l2: 0.02 };
+    const artifacts = modelToArtifacts(spec, m.params, {}, { kernelRegularizer: penalty });
+    const loaded = await tf.loadLayersModel(
+      tf.io.fromMemory(toTfjsArtifacts(artifacts.modelJson, artifacts.weightData) as tf.io.ModelArtifacts),
+    );
+    const twin = tfjsTwin(spec, m.params, penalty);
+    for (let i = 0; i < spec.layers.length; i++) {
+      const ours = loaded.layers[i].getConfig().kernelRegularizer;
+      expect(ours).toEqual({ className: 'L1L2', config: penalty });
+      expect(ours).toEqual(twin.layers[i].getConfig().kernelRegularizer);
+      expect(loaded.layers[i].getConfig().biasRegularizer).toBeNull();
+    }
+    // No penalty, no regularizer.
+    const plain = modelToArtifacts(spec, m.params, {}, { kernelRegularizer: { l1: 0, l2: 0 } });
+    const layers = (plain.modelJson.modelTopology as { config: { layers: Array<{ config: Record<string, unknown> }> } })
+      .config.layers;
+    expect(layers.every((l) => l.config.kernel_regularizer === null)).toBe(true);
+    loaded.dispose();
+    twin.dispose();
+  });
 });
