@@ -12,7 +12,11 @@ import {
   type EpochLog,
   LOSSES,
   type LossName,
+  LR_SCHEDULES,
+  type LrScheduleName,
   Mlp,
+  MONITORS,
+  type MonitorName,
   modelToArtifacts,
   type OptimizerConfig,
   type OptimizerSnapshot,
@@ -23,6 +27,7 @@ import {
 import { loadModel, saveModel, writeFileAtomic } from '@shardprop/core/node';
 import { type Encoding, inputWidth, normalization, TASKS, type Task, targetNames } from '@shardprop/tabular';
 import { z } from 'zod';
+import { MONITOR_FLAGS } from './config.js';
 import { dataError, oneLine } from './errors.js';
 import { lossSvg } from './plot.js';
 import type { CliMeta, RunSettings, RunState } from './run-state.js';
@@ -77,6 +82,10 @@ const RunSchema = z.object({
   nextEpoch: z.int().min(0),
   history: z.array(z.looseObject({ epoch: z.int(), loss: z.number() })),
   earlyStopping: z.object({ best: z.number(), bestEpoch: z.int(), waited: z.int() }).nullable(),
+  lrSchedule: z
+    .object({ learningRate: z.number().positive(), best: z.number().nullable(), wait: z.int().min(0) })
+    .nullable()
+    .optional(),
   trainRows: z.int(),
   validationRows: z.int(),
   updated: z.string(),
@@ -102,6 +111,24 @@ const SettingsSchema = z.looseObject({
   shards: z.int().positive().nullable(),
   valSplit: z.number(),
   earlyStop: z.int().positive().nullable(),
+  monitor: z.enum(MONITOR_FLAGS).optional(),
+  l1: z.number().min(0).nullable().optional(),
+  l2: z.number().min(0).nullable().optional(),
+  clipNorm: z.number().positive().nullable().optional(),
+  clipValue: z.number().positive().nullable().optional(),
+  lrSchedule: z
+    .object({
+      name: z.enum(LR_SCHEDULES as [LrScheduleName, ...LrScheduleName[]]),
+      decay: z.number().positive(),
+      stepEpochs: z.int().positive(),
+      minLearningRate: z.number().min(0),
+      patience: z.int().positive(),
+      minDelta: z.number().min(0),
+      monitor: z.enum(MONITORS as [MonitorName, ...MonitorName[]]),
+      warmupEpochs: z.int().min(0),
+    })
+    .nullable()
+    .optional(),
   missing: z.enum(['error', 'drop', 'impute']),
   unknown: z.enum(['error', 'zeros']),
   init: z.string().nullable(),
@@ -243,6 +270,7 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
             nextEpoch: run.nextEpoch,
             history: run.history,
             earlyStopping: run.earlyStopping,
+            lrSchedule: run.lrSchedule ?? null,
             trainRows: run.trainRows,
             validationRows: run.validationRows,
             updated: run.updated,
@@ -254,7 +282,9 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
     generator: 'shardprop-cli',
   };
   try {
-    await saveModel(dir, modelToArtifacts(model.spec, model.params, section), {
+    // The penalties go into the Keras topology too, so tfjs and Keras train the saved model the same way.
+    const kernelRegularizer = run ? { l1: run.settings.l1 ?? 0, l2: run.settings.l2 ?? 0 } : undefined;
+    await saveModel(dir, modelToArtifacts(model.spec, model.params, section, { kernelRegularizer }), {
       optimizer: options.optimizer?.snapshot,
       extraFiles: options.bestParams ? { [BEST_WEIGHTS]: bytesOf(options.bestParams) } : undefined,
     });

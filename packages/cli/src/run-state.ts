@@ -3,10 +3,12 @@
  * run (its resolved settings, history and progress), so that `evaluate` and `predict` encode data the same way
  * and `train --resume` can continue exactly.
  */
-import type { EpochLog, KernelBackend, LossName, OptimizerConfig } from '@shardprop/core';
+import type { EpochLog, KernelBackend, LossName, OptimizerConfig, ResolvedLrSchedule } from '@shardprop/core';
 import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
+import type { MonitorFlag } from './config.js';
 import type { DataFingerprint } from './fingerprint.js';
+import type { LrStateJson } from './train-schedule.js';
 
 /** The resolved settings of a training run, as saved in its checkpoints. */
 export interface RunSettings {
@@ -30,6 +32,15 @@ export interface RunSettings {
   shards: number | null;
   valSplit: number;
   earlyStop: number | null;
+  /** What early stopping and a plateau schedule watch (absent in checkpoints of older versions: val_loss or loss). */
+  monitor?: MonitorFlag;
+  /** Kernel penalties (Keras L1L2 kernel regularizer) and gradient clipping; absent or null means off. */
+  l1?: number | null;
+  l2?: number | null;
+  clipNorm?: number | null;
+  clipValue?: number | null;
+  /** The resolved learning-rate schedule; absent or null means the optimizer's constant rate. */
+  lrSchedule?: ResolvedLrSchedule | null;
   missing: 'error' | 'drop' | 'impute';
   unknown: 'error' | 'zeros';
   /** Directory of the model training started from (--init), if any. */
@@ -55,6 +66,8 @@ export interface RunState {
   settings: RunSettings;
   history: EpochLog[];
   earlyStopping: EarlyStopState | null;
+  /** The learning-rate schedule's state at `nextEpoch` (a plateau schedule's rate, best and wait). */
+  lrSchedule?: LrStateJson | null;
   /** Rows trained on and held out. */
   trainRows: number;
   validationRows: number;

@@ -19,6 +19,7 @@ import {
   type OptimizerSnapshot,
   parseActivation,
   parseLoss,
+  type ResolvedLrSchedule,
   shardCount,
   TrainingError,
 } from '@shardprop/core';
@@ -41,7 +42,9 @@ import {
 import type { Command } from 'commander';
 import { onInterrupt, signalExitCode, signalName } from '../checkpoint.js';
 import {
+  LR_SCHEDULES,
   loadConfig,
+  MONITOR_FLAGS,
   mergeSettings,
   OPTIMIZER_NAMES,
   parseChoice,
@@ -65,8 +68,9 @@ import type { Runner } from '../main.js';
 import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
 import { createOutput, type Output, table as textTable } from '../output.js';
 import { terminalChart } from '../plot.js';
-import { createProgress, epochLine, formatInt, formatLoss } from '../progress.js';
+import { createProgress, epochLine, formatInt, formatLoss, formatRate } from '../progress.js';
 import type { CliMeta, EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
+import { lrStateFromJson, lrStateToJson, monitorFlag, monitorName, scheduleFlags } from '../train-schedule.js';
 import {
   activationFlag,
   lossFlag,
@@ -141,8 +145,51 @@ export function registerTrain(program: Command, runner: Runner): Command {
     )
     .option(
       '--early-stop <patience>',
-      'stop after this many epochs without improvement of val_loss (or loss), keeping the best weights',
+      'stop after this many epochs without improvement of --monitor, keeping the best weights',
       parseIntArg(1),
+    )
+    .option(
+      '--monitor <name>',
+      'what --early-stop and --lr-schedule plateau watch: val_loss, val_accuracy, loss or accuracy; losses must fall, accuracies rise (default: val_loss with --val-split, else loss)',
+      parseChoice(MONITOR_FLAGS),
+    )
+    .option(
+      '--l2 <L>',
+      'L2 penalty L * sum(w^2) on every Dense kernel, not biases (Keras kernel_regularizer)',
+      parseNonNegative,
+    )
+    .option('--l1 <L>', 'L1 penalty L * sum(|w|) on every Dense kernel, not biases', parseNonNegative)
+    .option(
+      '--clip-norm <N>',
+      "scale each step's gradient to global L2 norm at most N (Keras global_clipnorm)",
+      parsePositive,
+    )
+    .option('--clip-value <V>', 'clip each gradient element to [-V, V] (Keras clipvalue)', parsePositive)
+    .option(
+      '--lr-schedule <name>',
+      'learning rate per epoch: constant, step, exponential, cosine or plateau (default: constant)',
+      parseChoice(LR_SCHEDULES),
+    )
+    .option(
+      '--lr-decay <f>',
+      'step: factor every --lr-step-epochs (0.5); exponential: per epoch (0.9); plateau: on a plateau (0.1)',
+      parsePositive,
+    )
+    .option(
+      '--lr-step-epochs <n>',
+      "step: epochs per decay (10); exponential: epochs per --lr-decay (1); cosine: decay length (the run's epochs)",
+      parseIntArg(1),
+    )
+    .option('--lr-min <rate>', 'cosine: final rate; plateau: lowest rate (default: 0)', parseNonNegative)
+    .option(
+      '--lr-patience <n>',
+      'plateau: epochs without improvement of --monitor before reducing (default: 10)',
+      parseIntArg(1),
+    )
+    .option(
+      '--warmup-epochs <n>',
+      'ramp the rate linearly up to --lr over this many first epochs (default: 0)',
+      parseIntArg(0),
     )
     .option('--drop-missing', 'leave out rows with a missing value (empty, NA, N/A, NaN, null)')
     .option(
@@ -232,6 +279,23 @@ function savedValue(s: RunSettings, key: keyof TrainSettings): unknown {
       return s[key];
     case 'ignore':
       return undefined;
+    case 'lrSchedule':
+      return s.lrSchedule?.name ?? 'constant';
+    case 'lrDecay':
+      return s.lrSchedule?.decay;
+    case 'lrStepEpochs':
+      return s.lrSchedule?.stepEpochs;
+    case 'lrMin':
+      return s.lrSchedule?.minLearningRate;
+    case 'lrPatience':
+      return s.lrSchedule?.patience;
+    case 'warmupEpochs':
+      return s.lrSchedule?.warmupEpochs ?? 0;
+    case 'l1':
+    case 'l2':
+    case 'clipNorm':
+    case 'clipValue':
+      return s[key] ?? undefined;
     default:
       return (s as unknown as Record<string, unknown>)[key];
   }
@@ -374,6 +438,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         shards: saved.shards ?? undefined,
         valSplit: saved.valSplit,
         earlyStop: saved.earlyStop ?? undefined,
+        monitor: saved.monitor,
+        l1: saved.l1 ?? undefined,
+        l2: saved.l2 ?? undefined,
+        clipNorm: saved.clipNorm ?? undefined,
+        clipValue: saved.clipValue ?? undefined,
+        lrSchedule: undefined,
         dropMissing: saved.missing === 'drop',
         impute: saved.missing === 'impute' ? 'mean' : undefined,
         unknown: saved.unknown,
@@ -466,6 +536,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   }
   const batchSize = settings.batchSize ?? TRAIN_DEFAULTS.batchSize;
   const earlyStop = settings.earlyStop;
+  // Checkpoints written before --monitor watched val_loss with validation data, loss without: the same default.
+  const monitor = monitorFlag(settings, validation !== undefined, target.task !== 'regression');
+  const schedule = saved
+    ? (saved.lrSchedule ?? null)
+    : scheduleFlags(settings, optimizer.learningRate, epochs, monitor);
+  const penalties = { l1: settings.l1 ?? 0, l2: settings.l2 ?? 0 };
   const runSettings: RunSettings = {
     data: settings.data === undefined ? undefined : resolve(settings.data),
     header: settings.header ?? TRAIN_DEFAULTS.header,
@@ -486,6 +562,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     shards: settings.shards ?? null,
     valSplit,
     earlyStop: earlyStop ?? null,
+    monitor,
+    l1: settings.l1 ?? null,
+    l2: settings.l2 ?? null,
+    clipNorm: settings.clipNorm ?? null,
+    clipValue: settings.clipValue ?? null,
+    lrSchedule: schedule,
     missing: policy,
     unknown,
     init: saved ? saved.init : initial ? initial.dir : null,
@@ -507,14 +589,27 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
   );
   out.line(
-    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
+    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop} (${monitor})` : ''}`,
   );
+  const extras = [
+    schedule ? describeSchedule(schedule, monitor) : '',
+    penalties.l1 || penalties.l2
+      ? `kernel penalty${penalties.l1 ? ` l1 ${penalties.l1}` : ''}${penalties.l2 ? ` l2 ${penalties.l2}` : ''}`
+      : '',
+    settings.clipNorm ? `clip norm ${settings.clipNorm}` : '',
+    settings.clipValue ? `clip value ${settings.clipValue}` : '',
+  ].filter((s) => s !== '');
+  if (extras.length > 0) out.line(`regularization: ${extras.join(', ')}`);
 
   // The loop, with a checkpoint after every epoch.
   const history: EpochLog[] = resumed?.meta?.run?.history.slice() ?? [];
   let nextEpoch = resumed?.meta?.run?.nextEpoch ?? 0;
   let optState: OptimizerSnapshot | undefined = resumed?.optimizer;
   let es: EarlyStopState | null = resumed?.meta?.run?.earlyStopping ?? null;
+  const savedLrState = resumed?.meta?.run?.lrSchedule;
+  let lrState = schedule && savedLrState ? lrStateFromJson(savedLrState, schedule) : undefined;
+  // Early stopping compares sign * value, so that smaller is better for losses and accuracies alike.
+  const esSign = monitor.endsWith('accuracy') ? -1 : 1;
   let bestParams: Float32Array | undefined = resumed?.bestParams;
   let status: RunStatus = resumed?.meta?.run?.status === 'stopped-early' ? 'stopped-early' : 'running';
   if (status === 'stopped-early') {
@@ -526,6 +621,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     settings: runSettings,
     history,
     earlyStopping: es,
+    lrSchedule: lrState ? lrStateToJson(lrState) : null,
     trainRows: train.rows,
     validationRows: validation?.rows ?? 0,
     updated: new Date().toISOString(),
@@ -575,6 +671,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         epochs: last - first,
         initialEpoch: first,
         optimizerState: optState,
+        l1: penalties.l1,
+        l2: penalties.l2,
+        clipNorm: settings.clipNorm,
+        clipValue: settings.clipValue,
+        lrSchedule: schedule ?? undefined,
+        lrScheduleState: lrState,
         signal,
         callbacks: {
           onEpochBegin: (epoch) => progress.epochBegin(epoch, stepsPerEpoch),
@@ -585,8 +687,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
             history.push(log);
             nextEpoch = log.epoch + 1;
             progress.epochEnd(log, epochs);
+            lrState = context.lrScheduleState();
             if (earlyStop) {
-              const value = validation ? (log.valLoss as number) : log.loss;
+              if (monitor === 'accuracy' && log.accuracy === undefined) {
+                log.accuracy = evaluate(model, train, loss).accuracy;
+              }
+              const value = esSign * (log[monitorName(monitor)] ?? Number.NaN);
               if (!es || value < es.best) {
                 es = { best: value, bestEpoch: log.epoch, waited: 0 };
                 bestParams = model.params.slice();
@@ -720,6 +826,23 @@ function outOfMemory(paramCount: number, train: Dataset, options: FitOptions): U
   return dataError(
     `training needs more memory than the WebAssembly kernels can address: the data takes ${mb(train.rows * (train.features + train.outputs) * 4)} and the gradients of ${formatInt(shards)} shard${shards === 1 ? '' : 's'} ${mb(shards * paramCount * 4)}; pass fewer --shards, or --kernels js`,
   );
+}
+
+/** The start-of-run words for a schedule: its formula's parameters. */
+function describeSchedule(s: ResolvedLrSchedule, monitor: string): string {
+  const warmup = s.warmupEpochs > 0 ? `, warm-up ${s.warmupEpochs} epochs` : '';
+  switch (s.name) {
+    case 'constant':
+      return `lr constant${warmup}`;
+    case 'step':
+      return `lr step x${s.decay} every ${s.stepEpochs} epochs${warmup}`;
+    case 'exponential':
+      return `lr exponential x${s.decay} per ${s.stepEpochs === 1 ? 'epoch' : `${s.stepEpochs} epochs`}${warmup}`;
+    case 'cosine':
+      return `lr cosine to ${formatRate(s.minLearningRate)} over ${s.stepEpochs} epochs${warmup}`;
+    case 'plateau':
+      return `lr x${s.decay} after ${s.patience} epochs without ${monitor} improving (min ${formatRate(s.minLearningRate)})${warmup}`;
+  }
 }
 
 /** The start-of-run words for `--threads`. */
