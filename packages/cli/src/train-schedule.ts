@@ -58,6 +58,35 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 };
 
 /**
+ * core's schedule options from the flags (not yet checked against the run), or undefined for a constant rate
+ * without warm-up. A flag the chosen schedule ignores is a usage error.
+ */
+export function scheduleOptions(s: TrainSettings): LrScheduleOptions | undefined {
+  const name = s.lrSchedule ?? 'constant';
+  for (const [key, flag, users] of USES) {
+    if (s[key] !== undefined && !users.includes(name)) {
+      throw usageError(
+        `${flag} applies to --lr-schedule ${users.join(' or ')}, ${s.lrSchedule ? `not ${name}` : 'and no --lr-schedule was given'}`,
+      );
+    }
+  }
+  if (name === 'constant' && !s.warmupEpochs) return undefined;
+  const options: LrScheduleOptions = { name };
+  if (s.lrDecay !== undefined) options.decay = s.lrDecay;
+  if (s.lrStepEpochs !== undefined) options.stepEpochs = s.lrStepEpochs;
+  if (s.lrMin !== undefined) options.minLearningRate = s.lrMin;
+  if (s.lrPatience !== undefined) options.patience = s.lrPatience;
+  if (s.warmupEpochs !== undefined) options.warmupEpochs = s.warmupEpochs;
+  return options;
+}
+
+/** A usage error from core's complaint about a schedule option, naming the flag instead. */
+export function scheduleUsageError(error: unknown): Error {
+  const message = oneLine(error).replace(/options\.lrSchedule\.(\w+)/, (_m, key: string) => FLAG_OF[key] ?? key);
+  return usageError(message.replace(/the learning rate \(/, '--lr ('));
+}
+
+/**
  * The resolved schedule the flags ask for, or null for a constant rate without warm-up. `runEpochs` fixes
  * cosine's length when --lr-step-epochs is not given; it is saved with the run, so a resume keeps it.
  */
@@ -67,30 +96,17 @@ export function scheduleFlags(
   runEpochs: number,
   monitor: MonitorFlag,
 ): ResolvedLrSchedule | null {
-  const name = s.lrSchedule ?? 'constant';
-  for (const [key, flag, users] of USES) {
-    if (s[key] !== undefined && !users.includes(name)) {
-      throw usageError(
-        `${flag} applies to --lr-schedule ${users.join(' or ')}, ${s.lrSchedule ? `not ${name}` : 'and no --lr-schedule was given'}`,
-      );
-    }
-  }
-  if (name === 'constant' && !s.warmupEpochs) return null;
-  const options: LrScheduleOptions = {
-    name,
-    decay: s.lrDecay,
-    stepEpochs: s.lrStepEpochs,
-    minLearningRate: s.lrMin,
-    patience: s.lrPatience,
-    warmupEpochs: s.warmupEpochs,
-    monitor: monitorName(monitor),
-  };
+  const options = scheduleOptions(s);
+  if (!options) return null;
   try {
-    return resolveLrSchedule(options, learningRate, runEpochs, monitor.startsWith('val_'));
+    return resolveLrSchedule(
+      { ...options, monitor: monitorName(monitor) },
+      learningRate,
+      runEpochs,
+      monitor.startsWith('val_'),
+    );
   } catch (error) {
-    // core names the option (options.lrSchedule.decay, ...): say the flag instead.
-    const message = oneLine(error).replace(/options\.lrSchedule\.(\w+)/, (_m, key: string) => FLAG_OF[key] ?? key);
-    throw usageError(message.replace(/the learning rate \(/, '--lr ('));
+    throw scheduleUsageError(error);
   }
 }
 

@@ -193,3 +193,61 @@ describe('bad values are one-line usage errors (exit 2)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('tune searches penalties and schedules', () => {
+  it('--l2 "0|0.01" --lr-schedule "step|exponential": four trials; the refit equals train with the best flags', async () => {
+    const out = join(dir, 'tune');
+    const common = [
+      ...IRIS_ARGS.filter((a) => a !== '--threads' && a !== '1'),
+      '--epochs',
+      '4',
+      '--lr',
+      '0.2',
+      '--lr-decay',
+      '0.5',
+      '--lr-step-epochs',
+      '2',
+    ];
+    const r = await cli([
+      'tune',
+      ...common,
+      '--l2',
+      '0|0.01',
+      '--lr-schedule',
+      'step|exponential',
+      '--folds',
+      '2',
+      '--threads',
+      '2',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.trials).toHaveLength(4);
+    for (const t of doc.trials) expect(Object.keys(t.settings)).toEqual(['l2', 'lr-schedule']);
+    // Every setting changed the outcome.
+    expect(new Set(doc.trials.map((t: { mean: number }) => t.mean)).size).toBe(4);
+    const best = doc.best.settings;
+    const trained = join(dir, 'tune-train');
+    const t = await cli([
+      'train',
+      ...common,
+      '--l2',
+      best.l2,
+      '--lr-schedule',
+      best['lr-schedule'],
+      '--threads',
+      '1',
+      '--out',
+      trained,
+    ]);
+    expect(t.code).toBe(0);
+    expect(readDataFile(trained, 'weights').equals(readDataFile(out, 'weights'))).toBe(true);
+    const layer = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).modelTopology.config.layers[0];
+    expect(layer.config.kernel_regularizer).toEqual(
+      Number(best.l2) === 0 ? null : { class_name: 'L1L2', config: { l1: 0, l2: Number(best.l2) } },
+    );
+  }, 60_000);
+});

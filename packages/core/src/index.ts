@@ -181,6 +181,7 @@ export {
   rungEpochs,
   summarise,
   survivors,
+  type TrainingRules,
   type TrialResult,
   type TuneBase,
   type TuneSettings,
