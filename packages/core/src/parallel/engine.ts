@@ -31,6 +31,7 @@ import {
   fixedThreadPlan,
   type MeasuredPlanOptions,
   measuredThreadPlan,
+  replicatesUpdate,
   type StepWork,
   type ThreadPlan,
   type ThreadTrial,
@@ -102,18 +103,6 @@ export class SharedMemoryEngine implements EpochEngine {
     const { backend } = settings;
     const targetCols = targetWidth(opts.loss, model.outputSize);
     const maxShards = shardCount(Math.min(opts.batchSize, train.rows), opts.shards);
-    const layout = arenaLayout(
-      model.paramCount,
-      opts.optimizer.stateSlots,
-      maxShards,
-      train.rows,
-      train.features,
-      targetCols,
-    );
-    this.backend = backend;
-    this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
-    const v = this.arena.views;
-    this.control = v.control;
     const work: StepWork = {
       paramCount: model.paramCount,
       flopsPerRow: trainFlopsPerRow(model.layout),
@@ -121,6 +110,20 @@ export class SharedMemoryEngine implements EpochEngine {
       shards: opts.shards,
       maxThreads: settings.threads === 'auto' ? (settings.maxThreads ?? detectCores()) : settings.threads,
     };
+    const replicate = replicatesUpdate(work);
+    const layout = arenaLayout(
+      model.paramCount,
+      opts.optimizer.stateSlots,
+      maxShards,
+      train.rows,
+      train.features,
+      targetCols,
+      replicate ? 2 : 1,
+    );
+    this.backend = backend;
+    this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
+    const v = this.arena.views;
+    this.control = v.control;
     const threads = settings.threads === 'auto' ? Math.max(...threadCandidates(work)) : settings.threads;
     this.maxThreads = threads;
     this.plan =
@@ -153,6 +156,8 @@ export class SharedMemoryEngine implements EpochEngine {
         arena,
         index,
         maxThreads: threads,
+        maxShards,
+        replicate,
         spec: model.spec,
         loss: opts.loss,
         targetCols,
@@ -240,7 +245,9 @@ export class SharedMemoryEngine implements EpochEngine {
     v.order.set(order);
     v.stats[0] = 0;
     v.stats[2] = learningRate;
-    for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION]) Atomics.store(c, w, 0);
+    for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION, Ctl.STOP_DECISION + 1]) {
+      Atomics.store(c, w, 0);
+    }
     Atomics.store(c, Ctl.EPOCH_ROWS, order.length);
     const stepsInEpoch = Math.ceil(order.length / this.opts.batchSize);
     const onAbort = () => this.requestStop();

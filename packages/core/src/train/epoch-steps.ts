@@ -1,9 +1,16 @@
 /**
  * The steps of an epoch, written once for every trainer. A thread computes its contiguous share of each batch's
  * shards, meets the others (`sync.shardsDone`), reduces the shard gradients over its share of the parameters
- * and applies the optimizer there, and meets them again (`sync.stepDone`, which also says whether to stop).
+ * and applies the optimizer there, and ends the step (`sync.stepDone`, which also says whether to stop).
  * `fit` runs it as the only thread with no-op meetings; each parallel worker runs it with a barrier.
+ *
+ * The parallel trainer shares a step in one of two ways (see `replicatesUpdate`): each thread updates its range
+ * of the shared parameters and the threads meet again at the end of the step (two barriers per step), or, for
+ * small models, every thread reduces and updates all the parameters in its own copy, identically, and the step
+ * needs only the one meeting: the shard slots alternate between two sets by step, so a thread may write the next
+ * step's slots while another still reads this step's.
  */
+import { uncheckedKernels } from '../kernels/kernels.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
 import { blockSquares, clipToNorm, clipValues, normOfParts } from './clipping.js';
@@ -21,9 +28,11 @@ export interface StepBuffers {
   readonly x: FloatArray;
   readonly y: FloatArray;
   readonly params: FloatArray;
-  /** One gradient slot of `paramCount` floats per shard. */
-  readonly gradSlots: FloatArray;
-  readonly lossSlots: Float64Array;
+  /**
+   * Where the shards of a step write: step `n` uses set `n % slotSets.length` (one set, or two that alternate).
+   * A set holds one gradient slot of `paramCount` floats and one loss per shard.
+   */
+  readonly slotSets: readonly StepSlots[];
   /** The reduced (mean) gradient. */
   readonly grad: FloatArray;
   readonly optState: FloatArray;
@@ -33,6 +42,44 @@ export interface StepBuffers {
   readonly normParts: Float64Array;
   /** This thread's scratch memory; holds its largest share of a batch (`maxShareRows`). */
   readonly ws: Workspace;
+}
+
+/** The shard slots of a step. */
+export interface StepSlots {
+  readonly grad: FloatArray;
+  readonly loss: Float64Array;
+}
+
+/**
+ * Checks once that the kernels can address every buffer the steps pass them, at the sizes the steps use, and
+ * returns the buffers with kernels that skip the per-call checks (as piscina validates its options once, in the
+ * constructor). The steps only ever pass these buffers, with at most `ws.capacity` rows per pass and at most one
+ * gradient slot per shard of the largest batch, so what holds here holds for every call. A no-op check for the
+ * js kernels, which take any typed array.
+ * @throws TypeError or RangeError (the checked wrappers' errors) when a buffer is outside the kernels' memory or
+ *   shorter than the steps need.
+ */
+export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
+  const { ctx, ws } = buffers;
+  const wasm = ctx.kernels.wasm;
+  if (!wasm) return buffers;
+  const { layout, targetCols } = ctx;
+  const paramCount = layout.paramCount;
+  const rows = Math.floor(buffers.x.length / layout.inputSize);
+  const slots = shardCount(Math.max(1, Math.min(buffers.batchSize, rows)), buffers.shards);
+  const need: [FloatArray, number][] = [
+    [buffers.params, paramCount],
+    [buffers.grad, paramCount],
+    ...buffers.slotSets.map((set): [FloatArray, number] => [set.grad, slots * paramCount]),
+    [buffers.optState, buffers.optState.length],
+    [ws.input, ws.capacity * layout.inputSize],
+    [ws.target, ws.capacity * targetCols],
+    [ws.deltaA, ws.capacity * layout.maxWidth],
+    [ws.deltaB, ws.capacity * layout.maxWidth],
+    ...layout.layers.map((l, i): [FloatArray, number] => [ws.acts[i], ws.capacity * l.outSize]),
+  ];
+  for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
+  return { ...buffers, ctx: { ...ctx, kernels: uncheckedKernels(ctx.kernels) } };
 }
 
 /** Which part of every step this thread computes. */
@@ -47,9 +94,12 @@ export interface ThreadShare {
 
 /** The meetings of the threads within a step; no-ops for a single thread. */
 export interface StepSync {
-  /** Returns once every thread's shards of the current step are written. */
-  shardsDone(): void;
-  /** Returns once every thread's part of the mean gradient and its norm parts are written (only with `clipNorm`). */
+  /** Returns once every thread's shards of step `step` (1-based, within the epoch) are written. */
+  shardsDone(step: number): void;
+  /**
+   * Returns once every thread's part of the mean gradient and its norm parts are written (only with `clipNorm`);
+   * a no-op where each thread reduces all the parameters itself.
+   */
   gradientDone(): void;
   /**
    * Returns once every thread's part of the update is written; `step` is the 1-based step of the epoch and the
@@ -89,8 +139,7 @@ export function runSteps(
   at: StepPosition,
   lastStep: number,
 ): StepsResult {
-  const { ctx, optimizer, batchSize, x, y, params, gradSlots, lossSlots, grad, optState, ws, rules, normParts } =
-    buffers;
+  const { ctx, optimizer, batchSize, x, y, params, slotSets, grad, optState, ws, rules, normParts } = buffers;
   const { kernels: k, layout } = ctx;
   const P = layout.paramCount;
   const { paramFrom: from, paramTo: to } = share;
@@ -103,11 +152,12 @@ export function runSteps(
     // As shardShare, without an object per step.
     const first = Math.floor((share.thread * shards) / share.threads);
     const last = Math.floor(((share.thread + 1) * shards) / share.threads);
+    const { grad: gradSlots, loss: lossSlots } = slotSets[step % slotSets.length];
     // Every thread computes the whole penalty (in a fixed order, from weights no thread changes until the
     // update), so all of them hold the same batch loss. As Keras reports it: the batch's mean loss plus the penalty.
     const penalty = penalized ? kernelPenalty(layout, params, rules.l1, rules.l2) : 0;
     shardRangeGradients(ctx, params, x, y, order, at0, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots);
-    sync.shardsDone();
+    sync.shardsDone(step);
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
     const batchLoss = sumLoss(lossSlots, shards) + batchRows * penalty;
     if (!Number.isFinite(batchLoss)) {
