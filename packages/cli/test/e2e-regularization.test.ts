@@ -251,3 +251,13 @@ describe('tune searches penalties and schedules', () => {
     );
   }, 60_000);
 });
+
+describe('gradcheck --l2 --l1', () => {
+  it('checks the penalized gradient of the seed network within 1e-6', async () => {
+    const r = await cli(['gradcheck', '--l2', '0.01', '--l1', '0.001', '--max-per-tensor', '16', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.passed).toBe(true);
+    expect(doc.maxRelError).toBeLessThan(1e-6);
+  }, 30_000);
+});
