@@ -42,7 +42,7 @@ describe('fitParallel with penalties, clipping and a schedule', () => {
         clipNorm: 0.05,
         clipValue: 0.01,
         // minDelta so large that no epoch after the first improves: the rate halves every epoch.
-      lrSchedule: { name: 'plateau' as const, patience: 1, decay: 0.5, minDelta: 1e3 },
+        lrSchedule: { name: 'plateau' as const, patience: 1, decay: 0.5, minDelta: 1e3 },
       };
       const reference = Mlp.create(spec, { seed: 2 });
       const ref = await fit(reference, data, opts);
