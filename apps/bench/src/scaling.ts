@@ -9,22 +9,24 @@
  */
 import {
   createKernels,
-  createWorkspace,
   type Dataset,
-  epochOrder,
   fit,
   Mlp,
-  maxShareRows,
   paramLayout,
-  reduceAndUpdate,
-  resolveFitOptions,
   shardCount,
-  shardRangeGradients,
-  shardShare,
-  shardStart,
   targetWidth,
   trainFlopsPerRow,
 } from '@shardprop/core';
+import {
+  createWorkspace,
+  epochOrder,
+  maxShareRows,
+  reduceAndUpdate,
+  resolveFitOptions,
+  shardRangeGradients,
+  shardShare,
+  shardStart,
+} from '@shardprop/core/internal';
 import { fitParallel, replicatesUpdate } from '@shardprop/core/parallel';
 import { type Spread, spread } from './stats.js';
 import { type Workload, workloadData, workloadSpec } from './workloads.js';

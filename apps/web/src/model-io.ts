@@ -12,7 +12,7 @@ import {
   type ModelJson,
   modelFromArtifacts,
   modelToArtifacts,
-  type OptimizerConfig,
+  type ResolvedOptimizerConfig,
   type ShardpropMetaInput,
   WEIGHTS_BIN,
 } from '@shardprop/core';
@@ -29,7 +29,7 @@ export interface PageModel {
 }
 
 export interface TrainingRecord {
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   batchSize: number;
   epochs: number;
   validationSplit: number;

@@ -24,12 +24,9 @@ import {
   type LrScheduleState,
   type Mlp,
   type OptimizerSnapshot,
-  prepareData,
-  resolveBackend,
-  resolveFitOptions,
-  trainLoop,
   wasmKernelsSupported,
 } from '@shardprop/core';
+import { prepareData, resolveBackend, resolveFitOptions, trainLoop } from '@shardprop/core/internal';
 import {
   checkThreads,
   parallelFailure,

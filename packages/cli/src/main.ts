@@ -5,25 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { TabularError } from '@shardprop/tabular';
 import { Command, CommanderError } from 'commander';
-import { registerBench } from './commands/bench.js';
-import { registerEvaluate } from './commands/evaluate.js';
-import { registerExport } from './commands/export.js';
-import { registerGradcheck } from './commands/gradcheck.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerPredict } from './commands/predict.js';
-import { registerTrain } from './commands/train.js';
-import { registerTune } from './commands/tune.js';
+import { COMMANDS } from './command-list.js';
 import { EXIT_DATA, EXIT_OK, EXIT_USAGE, ExitCode, exitCodeOf, oneLine, UserError } from './errors.js';
+import type { Runner } from './runner.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-/** Sets the exit code of the running command (a command's action calls it when it finishes). */
-export interface Runner {
-  setExitCode(code: number): void;
-}
+export type { Runner } from './runner.js';
 
 const USAGE_CODES = new Set([
   'commander.unknownOption',
@@ -67,17 +58,7 @@ Examples:
 
 Run "shardprop COMMAND --help" for the flags of a command.`,
     );
-  const commands = [
-    registerTrain,
-    registerTune,
-    registerEvaluate,
-    registerPredict,
-    registerGradcheck,
-    registerBench,
-    registerInspect,
-    registerExport,
-  ];
-  for (const register of commands) {
+  for (const register of Object.values(COMMANDS)) {
     const cmd = register(program, runner);
     cmd
       .exitOverride()
@@ -93,10 +74,7 @@ Run "shardprop COMMAND --help" for the flags of a command.`,
 function describeCommanderError(error: CommanderError, argv: readonly string[]): string {
   const message = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   const sub = argv.slice(2).find((a) => !a.startsWith('-'));
-  const help =
-    sub && ['train', 'tune', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect', 'export'].includes(sub)
-      ? `shardprop ${sub} --help`
-      : 'shardprop --help';
+  const help = sub && Object.hasOwn(COMMANDS, sub) ? `shardprop ${sub} --help` : 'shardprop --help';
   return `${message} (see ${help})`;
 }
 

@@ -21,6 +21,7 @@ import {
   type OptimizerConfig,
   type OptimizerSnapshot,
   parseLoss,
+  type ResolvedOptimizerConfig,
   type ShardpropMeta,
   type ShardpropMetaInput,
 } from '@shardprop/core';
@@ -237,7 +238,7 @@ export async function loadModelDir(dir: string, flag: string): Promise<LoadedMod
 }
 
 export interface SaveOptions {
-  optimizer?: { config: Required<OptimizerConfig>; snapshot: OptimizerSnapshot };
+  optimizer?: { config: ResolvedOptimizerConfig; snapshot: OptimizerSnapshot };
   bestParams?: Float32Array;
   /** More keys of the `shardprop` section, beside the CLI's own (e.g. `tune`'s results). */
   extraMeta?: Record<string, unknown>;

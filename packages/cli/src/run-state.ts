@@ -3,7 +3,7 @@
  * run (its resolved settings, history and progress), so that `evaluate` and `predict` encode data the same way
  * and `train --resume` can continue exactly.
  */
-import type { EpochLog, KernelBackend, LossName, OptimizerConfig, ResolvedLrSchedule } from '@shardprop/core';
+import type { EpochLog, KernelBackend, LossName, ResolvedLrSchedule, ResolvedOptimizerConfig } from '@shardprop/core';
 import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
 import type { MonitorFlag } from './config.js';
@@ -24,7 +24,7 @@ export interface RunSettings {
   activation: string;
   outputActivation: string;
   loss: LossName;
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   batchSize: number;
   epochs: number;
   seed: number;

@@ -2,7 +2,9 @@
  * `@shardprop/core`: a multilayer perceptron engine over flat Float32Array parameters. Dense layers,
  * activations, losses and optimizers that match TensorFlow.js, data utilities, gradient checking, and
  * save/load in the TensorFlow.js Layers format. This entry runs in browsers as well as Node.js: threads live
- * in `@shardprop/core/parallel`, the file-system adapter in `@shardprop/core/node`.
+ * in `@shardprop/core/parallel`, the file-system adapter in `@shardprop/core/node`. The engine's parts (the
+ * step loop, the kernels one by one, the tune trials' bookkeeping) are in `@shardprop/core/internal`, for this
+ * project's own apps: no stability promise.
  * @packageDocumentation
  */
 
@@ -12,7 +14,6 @@ export type { Dataset } from './data/dataset.js';
 export { createDataset, sliceRows, subset } from './data/dataset.js';
 export { checkFiniteData, firstNonFinite } from './data/finite.js';
 export { classLabels, type FoldRows, foldCount, foldRows, holdoutFolds, kFolds } from './data/folds.js';
-export { gatherRows } from './data/gather.js';
 export { checkSparseLabels } from './data/labels.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
 export {
@@ -33,9 +34,8 @@ export {
 } from './gradcheck.js';
 // Serialisation (in-memory; the file-system adapter is in @shardprop/core/node)
 export * from './io/artifacts.js';
-export { activationBackward, activationForward, ELU_ALPHA, LEAKY_RELU_ALPHA } from './kernels/activations.js';
-// Kernels and losses
-export { gemmBias, gemmNt, gemmTnBias } from './kernels/gemm.js';
+export { ELU_ALPHA, LEAKY_RELU_ALPHA } from './kernels/activations.js';
+// Kernels and losses (the kernels themselves, one by one, are in @shardprop/core/internal)
 export {
   createKernels,
   jsKernels,
@@ -43,22 +43,27 @@ export {
   type KernelPreference,
   type Kernels,
   parseKernelPreference,
-  resolveBackend,
   wasmKernels,
 } from './kernels/kernels.js';
 export {
   compileWasmKernels,
   createWasmMemory,
   loadWasmKernels,
-  WASM_ACTIVATION_CODES,
   type WasmKernels,
   type WasmMemoryOptions,
   wasmKernelsSupported,
 } from './kernels/wasm/backend.js';
-export { EPSILON, LOSSES, type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
+export {
+  EPSILON,
+  LOSSES,
+  type LossAlias,
+  type LossInput,
+  type LossName,
+  parseLoss,
+  targetWidth,
+} from './losses/loss.js';
 // Model
 export { ACTIVATIONS, type ActivationName } from './model/activation-names.js';
-export { denseForward, denseInputGradient, denseWeightGradient } from './model/dense.js';
 export { initialize, initializeParams } from './model/init.js';
 export { INITIALIZERS, type InitializerName } from './model/initializer-names.js';
 export { type DenseLayout, flopsPerRow, type ParamLayout, paramLayout, trainFlopsPerRow } from './model/layout.js';
@@ -73,7 +78,17 @@ export {
 } from './model/spec.js';
 export * from './optim/create.js';
 // Optimizers
-export type { Optimizer, OptimizerConfig, OptimizerName } from './optim/optimizer.js';
+export type {
+  AdamConfig,
+  AdamWConfig,
+  MomentumConfig,
+  Optimizer,
+  OptimizerConfig,
+  OptimizerName,
+  ResolvedOptimizerConfig,
+  RmsPropConfig,
+  SgdConfig,
+} from './optim/optimizer.js';
 export { Rng } from './random.js';
 export {
   type ClassificationReport,
@@ -81,34 +96,9 @@ export {
   classificationReport,
   confusionMatrix,
 } from './train/classification-report.js';
+export { fit } from './train/fit.js';
+export { type FitResult, TrainingError } from './train/loop.js';
 export {
-  blockSquares,
-  clipToNorm,
-  clipValues,
-  NORM_BLOCK,
-  normBlockCount,
-  normOfParts,
-} from './train/clipping.js';
-export {
-  runSteps,
-  type StepBuffers,
-  type StepPosition,
-  type StepSync,
-  type StepsResult,
-  singleThreadShare,
-  type ThreadShare,
-} from './train/epoch-steps.js';
-export { checkData, fit, initialOptimizerState, prepareData, updateRules } from './train/fit.js';
-export {
-  type EpochEngine,
-  type EpochResult,
-  epochOrder,
-  type FitResult,
-  TrainingError,
-  trainLoop,
-} from './train/loop.js';
-export {
-  advanceLrSchedule,
   initialLrScheduleState,
   LR_SCHEDULES,
   type LrScheduleName,
@@ -119,7 +109,6 @@ export {
   monitorMode,
   type ResolvedLrSchedule,
   resolveLrSchedule,
-  scheduledLearningRate,
 } from './train/lr-schedule.js';
 export { evaluate, isClassification, type Metrics } from './train/metrics.js';
 export type {
@@ -130,40 +119,10 @@ export type {
   EpochLog,
   FitOptions,
   OptimizerSnapshot,
-  ResolvedFitOptions,
 } from './train/options.js';
-export { resolveFitOptions } from './train/options.js';
-export { addPenaltyGradient, kernelPenalty } from './train/penalty.js';
-export {
-  DEFAULT_MAX_SHARDS,
-  DEFAULT_MIN_SHARD_ROWS,
-  forwardRows,
-  maxShareRows,
-  plainUpdateRules,
-  reduceAndUpdate,
-  type StepContext,
-  shardCount,
-  shardGradient,
-  shardRangeGradients,
-  shardShare,
-  shardStart,
-  sumLoss,
-  type UpdateRules,
-} from './train/step.js';
-// Training
-export { createWorkspace, type Workspace } from './train/workspace.js';
+export { DEFAULT_MAX_SHARDS, DEFAULT_MIN_SHARD_ROWS, shardCount } from './train/step.js';
 // Model selection (the search itself, on worker threads, is `tune` in @shardprop/core/parallel)
-export {
-  checkMetric,
-  type FoldFitJob,
-  type FoldFitResult,
-  greaterIsBetter,
-  metricValue,
-  runFoldFit,
-  SplitCache,
-  TUNE_METRICS,
-  type TuneMetric,
-} from './tune/fold-fit.js';
+export { checkMetric, greaterIsBetter, metricValue, TUNE_METRICS, type TuneMetric } from './tune/fold-fit.js';
 export {
   expandGrid,
   gridPoint,
@@ -174,13 +133,7 @@ export {
   sampleGrid,
 } from './tune/space.js';
 export {
-  halvingRungs,
-  type ResolvedCandidate,
   rankTrials,
-  resolveCandidate,
-  rungEpochs,
-  summarise,
-  survivors,
   type TrainingRules,
   type TrialResult,
   type TuneBase,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
+import type { LossInput } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import { evaluate } from '../src/train/metrics.js';
-import type { BatchLog } from '../src/train/options.js';
+import type { BatchLog, FitOptions } from '../src/train/options.js';
 import { randomData } from './helpers.js';
 
 const seedSpec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
@@ -60,7 +61,12 @@ describe('fit', () => {
 
   it('resuming from a snapshot continues bitwise-identically to an uninterrupted run', async () => {
     const data = randomData(250, 39, 1, 'meanSquaredError');
-    const opts = { loss: 'mse', optimizer: { name: 'adam' as const, learningRate: 0.01 }, batchSize: 32, seed: 3 };
+    const opts = {
+      loss: 'mse' as const,
+      optimizer: { name: 'adam' as const, learningRate: 0.01 },
+      batchSize: 32,
+      seed: 3,
+    };
     const whole = Mlp.create(seedSpec, { seed: 6 });
     const wr = await fit(whole, data, { ...opts, epochs: 4 });
     const part = Mlp.create(seedSpec, { seed: 6 });
@@ -112,7 +118,7 @@ describe('fit', () => {
       const data = randomData(128, 5, 1, 'meanSquaredError');
       data.x.fill(1e4, 0, 5 * 40);
       const opts = {
-        loss: 'mse',
+        loss: 'mse' as const,
         optimizer: { name: 'sgd' as const, learningRate: 10 },
         batchSize: 16,
         shuffle: false,
@@ -152,7 +158,7 @@ describe('fit', () => {
 
   it('abort between epochs (during onEpochEnd): the finished epoch counts, resuming continues exactly', async () => {
     const data = randomData(320, 3, 1, 'meanSquaredError');
-    const opts = { loss: 'mse', batchSize: 32, optimizer: { name: 'adam' as const, learningRate: 0.01 } };
+    const opts = { loss: 'mse' as const, batchSize: 32, optimizer: { name: 'adam' as const, learningRate: 0.01 } };
     const controller = new AbortController();
     const m = Mlp.create(mlpSpec(3, [4, 1]), { seed: 1 });
     const r = await fit(m, data, {
@@ -212,13 +218,28 @@ describe('fit', () => {
     await expect(fit(m, data, { loss: 'mse', batchSize: 0 })).rejects.toThrow(
       'options.batchSize must be a positive integer, got 0',
     );
-    await expect(fit(m, data, { loss: 'hinge' })).rejects.toThrow('unknown loss "hinge"');
+    // A name outside the LossInput union is a type error too; the runtime check is for untyped callers.
+    await expect(fit(m, data, { loss: 'hinge' as LossInput })).rejects.toThrow('unknown loss "hinge"');
     await expect(fit(m, data, { loss: 'mse', validationSplit: 1 })).rejects.toThrow(
       'options.validationSplit must be in [0, 1)',
     );
     await expect(fit(m, data, { loss: 'mse', earlyStopping: { patience: 2, monitor: 'valLoss' } })).rejects.toThrow(
       'no validation data',
     );
+    // Unknown or misplaced keys are errors, not silently ignored (typed callers get a compile error first).
+    const untyped = (o: object) => o as FitOptions;
+    await expect(fit(m, data, untyped({ loss: 'mse', learningRate: 0.5 }))).rejects.toThrow(
+      'options.learningRate is an optimizer option: pass it as options.optimizer.learningRate',
+    );
+    await expect(fit(m, data, untyped({ loss: 'mse', epoch: 3 }))).rejects.toThrow(
+      /^unknown option options\.epoch; the options are loss, optimizer, epochs, /,
+    );
+    await expect(fit(m, data, untyped({ loss: 'mse', threads: 2 }))).rejects.toThrow(
+      'options.threads is an option of fitParallel',
+    );
+    await expect(fit(m, data, untyped({ loss: 'mse', epoch: undefined, epochs: 0 }))).resolves.toMatchObject({
+      epochsRun: 0,
+    });
     const wide = randomData(10, 4, 1, 'meanSquaredError');
     await expect(fit(m, wide, { loss: 'mse' })).rejects.toThrow(
       "training data has 4 features, the model's input size is 3",

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createOptimizer, OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, resolveOptimizerConfig } from '../src/optim/create.js';
-import type { OptimizerConfig } from '../src/optim/optimizer.js';
+import type { OptimizerConfig, ResolvedOptimizerConfig } from '../src/optim/optimizer.js';
 import { Rng } from '../src/random.js';
 import type { FloatArray } from '../src/types.js';
 import { tfOptimizer } from './tfjs-helpers.js';
@@ -50,7 +50,7 @@ function maxSlotDiff(a: ArrayLike<number>, b: ArrayLike<number>, slotSize: numbe
 }
 
 /** The tfjs optimizer-weight suffix held in each of our state slots, in slot order. */
-function tfSlotNames(c: Required<OptimizerConfig>): string[] {
+function tfSlotNames(c: ResolvedOptimizerConfig): string[] {
   switch (c.name) {
     case 'sgd':
       return [];
@@ -74,7 +74,7 @@ interface Trace {
 }
 
 /** Runs tfjs over the gradients; AdamW's decoupled decay is applied by hand (as Keras 3) before each Adam step. */
-async function runTfjs(c: Required<OptimizerConfig>, init: Float32Array, grads: Float32Array[]): Promise<Trace> {
+async function runTfjs(c: ResolvedOptimizerConfig, init: Float32Array, grads: Float32Array[]): Promise<Trace> {
   const name = `optim_test_${varCounter++}`;
   const variable = tf.variable(tf.tensor1d(init), true, name);
   const opt = tfOptimizer(c);
@@ -341,9 +341,9 @@ describe('defaults and resolved configs', () => {
   });
 
   it('treats fields set to undefined as absent', () => {
-    expect(resolveOptimizerConfig({ name: 'adam', learningRate: undefined, momentum: undefined })).toEqual(
-      resolveOptimizerConfig({ name: 'adam' }),
-    );
+    expect(
+      resolveOptimizerConfig({ name: 'adam', learningRate: undefined, momentum: undefined } as OptimizerConfig),
+    ).toEqual(resolveOptimizerConfig({ name: 'adam' }));
   });
 
   it('reports the state slots each optimizer needs', () => {
@@ -459,7 +459,9 @@ describe('config validation', () => {
     expect(() => createOptimizer({ name: 'adam', beta1: 0, beta2: 0 })).not.toThrow();
     expect(() => createOptimizer({ name: 'adamw', weightDecay: 0 })).not.toThrow();
     expect(() => createOptimizer({ name: 'rmsprop', rho: 0 })).not.toThrow();
-    expect(() => createOptimizer({ name: 'sgd', momentum: 0, nesterov: false, weightDecay: 0 })).not.toThrow();
+    expect(() =>
+      createOptimizer({ name: 'sgd', momentum: 0, nesterov: false, weightDecay: 0 } as OptimizerConfig),
+    ).not.toThrow();
   });
 });
 

@@ -10,7 +10,7 @@ import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { replicatesUpdate } from '../src/parallel/thread-choice.js';
-import { fitParallel, fitWithLauncher } from '../src/parallel/trainer.js';
+import { fitParallel, fitWithLauncher, type ParallelFitOptions } from '../src/parallel/trainer.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import type { BatchLog } from '../src/train/options.js';
@@ -96,7 +96,12 @@ describe('fitParallel', () => {
   it('the seed network, batch 32, 2 threads: identical to fit, and resumable', async () => {
     const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
     const data = randomData(640, 39, 1, 'meanSquaredError', 8);
-    const opts = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.3 }, batchSize: 32, seed: 1 };
+    const opts = {
+      loss: 'mse' as const,
+      optimizer: { name: 'sgd' as const, learningRate: 0.3 },
+      batchSize: 32,
+      seed: 1,
+    };
     const whole = Mlp.create(spec, { seed: 1 });
     await fit(whole, data, { ...opts, epochs: 2 });
     const m = Mlp.create(spec, { seed: 1 });
@@ -114,7 +119,12 @@ describe('fitParallel', () => {
   it("threads 'auto' (the default) gives the bits of fit and says which count it used", async () => {
     const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');
     const data = randomData(640, 39, 1, 'meanSquaredError', 8);
-    const opts = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.3 }, batchSize: 32, epochs: 2 };
+    const opts = {
+      loss: 'mse' as const,
+      optimizer: { name: 'sgd' as const, learningRate: 0.3 },
+      batchSize: 32,
+      epochs: 2,
+    };
     const reference = Mlp.create(spec, { seed: 1 });
     await fit(reference, data, opts);
     const m = Mlp.create(spec, { seed: 1 });
@@ -127,7 +137,7 @@ describe('fitParallel', () => {
   it("threads 'auto' at batch 1 (one shard) trains on this thread, as fit does", async () => {
     const spec = mlpSpec(6, [5, 1], 'tanh');
     const data = randomData(60, 6, 1, 'meanSquaredError', 4);
-    const opts = { loss: 'mse', batchSize: 1, epochs: 2 };
+    const opts = { loss: 'mse' as const, batchSize: 1, epochs: 2 };
     const reference = Mlp.create(spec, { seed: 3 });
     await fit(reference, data, opts);
     const m = Mlp.create(spec, { seed: 3 });
@@ -145,7 +155,7 @@ describe('fitParallel', () => {
       // threads, then six one-step trials: steps 2-7, across the end of epoch 1.
       const data = randomData(300, 10, 3, 'categoricalCrossentropy', 3);
       const opts = {
-        loss: 'categoricalCrossentropy',
+        loss: 'categoricalCrossentropy' as const,
         optimizer: { name: 'adam' as const, learningRate: 0.01 },
         epochs: 6,
         batchSize: 64,
@@ -223,7 +233,7 @@ describe('fitParallel', () => {
     data.x.fill(1e4, 0, 5 * 40);
     const m = Mlp.create(mlpSpec(5, [8, 1], 'relu', 'linear'), { seed: 1 });
     const opts = {
-      loss: 'mse',
+      loss: 'mse' as const,
       optimizer: { name: 'sgd' as const, learningRate: 10 },
       epochs: 5,
       batchSize: 16,
@@ -257,6 +267,11 @@ describe('fitParallel', () => {
     await expect(fitParallel(Mlp.create(mlpSpec(2, [1])), data, { loss: 'mse', threads: 0 })).rejects.toThrow(
       "options.threads must be a positive integer or 'auto', got 0",
     );
+    // fitParallel knows its own keys, and refuses unknown ones as fit does.
+    const untyped = (o: object) => o as ParallelFitOptions;
+    await expect(
+      fitParallel(Mlp.create(mlpSpec(2, [1])), data, untyped({ loss: 'mse', threads: 2, learningRate: 0.1 })),
+    ).rejects.toThrow('options.learningRate is an optimizer option');
   });
 
   it('leaves no threads behind: a process that trained exits on its own', () => {

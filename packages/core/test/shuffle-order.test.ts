@@ -25,7 +25,12 @@ describe('shuffle order per epoch', () => {
   it('a 2-epoch run differs from two 1-epoch runs that both use epoch 0, and equals epochs 0 then 1 resumed', async () => {
     const data = randomData(64, 3, 1, 'meanSquaredError');
     const spec = mlpSpec(3, [4, 1], 'tanh');
-    const options = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.1 }, batchSize: 8, seed: 3 };
+    const options = {
+      loss: 'mse' as const,
+      optimizer: { name: 'sgd' as const, learningRate: 0.1 },
+      batchSize: 8,
+      seed: 3,
+    };
 
     const straight = Mlp.create(spec, { seed: 1 });
     await fit(straight, data, { ...options, epochs: 2 });

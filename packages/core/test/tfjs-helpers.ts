@@ -1,9 +1,9 @@
 // TensorFlow.js counterparts shared by the tests that compare against real tfjs (the oracle, optimizer and io tests).
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerConfig } from '../src/optim/optimizer.js';
+import type { ResolvedOptimizerConfig } from '../src/optim/optimizer.js';
 
 /** The tfjs optimizer equivalent to a resolved config (adamw: tfjs adam; the caller applies the decay). */
-export function tfOptimizer(c: Required<OptimizerConfig>): tf.Optimizer {
+export function tfOptimizer(c: ResolvedOptimizerConfig): tf.Optimizer {
   switch (c.name) {
     case 'sgd':
       return tf.train.sgd(c.learningRate);

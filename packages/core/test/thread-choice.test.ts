@@ -31,6 +31,12 @@ describe('estimateThreads and threadCandidates', () => {
     expect(threadCandidates({ ...seed(256, 16), shards: 3 })).toEqual([1, 2, 3]);
   });
 
+  it('a run too short to pay for starting workers stays on one thread', () => {
+    // Seed network, batch 256: about 110 us saved per step on 2 threads; starting workers costs ~50 ms.
+    expect(estimateThreads(seed(256), 40)).toBe(1);
+    expect(estimateThreads(seed(256), 4_000)).toBe(2);
+  });
+
   it('big batches and wide layers use every core; a small step stays on one', () => {
     expect(estimateThreads(seed(256))).toBe(2);
     expect(estimateThreads(wide)).toBe(16);
@@ -88,8 +94,8 @@ describe('measuredThreadPlan', () => {
     const plan = measuredThreadPlan(work, { totalSteps: 40, warmupMs: 300 });
     const used = simulate(plan, 1, 40, () => 1);
     expect(plan.trials).toEqual([]);
-    expect(plan.threads).toBe(estimateThreads(work));
-    expect(used.slice(-10).every((t) => t === estimateThreads(work))).toBe(true);
+    expect(plan.threads).toBe(estimateThreads(work, 40));
+    expect(used.slice(-10).every((t) => t === estimateThreads(work, 40))).toBe(true);
   });
 
   it('one candidate: settled from the first step', () => {

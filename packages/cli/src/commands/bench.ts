@@ -18,9 +18,9 @@ import { fitParallel } from '@shardprop/core/parallel';
 import type { Command } from 'commander';
 import { parseIntArg, parseIntList, parsePositive } from '../config.js';
 import { oneLine, usageError } from '../errors.js';
-import type { Runner } from '../main.js';
 import { createOutput, table as textTable } from '../output.js';
 import { formatInt } from '../progress.js';
+import type { Runner } from '../runner.js';
 
 interface BenchFlags {
   threads?: number[];
@@ -125,7 +125,7 @@ export async function runBench(flags: BenchFlags): Promise<number> {
     for (const threads of configs) {
       const model = Mlp.create(spec, { seed: 1 });
       const options = {
-        loss: 'meanSquaredError',
+        loss: 'meanSquaredError' as const,
         optimizer: { name: 'sgd' as const, learningRate: flags.lr },
         epochs,
         batchSize,

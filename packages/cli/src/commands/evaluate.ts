@@ -12,9 +12,9 @@ import {
 import { encodeDataset, targetNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { ADVICE } from '../errors.js';
-import type { Runner } from '../main.js';
 import { createOutput, table as textTable } from '../output.js';
 import { formatInt, formatLoss } from '../progress.js';
+import type { Runner } from '../runner.js';
 import { type ApplyFlags, addDataFlags, loadApplied } from './apply.js';
 
 export function registerEvaluate(program: Command, runner: Runner): Command {

@@ -20,9 +20,9 @@ import { loadModel, writeFileAtomic } from '@shardprop/core/node';
 import type { Command } from 'commander';
 import { parsePath } from '../config.js';
 import { dataError, oneLine, usageError } from '../errors.js';
-import type { Runner } from '../main.js';
 import { createOutput } from '../output.js';
 import { formatInt } from '../progress.js';
+import type { Runner } from '../runner.js';
 
 export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

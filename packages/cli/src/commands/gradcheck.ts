@@ -32,9 +32,9 @@ import {
 } from '../config.js';
 import { readCsv } from '../csv.js';
 import { dataError, EXIT_DATA, oneLine, usageError } from '../errors.js';
-import type { Runner } from '../main.js';
 import { loadModelDir } from '../modeldir.js';
 import { createOutput, table as textTable } from '../output.js';
+import type { Runner } from '../runner.js';
 import { requireEncoding } from './apply.js';
 
 interface GradcheckFlags {

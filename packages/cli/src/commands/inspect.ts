@@ -6,10 +6,10 @@
 import { describeTarget, inputNames } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import { parsePath } from '../config.js';
-import type { Runner } from '../main.js';
 import { loadModelDir } from '../modeldir.js';
 import { createOutput, table as textTable } from '../output.js';
 import { formatInt, formatLoss } from '../progress.js';
+import type { Runner } from '../runner.js';
 
 interface InspectFlags {
   model: string;

@@ -11,9 +11,9 @@ import type { Command } from 'commander';
 import { writeStreamAtomic } from '../atomic-write.js';
 import { parsePath } from '../config.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
-import type { Runner } from '../main.js';
 import { createOutput } from '../output.js';
 import { formatInt } from '../progress.js';
+import type { Runner } from '../runner.js';
 import { type ApplyFlags, addDataFlags, loadApplied } from './apply.js';
 
 interface PredictFlags extends ApplyFlags {

@@ -1,51 +1,14 @@
 /**
- * `shardprop train`: CSV in, model directory out, on every core.
+ * `shardprop train`: CSV in, model directory out, on every core. The run goes settings -> data -> model -> loop ->
+ * report, one module each under src/train/.
  */
 import { resolve } from 'node:path';
-import {
-  createKernels,
-  createOptimizer,
-  type Dataset,
-  type EpochLog,
-  evaluate,
-  type FitOptions,
-  type FitResult,
-  fit,
-  type LossName,
-  type Metrics,
-  Mlp,
-  type ModelSpec,
-  type OptimizerConfig,
-  type OptimizerSnapshot,
-  parseActivation,
-  parseLoss,
-  type ResolvedLrSchedule,
-  shardCount,
-  TrainingError,
-} from '@shardprop/core';
-import { defaultThreads, fitParallel, type ThreadTrial } from '@shardprop/core/parallel';
-import {
-  checkLoss,
-  defaultLoss,
-  describeTarget,
-  type Encoding,
-  encodeDataset,
-  fitFeatures,
-  inferTarget,
-  inputNames,
-  inputWidth,
-  outputUnits,
-  TASKS,
-  type TargetEncoding,
-  usableRows,
-} from '@shardprop/tabular';
+import { defaultThreads } from '@shardprop/core/parallel';
+import { TASKS } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { onInterrupt, signalExitCode, signalName } from '../checkpoint.js';
 import {
   LR_SCHEDULES,
-  loadConfig,
   MONITOR_FLAGS,
-  mergeSettings,
   OPTIMIZER_NAMES,
   parseChoice,
   parseDelimiter,
@@ -59,36 +22,19 @@ import {
   parseThreads,
   parseUnit,
   TRAIN_DEFAULTS,
-  type TrainSettings,
 } from '../config.js';
-import { ADVICE, dataError, EXIT_OK, oneLine, type UserError, usageError } from '../errors.js';
-import { describeChange, fingerprintOf } from '../fingerprint.js';
 import { lockModelDir } from '../lock.js';
-import type { Runner } from '../main.js';
-import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from '../modeldir.js';
-import { createOutput, type Output, table as textTable } from '../output.js';
-import { terminalChart } from '../plot.js';
-import { createProgress, epochLine, formatInt, formatLoss, formatRate } from '../progress.js';
-import type { CliMeta, EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
-import { lrStateFromJson, lrStateToJson, monitorFlag, monitorName, scheduleFlags } from '../train-schedule.js';
-import {
-  activationFlag,
-  lossFlag,
-  missingPolicy,
-  newModelSpec,
-  optimizerConfig,
-  readTrainingTable,
-  savedTargets,
-} from '../train-setup.js';
-import { validationSplit } from '../validation-split.js';
+import { createOutput } from '../output.js';
+import type { RunSettings } from '../run-state.js';
+import type { Runner } from '../runner.js';
+import { loadTrainingData, type TrainingData } from '../train/data.js';
+import { checkpointWriter, progressOf, runEpochs, type TrainingRun } from '../train/loop.js';
+import { trainingModel } from '../train/model.js';
+import { reportFinished, reportInterrupted, reportStart } from '../train/report.js';
+import { optimizerFlags, type RunStart, resolveRun, type TrainFlags } from '../train/settings.js';
+import { monitorFlag, scheduleFlags } from '../train-schedule.js';
 
-interface TrainFlags extends TrainSettings {
-  config?: string;
-  json?: boolean;
-}
-
-/** Settings a resumed run may change: everything else must agree with the checkpoint. */
-const RESUMABLE = new Set(['epochs', 'threads', 'out', 'data', 'resume', 'config', 'json']);
+export { optimizerFlags, type TrainFlags } from '../train/settings.js';
 
 export function registerTrain(program: Command, runner: Runner): Command {
   const cmd = program
@@ -246,663 +192,86 @@ Examples:
   return cmd;
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-/** The value of a given setting in a saved run, in the flag's terms. */
-function savedValue(s: RunSettings, key: keyof TrainSettings): unknown {
-  switch (key) {
-    case 'lr':
-      return s.optimizer.learningRate;
-    case 'optimizer':
-      return s.optimizer.name;
-    case 'momentum':
-    case 'nesterov':
-    case 'beta1':
-    case 'beta2':
-    case 'epsilon':
-    case 'weightDecay':
-    case 'rho':
-    case 'centered':
-      return s.optimizer[key];
-    case 'dropMissing':
-      return s.missing === 'drop';
-    case 'impute':
-      return s.missing === 'impute' ? 'mean' : undefined;
-    case 'activation':
-    case 'outputActivation':
-      return s[key];
-    case 'ignore':
-      return undefined;
-    case 'lrSchedule':
-      return s.lrSchedule?.name ?? 'constant';
-    case 'lrDecay':
-      return s.lrSchedule?.decay;
-    case 'lrStepEpochs':
-      return s.lrSchedule?.stepEpochs;
-    case 'lrMin':
-      return s.lrSchedule?.minLearningRate;
-    case 'lrPatience':
-      return s.lrSchedule?.patience;
-    case 'warmupEpochs':
-      return s.lrSchedule?.warmupEpochs ?? 0;
-    case 'l1':
-    case 'l2':
-    case 'clipNorm':
-    case 'clipValue':
-      return s[key] ?? undefined;
-    default:
-      return (s as unknown as Record<string, unknown>)[key];
-  }
-}
-
-function normalise(key: keyof TrainSettings, value: unknown): unknown {
-  if ((key === 'activation' || key === 'outputActivation') && typeof value === 'string') return parseActivation(value);
-  if (key === 'loss' && typeof value === 'string') return parseLoss(value);
-  return value;
-}
-
-/** With --resume, every given setting other than epochs/threads/out/data must agree with the checkpoint. */
-function checkResumeFlags(given: TrainSettings, saved: RunSettings, dir: string): void {
-  for (const [key, value] of Object.entries(given) as [keyof TrainSettings, unknown][]) {
-    if (RESUMABLE.has(key) || value === undefined) continue;
-    if (key === 'ignore') continue; // folded into the saved feature list
-    if (key === 'kernels' && value === 'auto') continue;
-    const have = savedValue(saved, key);
-    let want: unknown;
-    try {
-      want = normalise(key, value);
-    } catch (error) {
-      throw usageError(`${flagName(key)}: ${oneLine(error)}`);
-    }
-    if (key === 'layers' || key === 'features' || key === 'target' || key === 'categorical') {
-      if (!same(want, have)) {
-        throw usageError(
-          `${flagName(key)} ${String(value)} contradicts the run in ${dir} (${String(have)}); drop the flag to resume, or start a new run`,
-        );
-      }
-      continue;
-    }
-    if (!same(want, have ?? (typeof want === 'boolean' ? false : undefined))) {
-      throw usageError(
-        `${flagName(key)} ${String(value)} contradicts the run in ${dir} (${have === undefined ? 'not set' : String(have)}); drop the flag to resume, or start a new run`,
-      );
-    }
-  }
-}
-
-/** Architecture flags given with --init must agree with the model's. */
-function checkArchitecture(given: TrainSettings, spec: ModelSpec, flag: string, dir: string): void {
-  const units = spec.layers.map((l) => l.units);
-  if (given.layers && !same(given.layers, units)) {
-    throw usageError(
-      `--layers ${given.layers.join(',')} contradicts the model in ${dir} (${flag}), which has layers ${units.join(',')}`,
-    );
-  }
-  const hidden = spec.layers.slice(0, -1).map((l) => l.activation);
-  const output = spec.layers[spec.layers.length - 1].activation;
-  if (given.activation !== undefined) {
-    const a = activationFlag(given.activation, '--activation');
-    if (hidden.some((h) => h !== a)) {
-      throw usageError(
-        `--activation ${given.activation} contradicts the model in ${dir} (${flag}), whose hidden layers use ${[...new Set(hidden)].join(', ')}`,
-      );
-    }
-  }
-  if (given.outputActivation !== undefined) {
-    const a = activationFlag(given.outputActivation, '--output-activation');
-    if (a !== output) {
-      throw usageError(
-        `--output-activation ${given.outputActivation} contradicts the model in ${dir} (${flag}), whose output uses ${output}`,
-      );
-    }
-  }
-}
-
-/** The optimizer the flags ask for; a value core refuses is a usage error naming the flag. */
-function optimizerFlags(s: TrainSettings): Required<OptimizerConfig> {
-  try {
-    return createOptimizer(optimizerConfig(s)).config;
-  } catch (error) {
-    // core names the option (optimizer.momentum, optimizer.learningRate, ...): say the flag instead.
-    const message = oneLine(error).replace(/^optimizer\.(\w+)/, (_m, key: string) =>
-      flagName(key === 'learningRate' ? 'lr' : key),
-    );
-    throw usageError(message);
-  }
-}
-
-function metaFor(encoding: Encoding, loss: LossName, run: RunState): CliMeta {
-  return { encoding, loss, run };
-}
-
 export async function runTrain(flags: TrainFlags): Promise<number> {
-  const out = createOutput(flags.json === true);
-  const config = flags.config ? await loadConfig(flags.config) : {};
-  const { config: _c, json: _j, ...flagSettings } = flags;
-  const given = mergeSettings(config, flagSettings);
-  if (given.resume && given.init) throw usageError('--resume and --init cannot be used together');
-
-  // A resumed run takes every setting from its checkpoint.
-  let resumed: LoadedModel | undefined;
-  let initial: LoadedModel | undefined;
-  let saved: RunSettings | undefined;
-  if (given.resume) {
-    resumed = await loadModelDir(given.resume, '--resume');
-    const run = resumed.meta?.run;
-    if (!run || !resumed.meta?.encoding) {
-      throw dataError(
-        `--resume ${given.resume}: not a shardprop training checkpoint (model.json has no training run state)`,
-      );
-    }
-    saved = run.settings;
-    checkResumeFlags(given, saved, given.resume);
-    if (given.epochs !== undefined && given.epochs < run.nextEpoch) {
-      throw usageError(
-        `--epochs ${given.epochs}: the run in ${given.resume} has already trained ${run.nextEpoch} epochs`,
-      );
-    }
-    if (!resumed.optimizer && saved.optimizer.name !== 'sgd') {
-      throw dataError(
-        `--resume ${given.resume}: optimizer.bin is missing, so the ${saved.optimizer.name} state cannot be restored`,
-      );
-    }
-  } else if (given.init) {
-    initial = await loadModelDir(given.init, '--init');
-    checkArchitecture(given, initial.model.spec, '--init', given.init);
-  }
-
-  const settings: TrainSettings = saved
-    ? {
-        ...given,
-        data: given.data !== undefined ? resolve(given.data) : saved.data,
-        header: saved.header,
-        delimiter: saved.delimiter,
-        target: saved.target,
-        features: saved.features,
-        categorical: saved.categorical,
-        task: saved.task,
-        layers: saved.layers,
-        activation: saved.activation,
-        outputActivation: saved.outputActivation,
-        loss: saved.loss,
-        batchSize: saved.batchSize,
-        epochs: given.epochs ?? saved.epochs,
-        seed: saved.seed,
-        shuffle: saved.shuffle,
-        shards: saved.shards ?? undefined,
-        valSplit: saved.valSplit,
-        earlyStop: saved.earlyStop ?? undefined,
-        monitor: saved.monitor,
-        l1: saved.l1 ?? undefined,
-        l2: saved.l2 ?? undefined,
-        clipNorm: saved.clipNorm ?? undefined,
-        clipValue: saved.clipValue ?? undefined,
-        lrSchedule: undefined,
-        dropMissing: saved.missing === 'drop',
-        impute: saved.missing === 'impute' ? 'mean' : undefined,
-        unknown: saved.unknown,
-        kernels: saved.kernels ?? undefined,
-        out: given.out ?? given.resume,
-      }
-    : given;
-
-  const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
-  const threads = settings.threads ?? 'auto';
-  let threadsUsed: number | null = null;
-  const threadTrials: ThreadTrial[] = [];
-  const outDir = resolve(settings.out ?? TRAIN_DEFAULTS.out);
+  const start = await resolveRun(flags);
+  const { settings, resumed, initial, saved } = start;
+  const outName = settings.out ?? TRAIN_DEFAULTS.out;
+  const outDir = resolve(outName);
   // One run writes a model directory at a time; the lock goes when this function ends, however it ends.
-  await using _lock = lockModelDir(outDir, 'shardprop train', settings.out ?? TRAIN_DEFAULTS.out);
-  const policy = saved ? saved.missing : missingPolicy(settings);
-  const unknown = settings.unknown ?? TRAIN_DEFAULTS.unknown;
+  await using _lock = lockModelDir(outDir, 'shardprop train', outName);
   const optimizer = saved ? saved.optimizer : optimizerFlags(settings);
-  const savedEncoding = resumed?.meta?.encoding ?? initial?.meta?.encoding ?? undefined;
+  const data = await loadTrainingData(start);
+  const model = trainingModel(start, data);
+  const run: TrainingRun = {
+    model,
+    data,
+    runSettings: runSettingsOf(start, data, model.spec.layers, optimizer),
+    optimizer,
+    threads: settings.threads ?? 'auto',
+    epochs: settings.epochs ?? TRAIN_DEFAULTS.epochs,
+    outDir,
+    out: createOutput(flags.json === true),
+    resumedFrom: resumed?.dir,
+  };
+  reportStart(run, settings, initial?.dir);
 
-  // Data.
-  const { table, featureNames, targetNames } = await readTrainingTable(settings, savedEncoding);
-  if (
-    savedEncoding &&
-    initial &&
-    !same(
-      featureNames,
-      savedEncoding.features.map((f) => f.name),
-    )
-  ) {
-    throw usageError(
-      `--features contradicts the model in ${given.init} (--init), which reads ${savedEncoding.features.map((f) => f.name).join(', ')}`,
-    );
+  const progress = progressOf(resumed);
+  const save = checkpointWriter(run, progress);
+  if (!resumed) await save(progress.nextEpoch >= run.epochs ? 'complete' : 'running');
+  const end = await runEpochs(run, progress, save);
+  if (end.interruptedEpoch !== undefined) {
+    await save('interrupted');
+    return reportInterrupted(run, progress, end.interruptedEpoch, end.signal ?? 'SIGINT');
   }
+  if (resumed && progress.status !== 'running') await save(progress.status);
+  return reportFinished(run, progress, settings);
+}
 
-  const { rows, dropped } = usableRows(table, featureNames, targetNames, policy, ADVICE);
-  const target =
-    savedEncoding && (resumed || same(savedTargets(savedEncoding), targetNames))
-      ? savedEncoding.target
-      : inferTarget(table, targetNames, rows, settings.task);
-  const loss =
-    settings.loss !== undefined
-      ? lossFlag(settings.loss)
-      : ((initial?.meta?.loss as LossName | undefined) ?? defaultLoss(target));
-  checkLoss(target, loss);
-  const units = outputUnits(target, loss);
-  const encoding: Encoding = { features: savedEncoding?.features ?? fitFeatures(table, featureNames, rows), target };
-  const width = inputWidth(encoding.features);
-
-  // Model.
-  let model: Mlp;
-  let spec: ModelSpec;
-  const seed = settings.seed ?? TRAIN_DEFAULTS.seed;
-  if (resumed || initial) {
-    const from = (resumed ?? initial) as LoadedModel;
-    const flag = resumed ? '--resume' : '--init';
-    model = from.model;
-    spec = model.spec;
-    if (model.inputSize !== width) {
-      throw dataError(
-        `${flag} ${from.dir}: the model takes ${model.inputSize} inputs, the data gives ${width} (${inputNames(encoding.features).join(', ')})`,
-      );
-    }
-    if (model.outputSize !== units) {
-      throw dataError(
-        `${flag} ${from.dir}: the model has ${model.outputSize} outputs, ${describeTarget(target)} with ${loss} needs ${units}`,
-      );
-    }
-  } else {
-    spec = newModelSpec(settings, width, units, target, loss, table, rows);
-    model = Mlp.create(spec, { seed });
-  }
-  const hiddenActivation = spec.layers[0].activation;
-  const outputActivation = spec.layers[spec.layers.length - 1].activation;
-
-  const dataset = encodeDataset(table, encoding, rows, loss, units, { missing: policy, unknown, advice: ADVICE });
-  const dataFingerprint = fingerprintOf(dataset);
-  const changed = saved?.dataFingerprint && describeChange(saved.dataFingerprint, dataFingerprint);
-  if (changed) {
-    throw dataError(
-      `--resume ${given.resume}: the training data changed since the checkpoint (${settings.data ?? 'the built-in seed problem'}: ${changed}); resume needs the same data: restore it, or start a new run from these weights with --init ${given.resume}`,
-    );
-  }
-  const valSplit = settings.valSplit ?? TRAIN_DEFAULTS.valSplit;
-  const { train, validation } = validationSplit(dataset, valSplit);
-  if (train.rows === 0 || validation?.rows === 0) {
-    throw usageError(
-      `--val-split ${valSplit}: ${formatInt(dataset.rows)} rows leave nothing to ${train.rows === 0 ? 'train on' : 'validate on'}`,
-    );
-  }
-  const batchSize = settings.batchSize ?? TRAIN_DEFAULTS.batchSize;
-  const earlyStop = settings.earlyStop;
+/** The settings saved with the run's checkpoints: every default resolved. */
+function runSettingsOf(
+  start: RunStart,
+  data: TrainingData,
+  layers: readonly { units: number; activation: string }[],
+  optimizer: RunSettings['optimizer'],
+): RunSettings {
+  const { settings, saved, initial } = start;
+  const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
   // Checkpoints written before --monitor watched val_loss with validation data, loss without: the same default.
-  const monitor = monitorFlag(settings, validation !== undefined, target.task !== 'regression');
+  const monitor = monitorFlag(settings, data.validation !== undefined, data.target.task !== 'regression');
+  // A resumed run keeps its schedule as resolved at the start (cosine's length included).
   const schedule = saved
     ? (saved.lrSchedule ?? null)
     : scheduleFlags(settings, optimizer.learningRate, epochs, monitor);
-  const penalties = { l1: settings.l1 ?? 0, l2: settings.l2 ?? 0 };
-  const runSettings: RunSettings = {
+  return {
     data: settings.data === undefined ? undefined : resolve(settings.data),
     header: settings.header ?? TRAIN_DEFAULTS.header,
     delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
-    target: targetNames,
-    features: featureNames,
+    target: data.targetNames,
+    features: data.featureNames,
     categorical: settings.categorical ?? [],
-    task: target.task,
-    layers: spec.layers.map((l) => l.units),
-    activation: hiddenActivation,
-    outputActivation,
-    loss,
+    task: data.target.task,
+    layers: layers.map((l) => l.units),
+    activation: layers[0].activation,
+    outputActivation: layers[layers.length - 1].activation,
+    loss: data.loss,
     optimizer,
-    batchSize,
-    epochs,
-    seed,
+    batchSize: settings.batchSize ?? TRAIN_DEFAULTS.batchSize,
+    epochs: settings.epochs ?? TRAIN_DEFAULTS.epochs,
+    seed: settings.seed ?? TRAIN_DEFAULTS.seed,
     shuffle: settings.shuffle ?? TRAIN_DEFAULTS.shuffle,
     shards: settings.shards ?? null,
-    valSplit,
-    earlyStop: earlyStop ?? null,
+    valSplit: data.valSplit,
+    earlyStop: settings.earlyStop ?? null,
     monitor,
     l1: settings.l1 ?? null,
     l2: settings.l2 ?? null,
     clipNorm: settings.clipNorm ?? null,
     clipValue: settings.clipValue ?? null,
     lrSchedule: schedule,
-    missing: policy,
-    unknown,
+    missing: data.missing,
+    unknown: data.unknown,
     init: saved ? saved.init : initial ? initial.dir : null,
     kernels: saved ? saved.kernels : settings.kernels === 'js' || settings.kernels === 'wasm' ? settings.kernels : null,
-    dataFingerprint,
+    dataFingerprint: data.dataFingerprint,
   };
-
-  // Start-of-run summary.
-  const dataName = settings.data ?? 'the built-in seed problem (no --data; the numbers of data/seed.csv)';
-  const targetNote =
-    settings.data !== undefined && !settings.target && !savedEncoding
-      ? ' (the last column; pass --target to choose)'
-      : '';
-  out.line(
-    `data: ${dataName}: ${formatInt(dataset.rows)} rows${dropped ? ` (${formatInt(dropped)} with missing values left out)` : ''}, ${featureNames.length} feature columns -> ${width} inputs`,
-  );
-  out.line(`task: ${describeTarget(target)}${targetNote} -> ${outputActivation} output, ${loss}`);
-  out.line(
-    `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
-  );
-  out.line(
-    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop} (${monitor})` : ''}`,
-  );
-  const extras = [
-    schedule ? describeSchedule(schedule, monitor) : '',
-    penalties.l1 || penalties.l2
-      ? `kernel penalty${penalties.l1 ? ` l1 ${penalties.l1}` : ''}${penalties.l2 ? ` l2 ${penalties.l2}` : ''}`
-      : '',
-    settings.clipNorm ? `clip norm ${settings.clipNorm}` : '',
-    settings.clipValue ? `clip value ${settings.clipValue}` : '',
-  ].filter((s) => s !== '');
-  if (extras.length > 0) out.line(`regularization: ${extras.join(', ')}`);
-
-  // The loop, with a checkpoint after every epoch.
-  const history: EpochLog[] = resumed?.meta?.run?.history.slice() ?? [];
-  let nextEpoch = resumed?.meta?.run?.nextEpoch ?? 0;
-  let optState: OptimizerSnapshot | undefined = resumed?.optimizer;
-  let es: EarlyStopState | null = resumed?.meta?.run?.earlyStopping ?? null;
-  const savedLrState = resumed?.meta?.run?.lrSchedule;
-  let lrState = schedule && savedLrState ? lrStateFromJson(savedLrState, schedule) : undefined;
-  // Early stopping compares sign * value, so that smaller is better for losses and accuracies alike.
-  const esSign = monitor.endsWith('accuracy') ? -1 : 1;
-  let bestParams: Float32Array | undefined = resumed?.bestParams;
-  let status: RunStatus = resumed?.meta?.run?.status === 'stopped-early' ? 'stopped-early' : 'running';
-  if (status === 'stopped-early') {
-    out.note(`the run in ${resumed?.dir} stopped early at epoch ${nextEpoch}; nothing to resume`);
-  }
-  const runState = (s: RunStatus): RunState => ({
-    status: s,
-    nextEpoch,
-    settings: runSettings,
-    history,
-    earlyStopping: es,
-    lrSchedule: lrState ? lrStateToJson(lrState) : null,
-    trainRows: train.rows,
-    validationRows: validation?.rows ?? 0,
-    updated: new Date().toISOString(),
-    threads: { requested: threads, used: threadsUsed, trials: threadTrials },
-  });
-  const save = (s: RunStatus) =>
-    saveModelDir(outDir, model, metaFor(encoding, loss, runState(s)), {
-      optimizer: { config: optimizer, snapshot: optState ?? emptyOptimizerState(optimizer, model.paramCount) },
-      bestParams: earlyStop ? bestParams : undefined,
-    });
-
-  if (!resumed) await save(nextEpoch >= epochs ? 'complete' : 'running');
-
-  const bar = process.stderr.isTTY === true;
-  const progress = createProgress({ bar, lines: !out.json, totalEpochs: epochs });
-  const interrupt = onInterrupt((sig) => {
-    progress.stop();
-    const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'a second signal';
-    process.stderr.write(`\nshardprop: ${signalName(sig)}: stopping after the current step (${again} quits at once)\n`);
-  });
-  const stepsPerEpoch = Math.ceil(train.rows / batchSize);
-  // One fit call runs every epoch; onEpochEnd checkpoints the weights and the optimizer state of each epoch
-  // boundary. A later call happens only after early stopping or Ctrl-C ended this one.
-  let interruptedEpoch: number | undefined;
-  let kernels = runSettings.kernels;
-  try {
-    while (status === 'running' && nextEpoch < epochs) {
-      if (interrupt.signal.aborted) {
-        interruptedEpoch = nextEpoch;
-        break;
-      }
-      const first = nextEpoch;
-      const last = epochs;
-      let boundary = { params: model.params.slice(), opt: optState };
-      const trialsBefore = threadTrials.slice();
-      const stop = new AbortController();
-      const signal = AbortSignal.any([interrupt.signal, stop.signal]);
-      const options: FitOptions = {
-        loss,
-        optimizer,
-        batchSize,
-        shuffle: runSettings.shuffle,
-        seed,
-        shards: runSettings.shards ?? undefined,
-        validationData: validation,
-        kernels: kernels ?? 'auto',
-        epochs: last - first,
-        initialEpoch: first,
-        optimizerState: optState,
-        l1: penalties.l1,
-        l2: penalties.l2,
-        clipNorm: settings.clipNorm,
-        clipValue: settings.clipValue,
-        lrSchedule: schedule ?? undefined,
-        lrScheduleState: lrState,
-        signal,
-        callbacks: {
-          onEpochBegin: (epoch) => progress.epochBegin(epoch, stepsPerEpoch),
-          onBatchEnd: (log) => progress.batch(log),
-          onEpochEnd: async (log, context) => {
-            // After an abort, the log is of a partial (or repeated) epoch: the checkpoint keeps the last full one.
-            if (signal.aborted) return;
-            history.push(log);
-            nextEpoch = log.epoch + 1;
-            progress.epochEnd(log, epochs);
-            lrState = context.lrScheduleState();
-            if (earlyStop) {
-              if (monitor === 'accuracy' && log.accuracy === undefined) {
-                log.accuracy = evaluate(model, train, loss).accuracy;
-              }
-              const value = esSign * (log[monitorName(monitor)] ?? Number.NaN);
-              if (!es || value < es.best) {
-                es = { best: value, bestEpoch: log.epoch, waited: 0 };
-                bestParams = model.params.slice();
-              } else if (++es.waited >= earlyStop) {
-                status = 'stopped-early';
-                stop.abort();
-              }
-            }
-            if (status === 'running' && nextEpoch >= epochs) status = 'complete';
-            optState = context.optimizerState();
-            threadsUsed = log.threads ?? 1;
-            threadTrials.splice(0, threadTrials.length, ...trialsBefore, ...context.threadTrials());
-            boundary = { params: model.params.slice(), opt: optState };
-            if (status !== 'stopped-early') await save(status);
-          },
-        },
-      };
-      let result: FitResult;
-      try {
-        result =
-          threads === 1 ? await fit(model, train, options) : await fitParallel(model, train, { ...options, threads });
-      } catch (error) {
-        progress.stop();
-        if (error instanceof TrainingError) throw diverged(error, outDir, nextEpoch);
-        if (/^wasm kernels: (cannot grow the shared memory|alloc of \d+ bytes exceeds)/.test(oneLine(error)))
-          throw outOfMemory(model.paramCount, train, options);
-        throw dataError(`training failed: ${oneLine(error)}`);
-      }
-      kernels ??= result.kernels;
-      runSettings.kernels = kernels;
-      threadsUsed = result.threads ?? 1;
-      threadTrials.splice(0, threadTrials.length, ...trialsBefore, ...(result.threadTrials ?? []));
-      // (status may have been changed by onEpochEnd.)
-      if ((status as RunStatus) === 'stopped-early') {
-        if (bestParams) model.params.set(bestParams);
-        await save(status);
-        break;
-      }
-      if (result.aborted) {
-        // Ctrl-C: back to the last epoch boundary; --resume redoes the interrupted epoch from there.
-        model.params.set(boundary.params);
-        optState = boundary.opt;
-        interruptedEpoch = nextEpoch;
-        break;
-      }
-      if (optState && result.optimizerState.step !== optState.step) {
-        throw new Error(`internal: optimizer step ${result.optimizerState.step}, expected ${optState.step}`);
-      }
-    }
-  } finally {
-    progress.stop();
-    interrupt.dispose();
-  }
-  if (status === 'running' && nextEpoch >= epochs) status = 'complete';
-
-  if (interruptedEpoch !== undefined) {
-    const sig = interrupt.received ?? 'SIGINT';
-    await save('interrupted');
-    await writeTrainingPlot(outDir, history, validation !== undefined);
-    const resumeCmd = `shardprop train --resume ${quoteArg(outDir)}`;
-    const by = sig === 'SIGINT' ? '' : ` by ${sig}`;
-    process.stderr.write(
-      `shardprop: interrupted in epoch ${interruptedEpoch + 1}${by}; ${outDir} holds the checkpoint after epoch ${nextEpoch}\nresume with: ${resumeCmd}\n`,
-    );
-    if (out.json) {
-      out.printJson({ ok: false, interrupted: true, signal: sig, out: outDir, nextEpoch, resume: resumeCmd, history });
-    }
-    return signalExitCode(sig);
-  }
-
-  if (resumed && status !== 'running') await save(status);
-  const svg = await writeTrainingPlot(outDir, history, validation !== undefined);
-  // The end-of-run metrics on the run's kernels (wasm: about 10x the TypeScript kernels on large sets).
-  const metricKernels = createKernels(runSettings.kernels ?? 'auto');
-  const metrics: { train: Metrics; validation?: Metrics } = { train: evaluate(model, train, loss, metricKernels) };
-  if (validation) metrics.validation = evaluate(model, validation, loss, metricKernels);
-  report(out, { outDir, svg, history, metrics, status, es, epochs, model, target, loss, encoding, runSettings });
-  if (out.json) {
-    out.printJson({
-      ok: true,
-      out: outDir,
-      status,
-      data: settings.data ?? null,
-      rows: dataset.rows,
-      trainRows: train.rows,
-      validationRows: validation?.rows ?? 0,
-      droppedRows: dropped,
-      task: target.task,
-      target: targetNames,
-      classes: target.task === 'regression' ? undefined : target.classes,
-      inputs: inputNames(encoding.features),
-      layers: runSettings.layers,
-      activation: hiddenActivation,
-      outputActivation,
-      loss,
-      optimizer,
-      paramCount: model.paramCount,
-      threads: threadsUsed,
-      threadTrials,
-      kernels: runSettings.kernels,
-      epochs,
-      epochsRun: history.length,
-      bestEpoch: es ? es.bestEpoch + 1 : undefined,
-      history,
-      metrics,
-      plot: svg,
-    });
-  }
-  return EXIT_OK;
-}
-
-/**
- * Divergence: core left the model at the start of the failed epoch and no checkpoint was written after the last
- * finished one, so the directory still holds finite weights. Epochs are counted from 1 here, as in the progress.
- */
-function diverged(error: TrainingError, outDir: string, epochsDone: number): UserError {
-  const what = error.quantity === 'loss' ? 'the loss' : 'a weight';
-  return dataError(
-    `training diverged in epoch ${error.epoch + 1}, step ${error.step}: ${what} became ${error.value}; lower --lr and train again (${outDir} keeps ${epochsDone === 0 ? 'the initialised model' : `the checkpoint after epoch ${epochsDone}`})`,
-  );
-}
-
-/**
- * The WebAssembly kernels address a bounded shared memory; core's error names its API (maximumBytes), which a CLI
- * user cannot pass. Say what takes the room (the data, one gradient copy per shard) and which flags shrink it.
- */
-function outOfMemory(paramCount: number, train: Dataset, options: FitOptions): UserError {
-  const batch = Math.min(options.batchSize ?? TRAIN_DEFAULTS.batchSize, train.rows);
-  const shards = shardCount(batch, options.shards);
-  const mb = (bytes: number) => `${formatInt(Math.ceil(bytes / 2 ** 20))} MB`;
-  return dataError(
-    `training needs more memory than the WebAssembly kernels can address: the data takes ${mb(train.rows * (train.features + train.outputs) * 4)} and the gradients of ${formatInt(shards)} shard${shards === 1 ? '' : 's'} ${mb(shards * paramCount * 4)}; pass fewer --shards, or --kernels js`,
-  );
-}
-
-/** The start-of-run words for a schedule: its formula's parameters. */
-function describeSchedule(s: ResolvedLrSchedule, monitor: string): string {
-  const warmup = s.warmupEpochs > 0 ? `, warm-up ${s.warmupEpochs} epochs` : '';
-  switch (s.name) {
-    case 'constant':
-      return `lr constant${warmup}`;
-    case 'step':
-      return `lr step x${s.decay} every ${s.stepEpochs} epochs${warmup}`;
-    case 'exponential':
-      return `lr exponential x${s.decay} per ${s.stepEpochs === 1 ? 'epoch' : `${s.stepEpochs} epochs`}${warmup}`;
-    case 'cosine':
-      return `lr cosine to ${formatRate(s.minLearningRate)} over ${s.stepEpochs} epochs${warmup}`;
-    case 'plateau':
-      return `lr x${s.decay} after ${s.patience} epochs without ${monitor} improving (min ${formatRate(s.minLearningRate)})${warmup}`;
-  }
-}
-
-/** The start-of-run words for `--threads`. */
-function describeThreads(threads: number | 'auto'): string {
-  if (threads !== 'auto') return `${threads} thread${threads === 1 ? '' : 's'}`;
-  const cores = defaultThreads();
-  return cores === 1 ? 'threads auto (1 core: 1 thread)' : `threads auto (1 to ${cores}, the fastest measured)`;
-}
-
-function emptyOptimizerState(config: Required<OptimizerConfig>, paramCount: number): OptimizerSnapshot {
-  const slots = createOptimizer(config).stateSlots;
-  return { step: 0, state: new Float32Array(slots * paramCount) };
-}
-
-function quoteArg(s: string): string {
-  return /^[\w./:@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-interface Summary {
-  outDir: string;
-  svg: string;
-  history: EpochLog[];
-  metrics: { train: Metrics; validation?: Metrics };
-  status: RunStatus;
-  es: EarlyStopState | null;
-  epochs: number;
-  model: Mlp;
-  target: TargetEncoding;
-  loss: LossName;
-  encoding: Encoding;
-  runSettings: RunSettings;
-}
-
-function report(out: Output, s: Summary): void {
-  if (out.json) return;
-  out.line();
-  if (s.status === 'stopped-early' && s.es) {
-    out.line(
-      `stopped early: no improvement for ${s.runSettings.earlyStop} epochs; kept the weights of epoch ${s.es.bestEpoch + 1}`,
-    );
-  }
-  const rows: (string | number)[][] = [];
-  const add = (name: string, m: Metrics) => {
-    const row: (string | number)[] = [name, formatLoss(m.loss)];
-    if (m.accuracy !== undefined) row.push(m.accuracy.toFixed(4));
-    else row.push(formatLoss(m.mae), m.r2 === undefined ? '-' : m.r2.toFixed(4));
-    rows.push(row);
-  };
-  add('train', s.metrics.train);
-  if (s.metrics.validation) add('validation', s.metrics.validation);
-  const header = s.metrics.train.accuracy !== undefined ? ['data', 'loss', 'accuracy'] : ['data', 'loss', 'mae', 'r2'];
-  out.line(textTable(header, rows));
-  if (s.history.length >= 2) {
-    out.line();
-    const first = s.history[0].epoch + 1;
-    const val = s.history.every((h) => h.valLoss !== undefined) ? s.history.map((h) => h.valLoss as number) : undefined;
-    out.line(terminalChart({ loss: s.history.map((h) => h.loss), valLoss: val, firstEpoch: first }, out.color));
-  } else if (s.history.length === 1) {
-    out.line(epochLine(s.history[0], s.epochs));
-  }
-  out.line();
-  out.line(`model written to ${s.outDir} (model.json + weights and optimizer state); loss plot: ${s.svg}`);
 }

@@ -19,7 +19,7 @@ export const LOSSES = [
 ] as const;
 export type LossName = (typeof LOSSES)[number];
 
-const LOSS_ALIASES: Record<string, LossName> = {
+const LOSS_ALIASES = {
   mse: 'meanSquaredError',
   mean_squared_error: 'meanSquaredError',
   bce: 'binaryCrossentropy',
@@ -28,7 +28,12 @@ const LOSS_ALIASES: Record<string, LossName> = {
   categorical_crossentropy: 'categoricalCrossentropy',
   scce: 'sparseCategoricalCrossentropy',
   sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy',
-};
+} as const satisfies Record<string, LossName>;
+
+/** A short or snake_case alias of a loss name (`parseLoss` also takes them in any case, e.g. `MSE`). */
+export type LossAlias = keyof typeof LOSS_ALIASES;
+/** What a `loss` option takes: a Keras loss name or an alias. */
+export type LossInput = LossName | LossAlias;
 
 /** Keras's clipping epsilon for probabilities inside logarithms. */
 export const EPSILON = 1e-7;
@@ -36,7 +41,8 @@ export const EPSILON = 1e-7;
 /** Resolves a Keras loss name or a short alias (`mse`, `bce`, `cce`, `scce`) or throws. */
 export function parseLoss(name: string): LossName {
   if ((LOSSES as readonly string[]).includes(name)) return name as LossName;
-  const alias = LOSS_ALIASES[name] ?? LOSS_ALIASES[name.toLowerCase()];
+  const aliases: Readonly<Record<string, LossName | undefined>> = LOSS_ALIASES;
+  const alias = aliases[name] ?? aliases[name.toLowerCase()];
   if (alias) return alias;
   throw new Error(`unknown loss "${name}" (expected one of ${LOSSES.join(', ')}, or mse, bce, cce, scce)`);
 }

@@ -15,7 +15,7 @@
  */
 import type { FloatArray } from '../types.js';
 import { checkStep, checkUpdateArgs } from './check.js';
-import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import type { Optimizer, ResolvedOptimizerConfig } from './optimizer.js';
 
 /**
  * One Adam step over `[from, to)`, after an optional decoupled weight decay `p <- p - decay * p` (AdamW;
@@ -70,7 +70,7 @@ export function adamRange(
  * in the defaults (`weightDecay` resolves to 0 for plain Adam, so the decoupled decay term vanishes).
  */
 export class AdamOptimizer implements Optimizer {
-  readonly config: Required<OptimizerConfig>;
+  readonly config: ResolvedOptimizerConfig;
   readonly stateSlots = 2;
   readonly #lr: number;
   readonly #beta1: number;
@@ -79,7 +79,7 @@ export class AdamOptimizer implements Optimizer {
   readonly #weightDecay: number;
 
   /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'adam'` or `'adamw'`. */
-  constructor(config: Required<OptimizerConfig>) {
+  constructor(config: ResolvedOptimizerConfig) {
     this.config = config;
     this.#lr = config.learningRate;
     this.#beta1 = config.beta1;

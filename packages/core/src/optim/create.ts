@@ -7,7 +7,7 @@ import { show } from '../show.js';
 import { AdamOptimizer } from './adam.js';
 import { AdamWOptimizer } from './adamw.js';
 import { MomentumOptimizer } from './momentum.js';
-import type { Optimizer, OptimizerConfig, OptimizerName } from './optimizer.js';
+import type { Optimizer, OptimizerConfig, OptimizerName, ResolvedOptimizerConfig } from './optimizer.js';
 import { RmsPropOptimizer } from './rmsprop.js';
 import { SgdOptimizer } from './sgd.js';
 
@@ -20,8 +20,8 @@ export const OPTIMIZER_NAMES = Object.freeze([
   'rmsprop',
 ] as const) satisfies readonly OptimizerName[];
 
-type Field = Exclude<keyof OptimizerConfig, 'name'>;
-type Options = Omit<Required<OptimizerConfig>, 'name'>;
+type Field = Exclude<keyof ResolvedOptimizerConfig, 'name'>;
+type Options = Omit<ResolvedOptimizerConfig, 'name'>;
 
 /** The fields each optimizer uses, in a resolved config's key order. */
 const FIELDS: Readonly<Record<OptimizerName, readonly Field[]>> = {
@@ -109,7 +109,7 @@ function usersOf(field: Field): string {
  * ({@link OPTIMIZER_DEFAULTS}); unknown keys are an error too.
  * @throws TypeError when `config` is not an object or a field has the wrong type; RangeError otherwise.
  */
-export function resolveOptimizerConfig(config: OptimizerConfig): Required<OptimizerConfig> {
+export function resolveOptimizerConfig(config: OptimizerConfig): ResolvedOptimizerConfig {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new TypeError(`optimizer config must be an object with a name, got ${show(config)}`);
   }
@@ -125,7 +125,7 @@ export function resolveOptimizerConfig(config: OptimizerConfig): Required<Optimi
   }
   const defaults = OPTIMIZER_DEFAULTS[name];
   const used = FIELDS[name];
-  const resolved = { name, ...defaults } as Required<OptimizerConfig>;
+  const resolved = { name, ...defaults } as ResolvedOptimizerConfig;
   for (const field of ALL_FIELDS) {
     const value = given[field];
     if (value === undefined) continue;

@@ -15,18 +15,18 @@
  */
 import type { FloatArray } from '../types.js';
 import { checkUpdateArgs } from './check.js';
-import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import type { Optimizer, ResolvedOptimizerConfig } from './optimizer.js';
 
 /** Momentum SGD. Build it through `createOptimizer`, which validates the config and fills in the defaults. */
 export class MomentumOptimizer implements Optimizer {
-  readonly config: Required<OptimizerConfig>;
+  readonly config: ResolvedOptimizerConfig;
   readonly stateSlots = 1;
   readonly #lr: number;
   readonly #momentum: number;
   readonly #nesterov: boolean;
 
   /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'momentum'`. */
-  constructor(config: Required<OptimizerConfig>) {
+  constructor(config: ResolvedOptimizerConfig) {
     this.config = config;
     this.#lr = config.learningRate;
     this.#momentum = config.momentum;

@@ -24,11 +24,11 @@
  */
 import type { FloatArray } from '../types.js';
 import { checkUpdateArgs } from './check.js';
-import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import type { Optimizer, ResolvedOptimizerConfig } from './optimizer.js';
 
 /** RMSprop. Build it through `createOptimizer`, which validates the config and fills in the defaults. */
 export class RmsPropOptimizer implements Optimizer {
-  readonly config: Required<OptimizerConfig>;
+  readonly config: ResolvedOptimizerConfig;
   readonly stateSlots: number;
   readonly #lr: number;
   readonly #rho: number;
@@ -37,7 +37,7 @@ export class RmsPropOptimizer implements Optimizer {
   readonly #centered: boolean;
 
   /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'rmsprop'`. */
-  constructor(config: Required<OptimizerConfig>) {
+  constructor(config: ResolvedOptimizerConfig) {
     this.config = config;
     this.#lr = config.learningRate;
     this.#rho = config.rho;

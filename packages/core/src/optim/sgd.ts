@@ -4,16 +4,16 @@
  */
 import type { FloatArray } from '../types.js';
 import { checkUpdateArgs } from './check.js';
-import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import type { Optimizer, ResolvedOptimizerConfig } from './optimizer.js';
 
 /** SGD. Build it through `createOptimizer`, which validates the config and fills in the defaults. */
 export class SgdOptimizer implements Optimizer {
-  readonly config: Required<OptimizerConfig>;
+  readonly config: ResolvedOptimizerConfig;
   readonly stateSlots = 0;
   readonly #lr: number;
 
   /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'sgd'`. */
-  constructor(config: Required<OptimizerConfig>) {
+  constructor(config: ResolvedOptimizerConfig) {
     this.config = config;
     this.#lr = config.learningRate;
   }

@@ -35,7 +35,6 @@ import {
   type StepWork,
   type ThreadPlan,
   type ThreadTrial,
-  threadCandidates,
 } from './thread-choice.js';
 
 /** Starts and stops the workers of one run; everything else is the engine's. */
@@ -124,15 +123,16 @@ export class SharedMemoryEngine implements EpochEngine {
     this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
     const v = this.arena.views;
     this.control = v.control;
-    const threads = settings.threads === 'auto' ? Math.max(...threadCandidates(work)) : settings.threads;
-    this.maxThreads = threads;
     this.plan =
       settings.threads === 'auto'
         ? measuredThreadPlan(work, {
             ...settings.autoThreads,
             totalSteps: opts.epochs * Math.ceil(train.rows / opts.batchSize),
           })
-        : fixedThreadPlan(threads);
+        : fixedThreadPlan(settings.threads);
+    // Workers for every count the plan may use: the most candidates when it times them, else its one count.
+    const threads = this.plan.basis === 'measuring' ? Math.max(...this.plan.candidates) : this.plan.threads;
+    this.maxThreads = threads;
     this.barrier = new Barrier(this.control, { participants: threads, index: Ctl.BARRIER });
     v.params.set(model.params);
     const init = initialOptimizerState(model, opts);

@@ -6,7 +6,7 @@ import type { ArenaDescription, ArenaLayout } from '@shardprop/worker-pool';
 import type { KernelBackend } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import type { ModelSpec } from '../model/spec.js';
-import type { OptimizerConfig } from '../optim/optimizer.js';
+import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
 import { normBlockCount } from '../train/clipping.js';
 import type { UpdateRules } from '../train/step.js';
 
@@ -88,7 +88,7 @@ export interface WorkerTask {
   spec: ModelSpec;
   loss: LossName;
   targetCols: number;
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   /** Penalties and clipping; the learning rate comes with each command (`stats[2]`). */
   rules: Omit<UpdateRules, 'learningRate'>;
   batchSize: number;

@@ -33,12 +33,14 @@ export interface StepWork {
  * times at about 0.1 ns per float; and each barrier a step passes with more than one thread costs about 15 us
  * (the wait itself, and moving the parameters and gradient slots that the other threads wrote between cores):
  * 2 workers took about 30 us per step beyond half the work of 1 with two barriers per step, on the seed
- * network at batch 32 and 256.
+ * network at batch 32 and 256. Starting and stopping the workers of a run (threads, their modules and kernels,
+ * the data copied into shared memory) costs about 50 ms on a quiet machine.
  */
 export const STEP_COST = {
   flopsPerMicrosecond: 24_000,
   nsPerFloatTouched: 0.1,
   barrierMicroseconds: 15,
+  workerStartMicroseconds: 50_000,
 } as const;
 
 /** Microseconds of one step's reduce + update over every parameter, on one thread. */
@@ -72,15 +74,18 @@ export function modelStepMicroseconds(work: StepWork, threads: number): number {
 /**
  * The thread count the cost model expects to be fastest for `work`: never more threads than shards per batch
  * (a batch of B rows has at most B / 8 shards by default, so batch 1 always trains on one thread), and a second
- * thread only where its saved work outweighs the synchronisation it adds. The choice for runs too short to
- * measure, and the starting point of a measured choice.
+ * thread only where its saved work outweighs the synchronisation it adds. Given the run's `totalSteps`, more
+ * threads must also save more than starting the workers costs (a short run trains on the calling thread). The
+ * choice for runs too short to measure, and the starting point of a measured choice.
  */
-export function estimateThreads(work: StepWork): number {
+export function estimateThreads(work: StepWork, totalSteps = Number.POSITIVE_INFINITY): number {
   let best = 1;
-  let bestUs = modelStepMicroseconds(work, 1);
+  const oneUs = modelStepMicroseconds(work, 1);
+  let bestUs = oneUs;
   for (const t of threadCandidates(work)) {
     const us = modelStepMicroseconds(work, t);
-    if (us < bestUs * 0.95) {
+    const saved = (oneUs - us) * totalSteps;
+    if (us < bestUs * 0.95 && saved > STEP_COST.workerStartMicroseconds) {
       best = t;
       bestUs = us;
     }
@@ -170,7 +175,7 @@ export interface MeasuredPlanOptions {
  */
 export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions): ThreadPlan {
   const candidates = threadCandidates(work);
-  const estimate = estimateThreads(work);
+  const estimate = estimateThreads(work, options.totalSteps);
   const warmupMs = options.warmupMs ?? 300;
   const trialMs = options.trialMs ?? 25;
   const rounds = options.rounds ?? 3;

@@ -23,7 +23,7 @@ import {
   type WorkerLauncher,
 } from './engine.js';
 import type { WorkerTask } from './protocol.js';
-import { threadCandidates } from './thread-choice.js';
+import { measuredThreadPlan } from './thread-choice.js';
 
 export interface ParallelFitOptions
   extends FitOptions,
@@ -66,16 +66,22 @@ export function threadLauncher(workerUrl: URL = WORKER_URL): WorkerLauncher {
   };
 }
 
-/** True when `threads: 'auto'` has a single candidate: batches of one shard, or a single core. */
-function onlyOneThreadPays(model: Mlp, train: Dataset, opts: ResolvedFitOptions, maxThreads: number): boolean {
+/**
+ * True when `threads: 'auto'` trains on one thread from the first step to the last: batches of one shard, one
+ * core, or a run too short to time the counts whose cost model says that workers would cost more to start than
+ * they save.
+ */
+function staysOnOneThread(model: Mlp, train: Dataset, opts: ResolvedFitOptions, options: ParallelFitOptions): boolean {
   const work = {
     paramCount: model.paramCount,
     flopsPerRow: trainFlopsPerRow(model.layout),
     batchSize: Math.min(opts.batchSize, train.rows),
     shards: opts.shards,
-    maxThreads,
+    maxThreads: options.maxThreads ?? defaultThreads(),
   };
-  return threadCandidates(work).length === 1;
+  const totalSteps = opts.epochs * Math.ceil(train.rows / opts.batchSize);
+  const plan = measuredThreadPlan(work, { ...options.autoThreads, totalSteps });
+  return plan.basis === 'only' || (plan.basis === 'estimated' && plan.threads === 1);
 }
 
 /**
@@ -98,11 +104,11 @@ export async function fitWithLauncher(
   const threads = checkThreads(options.threads ?? 'auto');
   const maxThreads = options.maxThreads ?? defaultThreads();
   const { train, validation } = prepareData(model, data, opts);
-  if (threads === 'auto' && onlyOneThreadPays(model, train, opts, maxThreads)) {
-    // Nothing to choose (one shard per batch, or one core): train on this thread, as `fit` does, with no workers.
+  if (threads === 'auto' && staysOnOneThread(model, train, opts, options)) {
+    // One thread throughout: train on this thread, as `fit` does, without starting any worker.
     const { threads: _threads, maxThreads: _max, autoThreads: _auto, ...fitOptions } = options;
     const { barrierTimeoutMs: _timeout, progressIntervalMs: _interval, ...single } = fitOptions;
-    return { ...(await fit(model, data, single)), threads: 1, threadTrials: [] };
+    return fit(model, data, single);
   }
   const backend = resolveBackend(opts.kernels, wasmKernelsSupported);
   const settings: EngineSettings = {

@@ -19,7 +19,7 @@ import {
   type ThreadShare,
 } from './epoch-steps.js';
 import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
-import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
+import { checkOptionKeys, type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
 import { maxShareRows, shardCount, type UpdateRules } from './step.js';
 import { createWorkspace } from './workspace.js';
 
@@ -92,6 +92,9 @@ class SingleThreadEngine implements EpochEngine {
   private readonly state: Float32Array;
   private step: number;
   readonly backend: KernelBackend;
+  /** Every log and result says so, as the parallel trainer's do. */
+  readonly threads = 1;
+  readonly threadTrials = [];
 
   constructor(
     private readonly model: Mlp,
@@ -172,6 +175,7 @@ class SingleThreadEngine implements EpochEngine {
  */
 export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promise<FitResult> {
   const opts = resolveFitOptions(options);
+  checkOptionKeys(options, []);
   const { train, validation } = prepareData(model, data, opts);
   const kernels = createKernels(opts.kernels);
   return trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts, kernels));

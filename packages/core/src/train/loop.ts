@@ -90,7 +90,7 @@ export interface EpochEngine {
   ): Promise<EpochResult>;
   /** The optimizer's update count and state, for checkpoints. */
   optimizerSnapshot(): OptimizerSnapshot;
-  /** Threads taking part now (parallel engines only). */
+  /** Threads taking part now (1 for `fit`). */
   readonly threads?: number;
   /** What a parallel engine measured to choose its thread count (empty when the count was given). */
   readonly threadTrials?: readonly ThreadTrial[];
@@ -120,9 +120,9 @@ export interface FitResult {
    * partly trained weights) or early stopping restored the best epoch's.
    */
   resumeParams: Float32Array;
-  /** Threads at the end of the run (parallel trainers only). */
+  /** Threads at the end of the run (1 for `fit`). */
   threads?: number;
-  /** What `threads: 'auto'` measured to choose (parallel trainers only). */
+  /** What `threads: 'auto'` measured to choose (empty for `fit` and for a given count). */
   threadTrials?: ThreadTrial[];
   /** The kernel backend that ran the steps (record it with the model: results are reproducible per backend). */
   kernels: KernelBackend;

@@ -5,7 +5,7 @@
 
 import type { Dataset } from '../data/dataset.js';
 import { type KernelPreference, parseKernelPreference } from '../kernels/kernels.js';
-import { type LossName, parseLoss } from '../losses/loss.js';
+import { type LossInput, type LossName, parseLoss } from '../losses/loss.js';
 import { createOptimizer } from '../optim/create.js';
 import type { Optimizer, OptimizerConfig } from '../optim/optimizer.js';
 import type { ThreadTrial } from '../parallel/thread-choice.js';
@@ -99,8 +99,8 @@ export interface OptimizerSnapshot {
 }
 
 export interface FitOptions {
-  /** Keras loss name or alias (`mse`, `bce`, `cce`, `scce`). */
-  loss: LossName | string;
+  /** Keras loss name or alias (`mse`, `bce`, `cce`, `scce`; any case). */
+  loss: LossInput;
   /** Optimizer config (default `{ name: 'sgd' }`, learning rate 0.01). */
   optimizer?: OptimizerConfig;
   /** Default 1. */
@@ -186,6 +186,75 @@ function nonNegative(value: unknown, name: string): number {
   return v;
 }
 
+/**
+ * Every key of `FitOptions`, the one list the unknown-key check reads: adding an option is its field in
+ * `FitOptions` and one line here (the type makes the two agree).
+ */
+const FIT_OPTION_KEYS: Readonly<Record<keyof FitOptions, true>> = {
+  loss: true,
+  optimizer: true,
+  epochs: true,
+  batchSize: true,
+  shuffle: true,
+  seed: true,
+  shards: true,
+  validationSplit: true,
+  validationData: true,
+  earlyStopping: true,
+  initialEpoch: true,
+  optimizerState: true,
+  callbacks: true,
+  signal: true,
+  kernels: true,
+  l1: true,
+  l2: true,
+  clipNorm: true,
+  clipValue: true,
+  lrSchedule: true,
+  lrScheduleState: true,
+};
+
+/**
+ * The keys `fitParallel` (`ParallelFitOptions`, parallel/trainer.ts) adds to `FitOptions`; the parallel trainer
+ * resolves its options through `resolveFitOptions` too, so they are known here.
+ */
+export const PARALLEL_OPTION_KEYS = ['threads', 'maxThreads', 'autoThreads', 'barrierTimeoutMs', 'progressIntervalMs'];
+
+/** Option keys of the optimizer config, which a caller may put at the top level by mistake. */
+const OPTIMIZER_KEYS = [
+  'learningRate',
+  'momentum',
+  'nesterov',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'weightDecay',
+  'rho',
+  'centered',
+];
+
+/**
+ * Throws for a key of `options` that is not one of the `FitOptions` keys nor one of `extra`, so that a
+ * misspelt or misplaced option (`learningRate` at the top level) is an error rather than silently ignored.
+ * Keys whose value is `undefined` count as absent.
+ * @throws RangeError naming the key, and where it belongs when it is an optimizer option.
+ */
+export function checkOptionKeys(options: object, extra: readonly string[]): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || Object.hasOwn(FIT_OPTION_KEYS, key) || extra.includes(key)) continue;
+    if (OPTIMIZER_KEYS.includes(key)) {
+      throw new RangeError(
+        `options.${key} is an optimizer option: pass it as options.optimizer.${key} (e.g. { optimizer: { name: 'adam', ${key}: ... } })`,
+      );
+    }
+    if (PARALLEL_OPTION_KEYS.includes(key)) {
+      throw new RangeError(`options.${key} is an option of fitParallel; fit trains on the calling thread`);
+    }
+    const known = [...Object.keys(FIT_OPTION_KEYS), ...extra].join(', ');
+    throw new RangeError(`unknown option options.${key}; the options are ${known}`);
+  }
+}
+
 function positiveInt(value: unknown, name: string, fallback: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
@@ -206,6 +275,7 @@ function nonNegativeInt(value: unknown, name: string, fallback: number): number 
 export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if (typeof options.loss !== 'string') throw new TypeError('options.loss is required (e.g. "meanSquaredError")');
+  checkOptionKeys(options, PARALLEL_OPTION_KEYS);
   const loss = parseLoss(options.loss);
   const optimizer = createOptimizer(options.optimizer ?? { name: 'sgd' });
   const epochs = nonNegativeInt(options.epochs, 'epochs', 1);

@@ -9,7 +9,7 @@ import type { KernelBackend, KernelPreference } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import { Mlp } from '../model/mlp.js';
 import type { ModelSpec } from '../model/spec.js';
-import type { OptimizerConfig } from '../optim/optimizer.js';
+import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
 import { fit } from '../train/fit.js';
 import { TrainingError } from '../train/loop.js';
 import { evaluate, isClassification, type Metrics } from '../train/metrics.js';
@@ -53,7 +53,7 @@ export interface FoldFitJob {
   fold: number;
   spec: ModelSpec;
   loss: LossName;
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   batchSize: number;
   epochs: number;
   /** Seeds the initial weights and the shuffles, as `train --seed` does. */

@@ -4,7 +4,7 @@
  */
 import { type ActivationName, type ModelSpec, mlpSpec, parseActivation } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
-import type { OptimizerConfig, OptimizerName } from '../optim/optimizer.js';
+import type { OptimizerConfig, OptimizerName, ResolvedOptimizerConfig } from '../optim/optimizer.js';
 import type { LrScheduleOptions } from '../train/lr-schedule.js';
 import { type FitOptions, resolveFitOptions } from '../train/options.js';
 import { greaterIsBetter, type TuneMetric } from './fold-fit.js';
@@ -60,7 +60,7 @@ export interface TuneBase {
 /** A candidate with every setting a fit needs. */
 export interface ResolvedCandidate {
   spec: ModelSpec;
-  optimizer: Required<OptimizerConfig>;
+  optimizer: ResolvedOptimizerConfig;
   batchSize: number;
   epochs: number;
   seed: number;
