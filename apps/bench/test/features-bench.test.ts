@@ -1,6 +1,6 @@
 // The features benchmark's pieces: every variant is a valid fit configuration, and the report's overheads come
 // from the medians against the no-feature variant (no timing is asserted).
-import { resolveFitOptions } from '@shardprop/core';
+import { resolveFitOptions } from '@shardprop/core/internal';
 import { describe, expect, it } from 'vitest';
 import { type FeaturesResult, summarise, toMarkdown, VARIANTS } from '../src/features-bench.js';
 

@@ -125,7 +125,7 @@ describe('plateau follows Keras ReduceLROnPlateau', () => {
 });
 
 describe('schedule options are checked up front', () => {
-  const base = { loss: 'mse', optimizer: { name: 'sgd' as const, learningRate: 0.1 } };
+  const base = { loss: 'mse' as const, optimizer: { name: 'sgd' as const, learningRate: 0.1 } };
   it.each([
     [{ name: 'linear' }, /lrSchedule.name must be one of constant, step, exponential, cosine, plateau/],
     [{ name: 'step', decay: -0.5 }, /decay must be a finite number > 0/],
@@ -145,7 +145,7 @@ describe('a schedule resumes exactly from its saved state', () => {
     const data = randomData(64, 5, 1, 'meanSquaredError', 9);
     const opts = {
       kernels,
-      loss: 'mse',
+      loss: 'mse' as const,
       optimizer: { name: 'adam' as const, learningRate: 0.05 },
       batchSize: 16,
       seed: 3,

@@ -30,7 +30,7 @@ describe('fitParallel with penalties, clipping and a schedule', () => {
       };
       expect(replicatesUpdate(work)).toBe(name === 'replicated update');
       const opts = {
-        loss: 'cce',
+        loss: 'cce' as const,
         optimizer: { name: 'adam' as const, learningRate: 0.05 },
         epochs: 4,
         batchSize: 64,
