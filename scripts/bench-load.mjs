@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * Loading benchmark: how fast `shardprop` reads a numeric CSV into typed columns, beside csv-parse alone (the
- * reader before the byte-level fast path, still the path for quoted files) and pandas' read_csv (skipped where
- * pandas is absent). Each measurement runs in a fresh process, readers interleaved, and reports wall time, MB/s,
- * rows/s and the process's peak RSS; the table shows the median and the range.
+ * Loading benchmark: how fast `shardprop` reads a numeric CSV into typed columns, on worker threads ("parallel",
+ * the CLI's default) and on one thread ("fast"), beside csv-parse alone (the reader before the byte-level fast
+ * path, still the path for quoted files) and pandas' read_csv (skipped where pandas is absent). Each measurement
+ * runs in a fresh process, readers interleaved, and reports wall time, MB/s, rows/s and the process's peak RSS;
+ * the table shows the median and the range. With --train, it also times `shardprop train --epochs 1` end to end
+ * on each file and reports the time spent outside the epoch (start-up, loading, encoding, metrics, checkpoint).
  *
  *   node scripts/bench-load.mjs [--rows 100000,1000000,3000000] [--cols 40] [--repeats 3] [--dir bench-data]
- *                               [--readers fast,csv-parse,pandas] [--json]
+ *                               [--readers parallel,fast,csv-parse,pandas] [--train] [--json]
  *
  * The files are generated on first use into --dir (git-ignored; 1M x 40 is about 380 MB) and reused after.
  * Needs a build first (`npx --yes pnpm@10.34.9 run build`).
@@ -24,7 +26,8 @@ const { values: flags } = parseArgs({
     cols: { type: 'string', default: '40' },
     repeats: { type: 'string', default: '3' },
     dir: { type: 'string', default: join(root, 'bench-data') },
-    readers: { type: 'string', default: 'fast,csv-parse,pandas' },
+    readers: { type: 'string', default: 'parallel,fast,csv-parse,pandas' },
+    train: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     // Internal: run one reader on one file in this process and print its measurement.
     measure: { type: 'string' },
@@ -35,9 +38,9 @@ const { values: flags } = parseArgs({
 /** Reads `file` with `reader` in this process and prints { seconds, rows, maxRssBytes } as JSON. */
 async function measure(reader, file) {
   const cli = await import(join(root, 'packages/cli/dist/index.js'));
-  const read = reader === 'fast' ? cli.readCsv : cli.readCsvParse;
+  const read = reader === 'csv-parse' ? cli.readCsvParse : cli.readCsv;
   const start = process.hrtime.bigint();
-  const table = await read(file, { select: (header) => header });
+  const table = await read(file, { select: (header) => header, ...(reader === 'fast' ? { threads: 1 } : {}) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   process.stdout.write(
     JSON.stringify({ seconds, rows: table.rows, maxRssBytes: process.resourceUsage().maxRSS * 1024 }),
@@ -86,6 +89,21 @@ async function generate(file, rows, cols) {
   renameSync(temp, file);
 }
 
+/** `shardprop train --epochs 1` on `file`: wall seconds, the epoch's seconds, and the peak RSS (GNU time). */
+function timeTrain(file) {
+  const out = join(flags.dir, 'train-run');
+  const bin = join(root, 'packages/cli/dist/bin.js');
+  const args = ['train', '--data', file, '--epochs', '1', '--batch-size', '256', '--out', out, '--json'];
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, ...args], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`train on ${file} failed: ${r.stderr}`);
+  const doc = JSON.parse(r.stdout);
+  const epochSeconds = doc.history[0].msPerEpoch / 1000;
+  const maxRssBytes = Number(r.stderr.trim().split('\n').at(-1)) * 1024;
+  return { seconds, epochSeconds, outsideSeconds: seconds - epochSeconds, maxRssBytes };
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -124,6 +142,20 @@ async function main() {
         runs[reader].push(m);
       }
     }
+    if (flags.train) {
+      const trains = Array.from({ length: repeats }, () => timeTrain(file));
+      const outside = trains.map((t) => t.outsideSeconds);
+      results.push({
+        rows,
+        cols,
+        mb: bytes / 1e6,
+        reader: 'train --epochs 1',
+        seconds: { median: median(trains.map((t) => t.seconds)), min: 0, max: 0 },
+        outsideEpochSeconds: { median: median(outside), min: Math.min(...outside), max: Math.max(...outside) },
+        epochSeconds: median(trains.map((t) => t.epochSeconds)),
+        peakRssMb: { median: median(trains.map((t) => t.maxRssBytes)) / 1e6 },
+      });
+    }
     for (const reader of readers) {
       const seconds = runs[reader].map((m) => m.seconds);
       const rss = runs[reader].map((m) => m.maxRssBytes);
@@ -147,11 +179,25 @@ async function main() {
   console.log(`| rows x cols | MB | reader | s (median, range) | MB/s | rows/s | peak RSS MB | float32 MB |`);
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of results) {
+    if (r.outsideEpochSeconds) continue;
     console.log(
       `| ${r.rows} x ${r.cols} | ${r.mb.toFixed(0)} | ${r.reader} | ${r.seconds.median.toFixed(2)} (${r.seconds.min.toFixed(2)}-${r.seconds.max.toFixed(2)}) | ${r.mbPerSec.toFixed(0)} | ${Math.round(r.rowsPerSec)} | ${r.peakRssMb.median.toFixed(0)} | ${r.float32Mb.toFixed(0)} |`,
     );
   }
   console.log(`\n${repeats} runs each, interleaved, a fresh process per run (median, range).`);
+  const trains = results.filter((r) => r.outsideEpochSeconds);
+  if (trains.length > 0) {
+    console.log(
+      '\n| rows x cols | `train --epochs 1` s | epoch s | outside the epoch s (median, range) | peak RSS MB |',
+    );
+    console.log('|---|---|---|---|---|');
+    for (const r of trains) {
+      const o = r.outsideEpochSeconds;
+      console.log(
+        `| ${r.rows} x ${r.cols} | ${r.seconds.median.toFixed(2)} | ${r.epochSeconds.toFixed(2)} | ${o.median.toFixed(2)} (${o.min.toFixed(2)}-${o.max.toFixed(2)}) | ${r.peakRssMb.median.toFixed(0)} |`,
+      );
+    }
+  }
 }
 
 await main();

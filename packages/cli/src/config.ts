@@ -10,6 +10,7 @@ import { TASKS, type Task } from '@shardprop/tabular';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { usageError } from './errors.js';
+import { TABLE_FORMATS, type TableFormat } from './load.js';
 
 // The names are core's (one list); re-exported for the train command's --optimizer choices.
 export { LR_SCHEDULES, OPTIMIZER_NAMES };
@@ -28,6 +29,8 @@ export interface TrainSettings {
   categorical?: string[];
   header?: boolean;
   delimiter?: string;
+  /** The data file's format (csv, parquet, arrow); by default from its extension. */
+  format?: TableFormat;
   task?: Task;
   layers?: number[];
   activation?: string;
@@ -106,6 +109,7 @@ export const TrainConfigSchema = z
     categorical: names,
     header: z.boolean(),
     delimiter: z.string().regex(/^[^"\r\n]$/u, 'expected one character that is not a quote or a line break'),
+    format: z.enum(TABLE_FORMATS),
     task: z.enum(TASKS as [Task, ...Task[]]),
     layers: z.array(z.int().positive()).min(1),
     activation: z.string(),

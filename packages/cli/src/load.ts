@@ -1,7 +1,7 @@
 /**
  * The one entry for reading a data file into a table, for every command that takes `--data` (train, evaluate,
  * predict, tune): the format from `--format` or the file's extension (`.parquet`; `.arrow`, `.feather`, `.ipc`;
- * anything else CSV), progress on stderr while a CSV is read, and the same `Table` (typed columns, lines for
+ * anything else CSV), progress on stderr while the file is read (every format), and the same `Table` (typed columns, lines for
  * messages) whatever the format.
  */
 import { extname } from 'node:path';
@@ -40,19 +40,19 @@ export function tableFormat(file: string, format?: string): TableFormat {
 /** Reads a data file into typed columns, with progress while it reads. */
 export async function loadTable(file: string, options: LoadTableOptions = {}): Promise<Table> {
   const { format, progress = true, ...rest } = options;
-  const tableOptions = { numericAdvice: categoricalAdvice, ...rest };
-  switch (tableFormat(file, format)) {
-    case 'parquet':
-      return readParquet(file, tableOptions);
-    case 'arrow':
-      return readArrow(file, tableOptions);
-    case 'csv': {
-      const display = progress ? createReadProgress(file) : undefined;
-      try {
-        return await readCsv(file, { ...rest, onProgress: display?.update });
-      } finally {
-        display?.stop();
-      }
+  const kind = tableFormat(file, format);
+  const display = progress ? createReadProgress(file) : undefined;
+  const tableOptions = { numericAdvice: categoricalAdvice, ...rest, onProgress: display?.update };
+  try {
+    switch (kind) {
+      case 'parquet':
+        return await readParquet(file, tableOptions);
+      case 'arrow':
+        return await readArrow(file, tableOptions);
+      default:
+        return await readCsv(file, tableOptions);
     }
+  } finally {
+    display?.stop();
   }
 }

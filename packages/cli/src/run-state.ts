@@ -8,6 +8,7 @@ import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
 import type { MonitorFlag } from './config.js';
 import type { DataFingerprint } from './fingerprint.js';
+import type { TableFormat } from './load.js';
 import type { LrStateJson } from './train-schedule.js';
 
 /** The resolved settings of a training run, as saved in its checkpoints. */
@@ -16,6 +17,8 @@ export interface RunSettings {
   data?: string;
   header: boolean;
   delimiter: string;
+  /** The data file's format when --format named it (else it follows the file's extension). */
+  format?: TableFormat;
   target: string[];
   features: string[];
   categorical: string[];

@@ -86,6 +86,7 @@ export async function readTrainingTable(
   const table = await loadTable(fileName, {
     header: settings.header ?? TRAIN_DEFAULTS.header,
     delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
+    format: settings.format,
     types,
     select: (header) => {
       const targets = settings.target ?? (savedEncoding ? savedTargets(savedEncoding) : [header[header.length - 1]]);

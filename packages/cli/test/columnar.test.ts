@@ -136,4 +136,62 @@ describe('training on Parquet and Arrow', () => {
     expect(parquet.code, parquet.stderr).toBe(0);
     expect(parquet.stdout).toBe(csv.stdout);
   }, 180_000); // eight CLI runs
+
+  it('train, --resume and tune read the format --format names, whatever the file is called', async () => {
+    const dir = tempDir();
+    const data = copyAs(fixture('iris.parquet'), dir, 'iris.data');
+    const flags = ['--target', 'species', '--layers', '8,3', '--threads', '1'];
+    const csv = await cli(['train', '--data', IRIS_CSV, ...flags, '--epochs', '3', '--out', join(dir, 'csv')]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const two = await cli([
+      'train',
+      '--data',
+      data,
+      '--format',
+      'parquet',
+      ...flags,
+      '--epochs',
+      '2',
+      '--out',
+      join(dir, 'm'),
+    ]);
+    expect(two.code, two.stderr).toBe(0);
+    // The checkpoint keeps the format: resuming reads iris.data as Parquet again (as CSV it would not parse).
+    const resumed = await cli(['train', '--resume', join(dir, 'm'), '--epochs', '3']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readDataFile(join(dir, 'm'), 'weights').equals(readDataFile(join(dir, 'csv'), 'weights'))).toBe(true);
+    const asCsv = await cli([
+      'train',
+      '--data',
+      data,
+      '--format',
+      'csv',
+      ...flags,
+      '--epochs',
+      '1',
+      '--out',
+      join(dir, 'x'),
+    ]);
+    // Read as CSV, the Parquet bytes have no column "species": the flag was obeyed.
+    expect(asCsv.code).toBe(2);
+    expect(asCsv.stderr).toMatch(/iris\.data has no column named "species"/);
+    const tuned = await cli([
+      'tune',
+      '--data',
+      data,
+      '--format',
+      'parquet',
+      ...flags,
+      '--lr',
+      '0.1|0.2',
+      '--epochs',
+      '1',
+      '--out',
+      join(dir, 'tuned'),
+    ]);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const bad = await cli(['train', '--data', data, '--format', 'xlsx', '--out', join(dir, 'y')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format/);
+  }, 180_000); // six CLI runs
 });

@@ -12,7 +12,15 @@
  * @packageDocumentation
  */
 
-export { exactNumber, NotPlainCsv, PlainCsvReader, plainDelimiter } from './bytes.js';
+export {
+  exactNumber,
+  NotPlainCsv,
+  type NumericLines,
+  type NumericLinesFormat,
+  PlainCsvReader,
+  plainDelimiter,
+  readNumericLines,
+} from './bytes.js';
 export { dataError, TabularError, type TabularErrorKind, usageError } from './errors.js';
 export {
   type Advice,

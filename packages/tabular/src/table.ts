@@ -225,6 +225,39 @@ export class TableBuilder {
     this.#columns[slot].numbers.push(value);
   }
 
+  /**
+   * A whole record of numbers, `values[slot]` for each selected column (every one {@link isNumeric}), ending on
+   * `line`: the same as one `addNumber` per slot and `endRow`.
+   */
+  addRow(values: Float64Array, line: number): void {
+    const columns = this.#columns;
+    for (let slot = 0; slot < columns.length; slot++) columns[slot].numbers.push(values[slot]);
+    this.#lines.push(line);
+  }
+
+  /**
+   * `rows` whole records of numbers, row after row in `values` (one value per selected column, every one
+   * {@link isNumeric}), on the consecutive lines from `firstLine`: the same as one {@link addRow} per record.
+   */
+  addRows(values: Float64Array, rows: number, firstLine: number): void {
+    const columns = this.#columns;
+    const slots = columns.length;
+    for (let slot = 0; slot < slots; slot++) {
+      const numbers = columns[slot].numbers;
+      for (let r = 0, i = slot; r < rows; r++, i += slots) numbers.push(values[i]);
+    }
+    for (let r = 0; r < rows; r++) this.#lines.push(firstLine + r);
+  }
+
+  /**
+   * A hint that about `rows` records will follow in all (a reader's estimate): numeric columns and the line
+   * numbers then grow in one array of that size, which becomes the column when the estimate was close.
+   */
+  reserve(rows: number): void {
+    this.#lines.reserve(rows);
+    for (const c of this.#columns) if (c.kind !== 'categorical') c.numbers.reserve(rows);
+  }
+
   /** One trimmed field of the current record, typed as `add` types it. */
   addField(slot: number, text: string, line: number): void {
     this.#addValue(this.#columns[slot], text, line);

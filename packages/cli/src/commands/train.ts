@@ -23,6 +23,7 @@ import {
   parseUnit,
   TRAIN_DEFAULTS,
 } from '../config.js';
+import { TABLE_FORMATS } from '../load.js';
 import { lockModelDir } from '../lock.js';
 import { createOutput } from '../output.js';
 import type { RunSettings } from '../run-state.js';
@@ -51,6 +52,11 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--categorical <columns>', 'read these columns as categories even when they hold numbers', parseNameList)
     .option('--no-header', 'the CSV has no header row; its columns are named c1, c2, ...')
     .option('--delimiter <char>', 'field delimiter, one character; \\t is a tab (default: ",")', parseDelimiter)
+    .option(
+      '--format <format>',
+      'data file format: csv, parquet or arrow (default: by extension: .parquet; .arrow, .feather, .ipc; else csv)',
+      parseChoice(TABLE_FORMATS),
+    )
     .option('--task <task>', 'regression, binary or multiclass (default: inferred from the target)', parseChoice(TASKS))
     .option(
       '--layers <units>',
@@ -246,6 +252,7 @@ function runSettingsOf(
     data: settings.data === undefined ? undefined : resolve(settings.data),
     header: settings.header ?? TRAIN_DEFAULTS.header,
     delimiter: settings.delimiter ?? TRAIN_DEFAULTS.delimiter,
+    ...(settings.format !== undefined ? { format: settings.format } : {}),
     target: data.targetNames,
     features: data.featureNames,
     categorical: settings.categorical ?? [],

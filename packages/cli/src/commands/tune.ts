@@ -491,6 +491,7 @@ function runSettingsOf(
     data: s.data === undefined ? undefined : resolve(s.data),
     header: s.header ?? TRAIN_DEFAULTS.header,
     delimiter: s.delimiter ?? TRAIN_DEFAULTS.delimiter,
+    ...(s.format !== undefined ? { format: s.format } : {}),
     target: targets,
     features,
     categorical: s.categorical ?? [],

@@ -24,7 +24,7 @@ export interface TrainFlags extends TrainSettings {
 }
 
 /** Settings a resumed run may change: everything else must agree with the checkpoint. */
-const RESUMABLE = new Set(['epochs', 'threads', 'out', 'data', 'resume', 'config', 'json']);
+const RESUMABLE = new Set(['epochs', 'threads', 'out', 'data', 'format', 'resume', 'config', 'json']);
 
 /** Where a run starts: a checkpoint to resume, a model to start from, or neither (a new model). */
 export interface RunStart {
@@ -84,6 +84,8 @@ function resumedSettings(given: TrainSettings, saved: RunSettings, dir: string):
     data: given.data !== undefined ? resolve(given.data) : saved.data,
     header: saved.header,
     delimiter: saved.delimiter,
+    // A new --data comes with its own format (flag or extension); the checkpoint's data with the saved one.
+    format: given.data !== undefined ? given.format : (given.format ?? saved.format),
     target: saved.target,
     features: saved.features,
     categorical: saved.categorical,
