@@ -11,6 +11,7 @@ import {
   type FitOptions,
   type FitResult,
   fit,
+  type LrScheduleState,
   Mlp,
   type ModelSpec,
 } from '@shardprop/core';
@@ -21,7 +22,8 @@ export type SerializableFitOptions = Omit<FitOptions, 'callbacks' | 'signal'> & 
 
 export interface FitSink {
   batch(log: BatchLog): void;
-  epoch(log: EpochLog, params: Float32Array): void | Promise<void>;
+  /** After each epoch: its log, the weights and the schedule's state after it. */
+  epoch(log: EpochLog, params: Float32Array, lrState: LrScheduleState): void | Promise<void>;
 }
 
 export interface FitWorkerResult {
@@ -54,8 +56,8 @@ const api: FitWorkerApi = {
           last = now;
           void remote.batch(log).catch(() => {});
         },
-        onEpochEnd: async (log) => {
-          await remote.epoch(log, model.params.slice());
+        onEpochEnd: async (log, context) => {
+          await remote.epoch(log, model.params.slice(), context.lrScheduleState());
         },
       },
     });

@@ -33,6 +33,9 @@ export interface TrainingRecord {
   batchSize: number;
   epochs: number;
   validationSplit: number;
+  /** Kernel L2 penalty; recorded in model.json as Keras' L1L2 kernel regularizer. */
+  l2: number;
+  lrSchedule: string;
   threads: number;
   mode: string;
   kernels: KernelBackend;
@@ -67,6 +70,8 @@ export function modelFiles(
             batchSize: training.batchSize,
             epochs: training.epochs,
             validationSplit: training.validationSplit,
+            l2: training.l2,
+            lrSchedule: training.lrSchedule,
             threads: training.threads,
             mode: training.mode,
             history: training.history.map((h) => ({ ...h })),
@@ -75,7 +80,12 @@ export function modelFiles(
       : {}),
     generator: 'shardprop-web',
   };
-  const artifacts = modelToArtifacts(model.spec, model.params, section);
+  const artifacts = modelToArtifacts(
+    model.spec,
+    model.params,
+    section,
+    training ? { kernelRegularizer: { l1: 0, l2: training.l2 } } : undefined,
+  );
   const weights = new Uint8Array(artifacts.weightData.byteLength);
   weights.set(artifacts.weightData);
   return { modelJson: `${JSON.stringify(artifacts.modelJson, null, 2)}\n`, weights };

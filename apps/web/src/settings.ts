@@ -5,7 +5,7 @@
  * An invalid field gets `aria-invalid`, a message right below it (linked with `aria-describedby`, so a screen
  * reader reads it with the field), and the first one gets the focus.
  */
-import { type ActivationName, type OptimizerName, parseActivation } from '@shardprop/core';
+import { type ActivationName, type LrScheduleName, type OptimizerName, parseActivation } from '@shardprop/core';
 import type { Preset } from './datasets.js';
 
 export interface SettingsFields {
@@ -13,6 +13,8 @@ export interface SettingsFields {
   activation: HTMLSelectElement;
   optimizer: HTMLSelectElement;
   lr: HTMLInputElement;
+  lrSchedule: HTMLSelectElement;
+  l2: HTMLInputElement;
   batchSize: HTMLInputElement;
   epochs: HTMLInputElement;
   valSplit: HTMLInputElement;
@@ -25,6 +27,9 @@ export interface Settings {
   activation: ActivationName;
   optimizer: OptimizerName;
   learningRate: number;
+  lrSchedule: LrScheduleName;
+  /** Kernel L2 penalty (0: off). */
+  l2: number;
   batchSize: number;
   epochs: number;
   validationSplit: number;
@@ -95,6 +100,12 @@ export function readSettings(f: SettingsFields, shared: boolean): Settings {
       f.lr,
       numberIn(f.lr, (v) => Number.isFinite(v) && v > 0),
       'Learning rate: a number above 0, such as 0.01',
+    ),
+    lrSchedule: f.lrSchedule.value as LrScheduleName,
+    l2: check(
+      f.l2,
+      numberIn(f.l2, (v) => Number.isFinite(v) && v >= 0),
+      'L2 penalty: a number from 0, such as 0.0001',
     ),
     batchSize: check(f.batchSize, numberIn(f.batchSize, isInt(1, 1_000_000)), 'Batch size: a whole number from 1'),
     epochs: check(f.epochs, numberIn(f.epochs, isInt(1, 100_000)), 'Epochs: a whole number from 1 to 100,000'),

@@ -18,8 +18,10 @@ import {
   type Dataset,
   type FitOptions,
   type FitResult,
+  initialLrScheduleState,
   type KernelBackend,
   type KernelPreference,
+  type LrScheduleState,
   type Mlp,
   type OptimizerSnapshot,
   wasmKernelsSupported,
@@ -279,6 +281,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
   const remote = wrapRemote<FitWorkerApi>(worker);
   const history: FitResult['history'] = [];
   let lastParams: Float32Array | undefined;
+  let lastLrState: LrScheduleState | undefined;
   let stopped: () => void = () => {};
   const stop = new Promise<'stopped'>((resolve) => {
     stopped = () => resolve('stopped');
@@ -295,14 +298,16 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
   opts.signal?.addEventListener('abort', stopped);
   const sink = {
     batch: (log: Parameters<NonNullable<typeof callbacks.onBatchEnd>>[0]) => callbacks.onBatchEnd?.(log),
-    epoch: async (log: FitResult['history'][number], params: Float32Array) => {
+    epoch: async (log: FitResult['history'][number], params: Float32Array, lrState: LrScheduleState) => {
       history.push(log);
       lastParams = params;
+      lastLrState = lrState;
       model.params.set(params);
       await callbacks.onEpochEnd?.(log, {
         optimizerState: () => {
           throw new Error('the optimizer state is not available when training in one worker');
         },
+        lrScheduleState: () => ({ ...lrState }),
         threadTrials: () => [],
       });
     },
@@ -321,6 +326,12 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
     initialEpoch: opts.initialEpoch,
     ...(opts.optimizerState ? { optimizerState: opts.optimizerState } : {}),
     kernels: opts.kernels,
+    l1: opts.l1,
+    l2: opts.l2,
+    ...(opts.clipNorm > 0 ? { clipNorm: opts.clipNorm } : {}),
+    ...(opts.clipValue > 0 ? { clipValue: opts.clipValue } : {}),
+    ...(options.lrSchedule ? { lrSchedule: options.lrSchedule } : {}),
+    ...(options.lrScheduleState ? { lrScheduleState: options.lrScheduleState } : {}),
     progressIntervalMs: options.progressIntervalMs ?? 100,
   };
   try {
@@ -340,6 +351,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
         stoppedEarly: false,
         aborted: true,
         optimizerState: { step: 0, state: new Float32Array(0) },
+        lrScheduleState: lastLrState ?? initialLrScheduleState(opts.lrSchedule, opts.optimizer.config.learningRate),
         resumeParams: model.params.slice(),
         kernels: 'js',
         ...SINGLE_WORKER,

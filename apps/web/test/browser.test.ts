@@ -187,6 +187,42 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
     expect((await losses(page)).loss).toEqual(reference.loss);
   });
 
+  it("trains with the L2 and schedule controls: the bits of core's fit with l2 and lrSchedule; model.json has the L1L2 regularizer", async () => {
+    await page.selectOption('#threads', '2');
+    await page.fill('#epochs', '4');
+    await page.fill('#l2', '0.001');
+    await page.selectOption('#lr-schedule', 'exponential');
+    await page.click('#train');
+    expect(await waitForEnd(page)).toBe('trained');
+    const weights = await downloadedWeights(page);
+    const modelJson = JSON.parse((await downloadOf(page, '#download-json')).toString('utf8')) as ModelJson;
+    const dense = (modelJson.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }).config
+      .layers;
+    for (const l of dense)
+      expect(l.config.kernel_regularizer).toEqual({ class_name: 'L1L2', config: { l1: 0, l2: 0.001 } });
+    expect(modelJson.shardprop.training).toMatchObject({ l2: 0.001, lrSchedule: 'exponential' });
+    const problem = prepareProblem(seedTable(), 'y', 'error');
+    const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
+    const result = await fit(model, problem.dataset, {
+      loss: problem.loss,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+      epochs: 4,
+      batchSize: 32,
+      validationSplit: 0.2,
+      seed: 1,
+      kernels: 'wasm',
+      l2: 0.001,
+      lrSchedule: { name: 'exponential' },
+    });
+    for (const [e, h] of result.history.entries()) expect(h.learningRate).toBeCloseTo(0.01 * 0.9 ** e, 15);
+    let differing = 0;
+    for (let i = 0; i < weights.length; i++) if (!Object.is(weights[i], model.params[i])) differing++;
+    expect(differing).toBe(0);
+    // Back to the defaults for the tests that follow.
+    await page.fill('#l2', '0');
+    await page.selectOption('#lr-schedule', 'constant');
+  });
+
   it('shows the CLI error messages for malformed CSV files, with line and column', async () => {
     await page.check('input[name="dataset"][value="csv"]');
     const cases: [string, string, string][] = [

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { OPTIMIZER_NAMES, type OptimizerName } from '@shardprop/core';
+import { LR_SCHEDULES, type LrScheduleName, OPTIMIZER_NAMES, type OptimizerName } from '@shardprop/core';
 import { TASKS, type Task } from '@shardprop/tabular';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -13,7 +13,11 @@ import { usageError } from './errors.js';
 import { TABLE_FORMATS, type TableFormat } from './load.js';
 
 // The names are core's (one list); re-exported for the train command's --optimizer choices.
-export { OPTIMIZER_NAMES };
+export { LR_SCHEDULES, OPTIMIZER_NAMES };
+
+/** `--monitor` values: Keras' log names. */
+export const MONITOR_FLAGS = ['val_loss', 'val_accuracy', 'loss', 'accuracy'] as const;
+export type MonitorFlag = (typeof MONITOR_FLAGS)[number];
 export type OptimizerFlag = OptimizerName;
 
 /** Every setting of `train`; undefined means "not given". */
@@ -50,6 +54,18 @@ export interface TrainSettings {
   shuffle?: boolean;
   valSplit?: number;
   earlyStop?: number;
+  /** What early stopping and the plateau schedule watch, in Keras' words (`val_loss`, `val_accuracy`, ...). */
+  monitor?: MonitorFlag;
+  l1?: number;
+  l2?: number;
+  clipNorm?: number;
+  clipValue?: number;
+  lrSchedule?: LrScheduleName;
+  lrDecay?: number;
+  lrStepEpochs?: number;
+  lrMin?: number;
+  lrPatience?: number;
+  warmupEpochs?: number;
   init?: string;
   resume?: string;
   out?: string;
@@ -117,6 +133,17 @@ export const TrainConfigSchema = z
     shuffle: z.boolean(),
     valSplit: fraction.lt(1),
     earlyStop: z.int().positive(),
+    monitor: z.enum(MONITOR_FLAGS),
+    l1: z.number().min(0).finite(),
+    l2: z.number().min(0).finite(),
+    clipNorm: positive,
+    clipValue: positive,
+    lrSchedule: z.enum(LR_SCHEDULES as [LrScheduleName, ...LrScheduleName[]]),
+    lrDecay: positive,
+    lrStepEpochs: z.int().positive(),
+    lrMin: z.number().min(0).finite(),
+    lrPatience: z.int().positive(),
+    warmupEpochs: z.int().min(0),
     init: z.string().min(1),
     out: z.string().min(1),
     dropMissing: z.boolean(),

@@ -11,7 +11,11 @@ import {
   type EpochLog,
   LOSSES,
   type LossName,
+  LR_SCHEDULES,
+  type LrScheduleName,
   Mlp,
+  MONITORS,
+  type MonitorName,
   modelToArtifacts,
   type OptimizerSnapshot,
   parseLoss,
@@ -22,6 +26,7 @@ import {
 import { loadModel, saveModel, writeFileAtomic } from '@shardprop/core/node';
 import { type Encoding, inputWidth, normalization, parseEncoding, targetNames } from '@shardprop/tabular';
 import { z } from 'zod';
+import { MONITOR_FLAGS } from './config.js';
 import { dataError, oneLine } from './errors.js';
 import { lossSvg } from './plot.js';
 import { type CliMeta, type RunSettings, RunSettingsSchema, type RunState } from './run-state.js';
@@ -50,6 +55,10 @@ const RunSchema = z.object({
   nextEpoch: z.int().min(0),
   history: z.array(z.looseObject({ epoch: z.int(), loss: z.number() })),
   earlyStopping: z.object({ best: z.number(), bestEpoch: z.int(), waited: z.int() }).nullable(),
+  lrSchedule: z
+    .object({ learningRate: z.number().positive(), best: z.number().nullable(), wait: z.int().min(0) })
+    .nullable()
+    .optional(),
   trainRows: z.int(),
   validationRows: z.int(),
   updated: z.string(),
@@ -184,6 +193,7 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
             nextEpoch: run.nextEpoch,
             history: run.history,
             earlyStopping: run.earlyStopping,
+            lrSchedule: run.lrSchedule ?? null,
             trainRows: run.trainRows,
             validationRows: run.validationRows,
             updated: run.updated,
@@ -195,7 +205,9 @@ export async function saveModelDir(dir: string, model: Mlp, meta: CliMeta, optio
     generator: 'shardprop-cli',
   };
   try {
-    await saveModel(dir, modelToArtifacts(model.spec, model.params, section), {
+    // The penalties go into the Keras topology too, so tfjs and Keras train the saved model the same way.
+    const kernelRegularizer = run ? { l1: run.settings.l1 ?? 0, l2: run.settings.l2 ?? 0 } : undefined;
+    await saveModel(dir, modelToArtifacts(model.spec, model.params, section, { kernelRegularizer }), {
       optimizer: options.optimizer?.snapshot,
       extraFiles: options.bestParams ? { [BEST_WEIGHTS]: bytesOf(options.bestParams) } : undefined,
     });

@@ -40,6 +40,8 @@ export function epochLine(log: EpochLog, totalEpochs: number): string {
   const parts = [`epoch ${String(log.epoch + 1).padStart(width)}/${totalEpochs}`, `loss ${formatLoss(log.loss)}`];
   if (log.valLoss !== undefined) parts.push(`val_loss ${formatLoss(log.valLoss)}`);
   if (log.valAccuracy !== undefined) parts.push(`val_acc ${log.valAccuracy.toFixed(4)}`);
+  // Absent only in histories saved before schedules existed.
+  if (log.learningRate !== undefined) parts.push(`lr ${formatRate(log.learningRate)}`);
   parts.push(`${log.msPerEpoch.toFixed(0)} ms`, `${formatInt(log.rowsPerSec)} rows/s`);
   if (log.threads !== undefined) parts.push(`${log.threads} thread${log.threads === 1 ? '' : 's'}`);
   return parts.join('  ');
@@ -84,4 +86,9 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     stop: stopBar,
   };
+}
+
+/** A learning rate in 4 significant digits, as short as that allows (0.1, 0.05, 0.0009766, 1.25e-05). */
+export function formatRate(lr: number): string {
+  return String(Number(lr.toPrecision(4)));
 }

@@ -8,13 +8,19 @@ import {
   type EpochLog,
   LOSSES,
   type LossName,
+  LR_SCHEDULES,
+  type LrScheduleName,
+  MONITORS,
+  type MonitorName,
   type OptimizerConfig,
   type ResolvedOptimizerConfig,
 } from '@shardprop/core';
 import type { ThreadTrial } from '@shardprop/core/parallel';
 import { type Encoding, TASKS, type Task } from '@shardprop/tabular';
 import { z } from 'zod';
+import { MONITOR_FLAGS } from './config.js';
 import { TABLE_FORMATS } from './load.js';
+import type { LrStateJson } from './train-schedule.js';
 
 /**
  * The resolved settings of a training run, as saved in its checkpoints (model.json's `shardprop.training`): the one
@@ -51,6 +57,27 @@ export const RunSettingsSchema = z.object({
   shards: z.int().positive().nullable(),
   valSplit: z.number(),
   earlyStop: z.int().positive().nullable(),
+  /** What early stopping and a plateau schedule watch (absent in checkpoints of older versions: val_loss or loss). */
+  monitor: z.enum(MONITOR_FLAGS).optional(),
+  /** Kernel penalties (Keras L1L2 kernel regularizer) and gradient clipping; absent or null means off. */
+  l1: z.number().min(0).nullable().optional(),
+  l2: z.number().min(0).nullable().optional(),
+  clipNorm: z.number().positive().nullable().optional(),
+  clipValue: z.number().positive().nullable().optional(),
+  /** The resolved learning-rate schedule; absent or null means the optimizer's constant rate. */
+  lrSchedule: z
+    .object({
+      name: z.enum(LR_SCHEDULES as [LrScheduleName, ...LrScheduleName[]]),
+      decay: z.number().positive(),
+      stepEpochs: z.int().positive(),
+      minLearningRate: z.number().min(0),
+      patience: z.int().positive(),
+      minDelta: z.number().min(0),
+      monitor: z.enum(MONITORS as [MonitorName, ...MonitorName[]]),
+      warmupEpochs: z.int().min(0),
+    })
+    .nullable()
+    .optional(),
   missing: z.enum(['error', 'drop', 'impute']),
   unknown: z.enum(['error', 'zeros']),
   /** Directory of the model training started from (--init), if any. */
@@ -81,6 +108,8 @@ export interface RunState {
   settings: RunSettings;
   history: EpochLog[];
   earlyStopping: EarlyStopState | null;
+  /** The learning-rate schedule's state at `nextEpoch` (a plateau schedule's rate, best and wait). */
+  lrSchedule?: LrStateJson | null;
   /** Rows trained on and held out. */
   trainRows: number;
   validationRows: number;

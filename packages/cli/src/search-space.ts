@@ -6,7 +6,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TrainSettings } from './config.js';
 
-/** The settings a candidate may vary: the model, the optimizer and the schedule, not the data or its encoding. */
+/**
+ * The settings a candidate may vary: the model, the optimizer, penalties, clipping and the schedules, not the data
+ * or its encoding.
+ */
 export const TUNABLE = [
   'layers',
   'activation',
@@ -23,11 +26,22 @@ export const TUNABLE = [
   'epochs',
   'seed',
   'shards',
+  'l1',
+  'l2',
+  'clipNorm',
+  'clipValue',
+  'lrSchedule',
+  'lrDecay',
+  'lrStepEpochs',
+  'lrMin',
+  'lrPatience',
+  'warmupEpochs',
 ] as const satisfies readonly (keyof TrainSettings)[];
 export type TunableKey = (typeof TUNABLE)[number];
 
 /** Train flags that have no meaning for a search (tune has its own --threads, --resume, --out and --json). */
-const NOT_FOR_TUNE = new Set(['init', 'resume', 'unknown', 'threads', 'out', 'json', 'config']);
+// (--monitor too: a search's fits watch their split's validation loss, its refit the training loss.)
+const NOT_FOR_TUNE = new Set(['init', 'resume', 'unknown', 'threads', 'out', 'json', 'config', 'monitor']);
 
 /** A flag's alternatives, each already parsed by the flag's own parser. */
 export class Alternatives {

@@ -11,6 +11,7 @@ import { type ParamLayout, paramLayout } from './model/layout.js';
 import type { ModelSpec } from './model/spec.js';
 import { validateSpec } from './model/spec.js';
 import { Rng } from './random.js';
+import { addPenaltyGradient, kernelPenalty } from './train/penalty.js';
 import { forwardRows, shardGradient } from './train/step.js';
 import { createWorkspace, type Workspace } from './train/workspace.js';
 
@@ -26,6 +27,9 @@ export interface GradcheckOptions {
   maxPerTensor?: number;
   /** Seed for choosing entries (default 1). */
   seed?: number;
+  /** Kernel penalties to include in the loss and the gradient, as `fit`'s `l1` and `l2` (default 0). */
+  l1?: number;
+  l2?: number;
 }
 
 export interface TensorGradcheck {
@@ -77,10 +81,15 @@ export function gradcheck(
   const analytic = new Float64Array(layout.paramCount);
   shardGradient({ kernels: jsKernels, layout, loss, targetCols }, params, x, y, order, 0, rows, ws, analytic, 0);
   for (let i = 0; i < analytic.length; i++) analytic[i] /= rows;
+  const l1 = options.l1 ?? 0;
+  const l2 = options.l2 ?? 0;
+  if (!(l1 >= 0 && l2 >= 0)) throw new RangeError(`l1 and l2 must be >= 0, got ${l1} and ${l2}`);
+  // The step loop's own penalty code, so the check covers it.
+  addPenaltyGradient(layout, params, analytic, 0, layout.paramCount, l1, l2);
 
   gatherRows(x, layout.inputSize, order, 0, rows, ws.input);
   gatherRows(y, targetCols, order, 0, rows, ws.target);
-  const lossAt = (): number => meanLoss(layout, loss, params, ws, rows);
+  const lossAt = (): number => meanLoss(layout, loss, params, ws, rows) + kernelPenalty(layout, params, l1, l2);
 
   const rng = new Rng(options.seed ?? 1);
   const tensors: TensorGradcheck[] = [];

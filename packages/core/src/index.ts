@@ -98,6 +98,18 @@ export {
 } from './train/classification-report.js';
 export { fit } from './train/fit.js';
 export { type FitResult, TrainingError } from './train/loop.js';
+export {
+  initialLrScheduleState,
+  LR_SCHEDULES,
+  type LrScheduleName,
+  type LrScheduleOptions,
+  type LrScheduleState,
+  MONITORS,
+  type MonitorName,
+  monitorMode,
+  type ResolvedLrSchedule,
+  resolveLrSchedule,
+} from './train/lr-schedule.js';
 export { evaluate, isClassification, type Metrics } from './train/metrics.js';
 export type {
   BatchLog,
@@ -120,5 +132,11 @@ export {
   type SpacePoint,
   sampleGrid,
 } from './tune/space.js';
-export { rankTrials, type TrialResult, type TuneBase, type TuneSettings } from './tune/trials.js';
+export {
+  rankTrials,
+  type TrainingRules,
+  type TrialResult,
+  type TuneBase,
+  type TuneSettings,
+} from './tune/trials.js';
 export type { FloatArray } from './types.js';

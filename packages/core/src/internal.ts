@@ -13,6 +13,14 @@ export { WASM_ACTIVATION_CODES } from './kernels/wasm/backend.js';
 export { lossAndGradient } from './losses/loss.js';
 export { denseForward, denseInputGradient, denseWeightGradient } from './model/dense.js';
 export {
+  blockSquares,
+  clipToNorm,
+  clipValues,
+  NORM_BLOCK,
+  normBlockCount,
+  normOfParts,
+} from './train/clipping.js';
+export {
   checkStepBuffers,
   runSteps,
   type StepBuffers,
@@ -22,12 +30,15 @@ export {
   singleThreadShare,
   type ThreadShare,
 } from './train/epoch-steps.js';
-export { checkData, initialOptimizerState, prepareData } from './train/fit.js';
+export { checkData, initialOptimizerState, prepareData, updateRules } from './train/fit.js';
 export { type EpochEngine, type EpochResult, epochOrder, trainLoop } from './train/loop.js';
+export { advanceLrSchedule, scheduledLearningRate } from './train/lr-schedule.js';
 export { type ResolvedFitOptions, resolveFitOptions } from './train/options.js';
+export { addPenaltyGradient, kernelPenalty } from './train/penalty.js';
 export {
   forwardRows,
   maxShareRows,
+  plainUpdateRules,
   reduceAndUpdate,
   type StepContext,
   shardGradient,
@@ -35,6 +46,7 @@ export {
   shardShare,
   shardStart,
   sumLoss,
+  type UpdateRules,
 } from './train/step.js';
 export { createWorkspace, type Workspace } from './train/workspace.js';
 export { type FoldFitJob, type FoldFitResult, runFoldFit, SplitCache } from './tune/fold-fit.js';

@@ -24,6 +24,7 @@ describe('README examples (examples/*.mjs)', () => {
       'export.mjs',
       'parallel.mjs',
       'quickstart.mjs',
+      'regularize.mjs',
       'save-load.mjs',
       'tfjs.mjs',
       'tune.mjs',
@@ -35,6 +36,11 @@ describe('README examples (examples/*.mjs)', () => {
     const [preds, metrics] = await run('quickstart.mjs');
     expect(preds.split(' ').map((p) => Math.round(Number(p)))).toEqual([0, 1, 1, 0]);
     expect(metrics).toMatch(/accuracy: 1 }$/);
+  });
+
+  it('regularize: the step schedule after one warm-up epoch halves the rate every two epochs', async () => {
+    const [rates] = (await run('regularize.mjs')).slice(-1);
+    expect(rates).toBe('0.01 0.01 0.01 0.005 0.005 0.0025');
   });
 
   it('save-load: the loaded model predicts the same number and keeps the metadata', async () => {

@@ -6,8 +6,9 @@ import { paramLayout } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { createOptimizer } from '../src/optim/create.js';
+import { normBlockCount } from '../src/train/clipping.js';
 import { checkStepBuffers, runSteps, type StepBuffers, singleThreadShare } from '../src/train/epoch-steps.js';
-import { maxShareRows, shardCount } from '../src/train/step.js';
+import { maxShareRows, plainUpdateRules, shardCount } from '../src/train/step.js';
 import { createWorkspace } from '../src/train/workspace.js';
 import { randomData } from './helpers.js';
 
@@ -40,6 +41,8 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
       slotSets: [{ grad: alloc(slots * layout.paramCount), loss: new Float64Array(slots) }],
       grad: alloc(layout.paramCount),
       optState: alloc(optimizer.stateSlots * layout.paramCount),
+      rules: plainUpdateRules(0.01),
+      normParts: new Float64Array(normBlockCount(layout.paramCount)),
       ws: createWorkspace(layout, 3, maxShareRows(batchSize, shards, 1), alloc),
     };
   }
@@ -66,7 +69,7 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
 
   it('the unchecked kernels take the same steps as the checked ones, bit for bit', () => {
     const order = Int32Array.from({ length: data.rows }, (_, i) => (i * 7) % data.rows);
-    const sync = { shardsDone: () => {}, stepDone: () => false };
+    const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
     const run = (b: StepBuffers) => {
       const start = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: 0 };
       const r = runSteps(b, singleThreadShare(layout.paramCount), sync, order, data.rows, start, Infinity);

@@ -21,7 +21,15 @@ import {
   usableRows,
 } from '@shardprop/tabular';
 import type { Command } from 'commander';
-import { parseChoice, parseIntArg, parseIntList, parseNameList, parsePath, parsePositive } from '../config.js';
+import {
+  parseChoice,
+  parseIntArg,
+  parseIntList,
+  parseNameList,
+  parseNonNegative,
+  parsePath,
+  parsePositive,
+} from '../config.js';
 import { readCsv } from '../csv.js';
 import { dataError, EXIT_DATA, oneLine, usageError } from '../errors.js';
 import { loadModelDir } from '../modeldir.js';
@@ -42,6 +50,8 @@ interface GradcheckFlags {
   seed: number;
   rows: number;
   maxPerTensor: number;
+  l1?: number;
+  l2?: number;
   epsilon: number;
   threshold: number;
   json?: boolean;
@@ -75,6 +85,8 @@ export function registerGradcheck(program: Command, runner: Runner): Command {
     .option('--seed <n>', 'seed of the initialisation and of the entries checked (default: 1)', parseIntArg(0), 1)
     .option('--rows <n>', 'rows in the checked batch (default: 8)', parseIntArg(1), 8)
     .option('--max-per-tensor <n>', 'entries checked per kernel and per bias (default: 64)', parseIntArg(1), 64)
+    .option('--l2 <L>', "include train's L2 kernel penalty L * sum(w^2) in the loss checked", parseNonNegative)
+    .option('--l1 <L>', "include train's L1 kernel penalty L * sum(|w|) in the loss checked", parseNonNegative)
     .option('--epsilon <h>', 'finite-difference step (default: 1e-4)', parsePositive, 1e-4)
     .option('--threshold <r>', 'largest acceptable relative error (default: 1e-6)', parsePositive, 1e-6)
     .option('--json', 'print one JSON document on stdout')
@@ -215,6 +227,8 @@ export async function runGradcheck(flags: GradcheckFlags): Promise<number> {
     epsilon: flags.epsilon,
     maxPerTensor: flags.maxPerTensor,
     seed: flags.seed,
+    l1: flags.l1 ?? 0,
+    l2: flags.l2 ?? 0,
   });
   const passed = result.maxRelError <= flags.threshold;
   if (out.json) {

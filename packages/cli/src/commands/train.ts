@@ -7,6 +7,8 @@ import { defaultThreads } from '@shardprop/core/parallel';
 import { TASKS } from '@shardprop/tabular';
 import type { Command } from 'commander';
 import {
+  LR_SCHEDULES,
+  MONITOR_FLAGS,
   OPTIMIZER_NAMES,
   parseChoice,
   parseDelimiter,
@@ -31,6 +33,7 @@ import { checkpointWriter, progressOf, runEpochs, type TrainingRun } from '../tr
 import { trainingModel } from '../train/model.js';
 import { reportFinished, reportInterrupted, reportStart } from '../train/report.js';
 import { optimizerFlags, type RunStart, resolveRun, type TrainFlags } from '../train/settings.js';
+import { monitorFlag, scheduleFlags } from '../train-schedule.js';
 
 export { optimizerFlags, type TrainFlags } from '../train/settings.js';
 
@@ -94,8 +97,51 @@ export function registerTrain(program: Command, runner: Runner): Command {
     )
     .option(
       '--early-stop <patience>',
-      'stop after this many epochs without improvement of val_loss (or loss), keeping the best weights',
+      'stop after this many epochs without improvement of --monitor, keeping the best weights',
       parseIntArg(1),
+    )
+    .option(
+      '--monitor <name>',
+      'what --early-stop and --lr-schedule plateau watch: val_loss, val_accuracy, loss or accuracy; losses must fall, accuracies rise (default: val_loss with --val-split, else loss)',
+      parseChoice(MONITOR_FLAGS),
+    )
+    .option(
+      '--l2 <L>',
+      'L2 penalty L * sum(w^2) on every Dense kernel, not biases (Keras kernel_regularizer)',
+      parseNonNegative,
+    )
+    .option('--l1 <L>', 'L1 penalty L * sum(|w|) on every Dense kernel, not biases', parseNonNegative)
+    .option(
+      '--clip-norm <N>',
+      "scale each step's gradient to global L2 norm at most N (Keras global_clipnorm)",
+      parsePositive,
+    )
+    .option('--clip-value <V>', 'clip each gradient element to [-V, V] (Keras clipvalue)', parsePositive)
+    .option(
+      '--lr-schedule <name>',
+      'learning rate per epoch: constant, step, exponential, cosine or plateau (default: constant)',
+      parseChoice(LR_SCHEDULES),
+    )
+    .option(
+      '--lr-decay <f>',
+      'step: factor every --lr-step-epochs (0.5); exponential: per epoch (0.9); plateau: on a plateau (0.1)',
+      parsePositive,
+    )
+    .option(
+      '--lr-step-epochs <n>',
+      "step: epochs per decay (10); exponential: epochs per --lr-decay (1); cosine: decay length (the run's epochs)",
+      parseIntArg(1),
+    )
+    .option('--lr-min <rate>', 'cosine: final rate; plateau: lowest rate (default: 0)', parseNonNegative)
+    .option(
+      '--lr-patience <n>',
+      'plateau: epochs without improvement of --monitor before reducing (default: 10)',
+      parseIntArg(1),
+    )
+    .option(
+      '--warmup-epochs <n>',
+      'ramp the rate linearly up to --lr over this many first epochs (default: 0)',
+      parseIntArg(0),
     )
     .option('--drop-missing', 'leave out rows with a missing value (empty, NA, N/A, NaN, null)')
     .option(
@@ -195,6 +241,13 @@ function runSettingsOf(
   optimizer: RunSettings['optimizer'],
 ): RunSettings {
   const { settings, saved, initial } = start;
+  const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
+  // Checkpoints written before --monitor watched val_loss with validation data, loss without: the same default.
+  const monitor = monitorFlag(settings, data.validation !== undefined, data.target.task !== 'regression');
+  // A resumed run keeps its schedule as resolved at the start (cosine's length included).
+  const schedule = saved
+    ? (saved.lrSchedule ?? null)
+    : scheduleFlags(settings, optimizer.learningRate, epochs, monitor);
   return {
     data: settings.data === undefined ? undefined : resolve(settings.data),
     header: settings.header ?? TRAIN_DEFAULTS.header,
@@ -216,6 +269,12 @@ function runSettingsOf(
     shards: settings.shards ?? null,
     valSplit: data.valSplit,
     earlyStop: settings.earlyStop ?? null,
+    monitor,
+    l1: settings.l1 ?? null,
+    l2: settings.l2 ?? null,
+    clipNorm: settings.clipNorm ?? null,
+    clipValue: settings.clipValue ?? null,
+    lrSchedule: schedule,
     missing: data.missing,
     unknown: data.unknown,
     init: saved ? saved.init : initial ? initial.dir : null,

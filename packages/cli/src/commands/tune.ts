@@ -11,8 +11,12 @@ import {
   gridPoint,
   type LossName,
   type Mlp,
+  type OptimizerConfig,
+  type ResolvedLrSchedule,
   rankTrials,
+  resolveLrSchedule,
   sampleGrid,
+  type TrainingRules,
   type TrialResult,
   TUNE_METRICS,
   type TuneMetric,
@@ -45,6 +49,7 @@ import type { RunSettings, RunStatus } from '../run-state.js';
 import type { Runner } from '../runner.js';
 import { addTrainOptions, type CliSpace, splitSpace, TUNABLE, type TunableKey } from '../search-space.js';
 import { optimizerFlags } from '../train/settings.js';
+import { scheduleOptions, scheduleUsageError } from '../train-schedule.js';
 import { lossFlag, missingPolicy, newModelSpec, readTrainingTable } from '../train-setup.js';
 import {
   type CliTrial,
@@ -416,6 +421,7 @@ function candidateOf(
   const optimizer = withContext(where, () => optimizerFlags(settings));
   const epochs = settings.epochs ?? TRAIN_DEFAULTS.epochs;
   if (epochs < 1) throw usageError(`--epochs ${epochs}: a search needs at least 1 epoch${where}`);
+  const rules = withContext(where, () => candidateRules(settings, optimizer, epochs));
   return {
     texts,
     settings,
@@ -429,8 +435,29 @@ function candidateOf(
       seed: settings.seed ?? TRAIN_DEFAULTS.seed,
       shuffle: settings.shuffle ?? TRAIN_DEFAULTS.shuffle,
       ...(settings.shards !== undefined ? { shards: settings.shards } : {}),
+      ...rules,
     },
   };
+}
+
+/** A candidate's penalties, clipping and schedule, checked as `train` checks them. */
+function candidateRules(s: TrainSettings, optimizer: OptimizerConfig, epochs: number): TrainingRules {
+  const rules: TrainingRules = {};
+  if (s.l1 !== undefined) rules.l1 = s.l1;
+  if (s.l2 !== undefined) rules.l2 = s.l2;
+  if (s.clipNorm !== undefined) rules.clipNorm = s.clipNorm;
+  if (s.clipValue !== undefined) rules.clipValue = s.clipValue;
+  const schedule = scheduleOptions(s);
+  if (schedule) {
+    // Every fit of a search has validation rows (a plateau watches val_loss); the refit has none (loss).
+    try {
+      resolveLrSchedule(schedule, optimizer.learningRate ?? 0.01, epochs, true);
+    } catch (error) {
+      throw scheduleUsageError(error);
+    }
+    rules.lrSchedule = schedule;
+  }
+  return rules;
 }
 
 /** Runs `f`, adding `where` to the message of a usage error it throws. */
@@ -476,11 +503,24 @@ function runSettingsOf(
     shards: s.shards ?? null,
     valSplit: 0,
     earlyStop: s.earlyStop ?? null,
+    l1: s.l1 ?? null,
+    l2: s.l2 ?? null,
+    clipNorm: s.clipNorm ?? null,
+    clipValue: s.clipValue ?? null,
+    lrSchedule: refitSchedule(s),
     missing,
     unknown: TRAIN_DEFAULTS.unknown,
     init: null,
     kernels,
   };
+}
+
+/** The schedule the refit ran (no validation rows: a plateau watches the training loss). */
+function refitSchedule(s: TrainSettings): ResolvedLrSchedule | null {
+  const options = scheduleOptions(s);
+  if (!options) return null;
+  const optimizer = optimizerFlags(s);
+  return resolveLrSchedule(options, optimizer.learningRate, s.epochs ?? TRAIN_DEFAULTS.epochs, false);
 }
 
 /** The search's progress: a bar over all fits with the leader so far (on a terminal), and a line per trial. */

@@ -8,9 +8,11 @@ import {
   createOptimizer,
   type Dataset,
   type EpochLog,
+  evaluate,
   type FitOptions,
   type FitResult,
   fit,
+  type LrScheduleState,
   type Mlp,
   type OptimizerSnapshot,
   type ResolvedOptimizerConfig,
@@ -25,6 +27,7 @@ import { type LoadedModel, saveModelDir } from '../modeldir.js';
 import type { Output } from '../output.js';
 import { createProgress, formatInt } from '../progress.js';
 import type { EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
+import { lrStateFromJson, lrStateToJson, monitorName } from '../train-schedule.js';
 import type { TrainingData } from './data.js';
 
 /** Where the run is; starts from the checkpoint when resuming. */
@@ -35,6 +38,8 @@ export interface RunProgress {
   nextEpoch: number;
   optState: OptimizerSnapshot | undefined;
   es: EarlyStopState | null;
+  /** The learning-rate schedule's state at `nextEpoch` (undefined: the schedule's initial state). */
+  lrState: LrScheduleState | undefined;
   bestParams: Float32Array | undefined;
   threadsUsed: number | null;
   threadTrials: ThreadTrial[];
@@ -49,6 +54,8 @@ export function progressOf(resumed: LoadedModel | undefined): RunProgress {
     nextEpoch: run?.nextEpoch ?? 0,
     optState: resumed?.optimizer,
     es: run?.earlyStopping ?? null,
+    lrState:
+      run?.lrSchedule && run.settings.lrSchedule ? lrStateFromJson(run.lrSchedule, run.settings.lrSchedule) : undefined,
     bestParams: resumed?.bestParams,
     threadsUsed: null,
     threadTrials: [],
@@ -81,6 +88,7 @@ export function checkpointWriter(run: TrainingRun, p: RunProgress): SaveCheckpoi
     settings: runSettings,
     history: p.history,
     earlyStopping: p.es,
+    lrSchedule: p.lrState ? lrStateToJson(p.lrState) : null,
     trainRows: data.train.rows,
     validationRows: data.validation?.rows ?? 0,
     updated: new Date().toISOString(),
@@ -110,6 +118,9 @@ export async function runEpochs(run: TrainingRun, p: RunProgress, save: SaveChec
   const { train, validation, loss } = data;
   const { batchSize, seed } = runSettings;
   const earlyStop = runSettings.earlyStop ?? undefined;
+  const monitor = runSettings.monitor ?? (validation ? 'val_loss' : 'loss');
+  // Early stopping compares sign * value, so that smaller is better for losses and accuracies alike.
+  const esSign = monitor.endsWith('accuracy') ? -1 : 1;
   if (p.status === 'stopped-early') {
     out.note(`the run in ${run.resumedFrom} stopped early at epoch ${p.nextEpoch}; nothing to resume`);
   }
@@ -149,6 +160,12 @@ export async function runEpochs(run: TrainingRun, p: RunProgress, save: SaveChec
         epochs: last - first,
         initialEpoch: first,
         optimizerState: p.optState,
+        l1: runSettings.l1 ?? 0,
+        l2: runSettings.l2 ?? 0,
+        clipNorm: runSettings.clipNorm ?? undefined,
+        clipValue: runSettings.clipValue ?? undefined,
+        lrSchedule: runSettings.lrSchedule ?? undefined,
+        lrScheduleState: p.lrState,
         signal,
         callbacks: {
           onEpochBegin: (epoch) => progress.epochBegin(epoch, stepsPerEpoch),
@@ -159,8 +176,12 @@ export async function runEpochs(run: TrainingRun, p: RunProgress, save: SaveChec
             p.history.push(log);
             p.nextEpoch = log.epoch + 1;
             progress.epochEnd(log, epochs);
+            p.lrState = context.lrScheduleState();
             if (earlyStop) {
-              const value = validation ? (log.valLoss as number) : log.loss;
+              if (monitor === 'accuracy' && log.accuracy === undefined) {
+                log.accuracy = evaluate(model, train, loss).accuracy;
+              }
+              const value = esSign * (log[monitorName(monitor)] ?? Number.NaN);
               if (!p.es || value < p.es.best) {
                 p.es = { best: value, bestEpoch: log.epoch, waited: 0 };
                 p.bestParams = model.params.slice();

@@ -9,6 +9,7 @@ import {
   type LossName,
   type Metrics,
   type Mlp,
+  type ResolvedLrSchedule,
   type ResolvedOptimizerConfig,
 } from '@shardprop/core';
 import { defaultThreads } from '@shardprop/core/parallel';
@@ -19,7 +20,7 @@ import { EXIT_OK } from '../errors.js';
 import { writeTrainingPlot } from '../modeldir.js';
 import { type Output, table as textTable } from '../output.js';
 import { terminalChart } from '../plot.js';
-import { epochLine, formatInt, formatLoss } from '../progress.js';
+import { epochLine, formatInt, formatLoss, formatRate } from '../progress.js';
 import type { EarlyStopState, RunSettings, RunStatus } from '../run-state.js';
 import type { RunProgress, TrainingRun } from './loop.js';
 
@@ -41,8 +42,33 @@ export function reportStart(run: TrainingRun, settings: TrainSettings, fromModel
     `model: ${width} inputs -> ${layers.join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${fromModel ? `, from ${fromModel}` : ''}`,
   );
   out.line(
-    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
+    `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop} (${runSettings.monitor ?? (validation ? 'val_loss' : 'loss')})` : ''}`,
   );
+  const { l1, l2, clipNorm, clipValue, lrSchedule } = runSettings;
+  const extras = [
+    lrSchedule ? describeSchedule(lrSchedule, runSettings.monitor ?? (validation ? 'val_loss' : 'loss')) : '',
+    l1 || l2 ? `kernel penalty${l1 ? ` l1 ${l1}` : ''}${l2 ? ` l2 ${l2}` : ''}` : '',
+    clipNorm ? `clip norm ${clipNorm}` : '',
+    clipValue ? `clip value ${clipValue}` : '',
+  ].filter((s) => s !== '');
+  if (extras.length > 0) out.line(`regularization: ${extras.join(', ')}`);
+}
+
+/** The start-of-run words for a schedule: its formula's parameters. */
+function describeSchedule(s: ResolvedLrSchedule, monitor: string): string {
+  const warmup = s.warmupEpochs > 0 ? `, warm-up ${s.warmupEpochs} epochs` : '';
+  switch (s.name) {
+    case 'constant':
+      return `lr constant${warmup}`;
+    case 'step':
+      return `lr step x${s.decay} every ${s.stepEpochs} epochs${warmup}`;
+    case 'exponential':
+      return `lr exponential x${s.decay} per ${s.stepEpochs === 1 ? 'epoch' : `${s.stepEpochs} epochs`}${warmup}`;
+    case 'cosine':
+      return `lr cosine to ${formatRate(s.minLearningRate)} over ${s.stepEpochs} epochs${warmup}`;
+    case 'plateau':
+      return `lr x${s.decay} after ${s.patience} epochs without ${monitor} improving (min ${formatRate(s.minLearningRate)})${warmup}`;
+  }
 }
 
 /** After a signal: the plot, how to resume (stderr), the JSON document; returns the signal's exit code. */

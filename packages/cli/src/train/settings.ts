@@ -101,6 +101,12 @@ function resumedSettings(given: TrainSettings, saved: RunSettings, dir: string):
     shards: saved.shards ?? undefined,
     valSplit: saved.valSplit,
     earlyStop: saved.earlyStop ?? undefined,
+    monitor: saved.monitor,
+    l1: saved.l1 ?? undefined,
+    l2: saved.l2 ?? undefined,
+    clipNorm: saved.clipNorm ?? undefined,
+    clipValue: saved.clipValue ?? undefined,
+    lrSchedule: undefined,
     dropMissing: saved.missing === 'drop',
     impute: saved.missing === 'impute' ? 'mean' : undefined,
     unknown: saved.unknown,
@@ -142,6 +148,23 @@ function savedValue(s: RunSettings, key: keyof TrainSettings): unknown {
       return s[key];
     case 'ignore':
       return undefined;
+    case 'lrSchedule':
+      return s.lrSchedule?.name ?? 'constant';
+    case 'lrDecay':
+      return s.lrSchedule?.decay;
+    case 'lrStepEpochs':
+      return s.lrSchedule?.stepEpochs;
+    case 'lrMin':
+      return s.lrSchedule?.minLearningRate;
+    case 'lrPatience':
+      return s.lrSchedule?.patience;
+    case 'warmupEpochs':
+      return s.lrSchedule?.warmupEpochs ?? 0;
+    case 'l1':
+    case 'l2':
+    case 'clipNorm':
+    case 'clipValue':
+      return s[key] ?? undefined;
     default:
       return (s as unknown as Record<string, unknown>)[key];
   }

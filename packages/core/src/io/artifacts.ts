@@ -31,6 +31,7 @@ import {
   type DenseEntry,
   parseTopology,
   type SequentialTopologyJson,
+  type TopologyOptions,
   type WeightSpecJson,
 } from './keras.js';
 import { checkMeta, failModelJson, type ShardpropMeta, type ShardpropMetaInput, WEIGHTS_CRC_KEY } from './meta.js';
@@ -38,7 +39,7 @@ import { readFloat32LE, writeFloat32LE } from './optimizer-state.js';
 
 export { ModelFormatError } from './errors.js';
 export type { KerasObjectJson, SequentialTopologyJson, WeightSpecJson } from './keras.js';
-export { KERAS_VERSION } from './keras.js';
+export { KERAS_VERSION, type TopologyOptions } from './keras.js';
 export { SHARDPROP_FORMAT_VERSION, type ShardpropMeta, type ShardpropMetaInput } from './meta.js';
 export {
   OPTIMIZER_BIN,
@@ -134,10 +135,16 @@ export interface TfjsModelArtifacts {
  *
  * @param params `paramLayout(spec).paramCount` values (copied bit for bit)
  * @param meta the `shardprop` section; `formatVersion` is set to 1. Must be JSON values only.
+ * @param topology what the Keras topology records beyond the spec (the kernel regularizer training used)
  * @throws ModelSpecError for an invalid spec, RangeError for a wrong parameter count, ModelFormatError for
  *   metadata that cannot be written as JSON or would not read back
  */
-export function modelToArtifacts(spec: ModelSpec, params: Float32Array, meta?: ShardpropMetaInput): ModelArtifacts {
+export function modelToArtifacts(
+  spec: ModelSpec,
+  params: Float32Array,
+  meta?: ShardpropMetaInput,
+  topology?: TopologyOptions,
+): ModelArtifacts {
   const s = validateSpec(spec);
   const layout = paramLayout(s);
   if (!(params instanceof Float32Array)) throw new TypeError('params must be a Float32Array');
@@ -147,12 +154,13 @@ export function modelToArtifacts(spec: ModelSpec, params: Float32Array, meta?: S
   const section = checkMeta(meta ?? {}, s.inputSize, false, failModelJson);
   const weightData = new Uint8Array(params.length * 4);
   writeFloat32LE(params, weightData);
-  const { topology, weights } = buildTopology(s);
+  const built = buildTopology(s, topology);
+  const weights = built.weights;
   const modelJson: ModelJson = {
     format: 'layers-model',
     generatedBy: GENERATED_BY,
     convertedBy: null,
-    modelTopology: topology,
+    modelTopology: built.topology,
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights }],
     shardprop: { ...section, [WEIGHTS_CRC_KEY]: crc32(weightData) },
   };

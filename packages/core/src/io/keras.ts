@@ -53,8 +53,27 @@ function initializerJson(name: InitializerName): KerasObjectJson {
   return { class_name: 'VarianceScaling', config: { scale, mode, distribution, seed: null } };
 }
 
+/** What the topology records about training beyond the spec. */
+export interface TopologyOptions {
+  /**
+   * The kernel penalties training used (`fit`'s `l1`, `l2`): written as Keras' `L1L2` `kernel_regularizer` on
+   * every Dense layer, so a model trained further in tfjs or Keras is penalized the same way. Omitted when both are 0.
+   */
+  kernelRegularizer?: { l1: number; l2: number };
+}
+
+/** The `L1L2` regularizer as tfjs-layers serialises it, or null when there is no penalty. */
+function regularizerJson(r: TopologyOptions['kernelRegularizer']): KerasObjectJson | null {
+  if (!r || (r.l1 === 0 && r.l2 === 0)) return null;
+  return { class_name: 'L1L2', config: { l1: r.l1, l2: r.l2 } };
+}
+
 /** The topology and weight specs of a validated spec; weight names are `dense_<i>/kernel`, `dense_<i>/bias`. */
-export function buildTopology(spec: ModelSpec): { topology: SequentialTopologyJson; weights: WeightSpecJson[] } {
+export function buildTopology(
+  spec: ModelSpec,
+  options: TopologyOptions = {},
+): { topology: SequentialTopologyJson; weights: WeightSpecJson[] } {
+  const kernelRegularizer = regularizerJson(options.kernelRegularizer);
   const layers: KerasObjectJson[] = [];
   const weights: WeightSpecJson[] = [];
   let inSize = spec.inputSize;
@@ -67,7 +86,7 @@ export function buildTopology(spec: ModelSpec): { topology: SequentialTopologyJs
       use_bias: true,
       kernel_initializer: initializerJson(l.kernelInitializer ?? 'glorotUniform'),
       bias_initializer: initializerJson(l.biasInitializer ?? 'zeros'),
-      kernel_regularizer: null,
+      kernel_regularizer: kernelRegularizer,
       bias_regularizer: null,
       activity_regularizer: null,
       kernel_constraint: null,

@@ -31,7 +31,7 @@ export interface Kernels {
   /** The loss and its gradient fused with the output activation's backward pass (`../losses/loss.ts`). */
   readonly lossAndGradient: typeof lossAndGradient;
   /**
-   * `optimizer.update(params, grads, state, paramCount, from, to, step)` on this backend. The TypeScript
+   * `optimizer.update(params, grads, state, paramCount, from, to, step, learningRate)` on this backend. The TypeScript
    * `update` is the reference (and what `js` runs); `wasm` runs the built-in optimizers' formulas in float32
    * SIMD, within a few float32 ulps of it and, like it, independent of how [0, paramCount) is split into ranges.
    */
@@ -44,6 +44,8 @@ export interface Kernels {
     from: number,
     to: number,
     step: number,
+    /** This update's learning rate (a schedule's value for the epoch); default `optimizer.config.learningRate`. */
+    learningRate?: number,
   ): void;
   /** A zeroed Float32Array of `length` the kernels can address. */
   allocF32(length: number): Float32Array;
@@ -61,8 +63,8 @@ export const jsKernels: Kernels = {
   activationBackward,
   reduceSlots,
   lossAndGradient,
-  optimizerUpdate: (optimizer, params, grads, state, paramCount, from, to, step) =>
-    optimizer.update(params, grads, state, paramCount, from, to, step),
+  optimizerUpdate: (optimizer, params, grads, state, paramCount, from, to, step, learningRate) =>
+    optimizer.update(params, grads, state, paramCount, from, to, step, learningRate),
   allocF32: (length) => new Float32Array(length),
 };
 
@@ -128,21 +130,22 @@ function wasmLossAndGradient(k: DirectWasmKernels): typeof lossAndGradient {
  * the kernels' memory, the state included.
  */
 function wasmOptimizerUpdate(k: DirectWasmKernels): Kernels['optimizerUpdate'] {
-  return (optimizer, params, grads, state, paramCount, from, to, step) => {
+  return (optimizer, params, grads, state, paramCount, from, to, step, learningRate) => {
     const p = params as Float32Array;
+    const lr = learningRate ?? optimizer.config.learningRate;
     const g = grads as Float32Array;
     const s = state as Float32Array;
     const c = optimizer.config;
-    if (optimizer instanceof SgdOptimizer) k.sgdUpdate(p, g, from, to, c.learningRate);
+    if (optimizer instanceof SgdOptimizer) k.sgdUpdate(p, g, from, to, lr);
     else if (optimizer instanceof MomentumOptimizer) {
-      k.momentumUpdate(p, g, s, paramCount, from, to, c.learningRate, c.momentum, c.nesterov);
+      k.momentumUpdate(p, g, s, paramCount, from, to, lr, c.momentum, c.nesterov);
     } else if (optimizer instanceof AdamOptimizer) {
       // AdamW's decoupled decay, as adam.ts computes it (weightDecay resolves to 0 for plain Adam).
-      const decay = c.learningRate * c.weightDecay;
-      k.adamUpdate(p, g, s, paramCount, from, to, step, c.learningRate, c.beta1, c.beta2, c.epsilon, decay);
+      const decay = lr * c.weightDecay;
+      k.adamUpdate(p, g, s, paramCount, from, to, step, lr, c.beta1, c.beta2, c.epsilon, decay);
     } else if (optimizer instanceof RmsPropOptimizer) {
-      k.rmspropUpdate(p, g, s, paramCount, from, to, c.learningRate, c.rho, c.momentum, c.epsilon, c.centered);
-    } else optimizer.update(params, grads, state, paramCount, from, to, step);
+      k.rmspropUpdate(p, g, s, paramCount, from, to, lr, c.rho, c.momentum, c.epsilon, c.centered);
+    } else optimizer.update(params, grads, state, paramCount, from, to, step, lr);
   };
 }
 

@@ -76,7 +76,7 @@ export class AdamOptimizer implements Optimizer {
   readonly #beta1: number;
   readonly #beta2: number;
   readonly #epsilon: number;
-  readonly #decay: number;
+  readonly #weightDecay: number;
 
   /** @param config a resolved config (see `resolveOptimizerConfig`) with `name: 'adam'` or `'adamw'`. */
   constructor(config: ResolvedOptimizerConfig) {
@@ -85,7 +85,7 @@ export class AdamOptimizer implements Optimizer {
     this.#beta1 = config.beta1;
     this.#beta2 = config.beta2;
     this.#epsilon = config.epsilon;
-    this.#decay = config.learningRate * config.weightDecay;
+    this.#weightDecay = config.weightDecay;
   }
 
   update(
@@ -96,6 +96,7 @@ export class AdamOptimizer implements Optimizer {
     from: number,
     to: number,
     step: number,
+    learningRate: number = this.#lr,
   ): void {
     const name = this.config.name;
     checkUpdateArgs(name, 2, params, grads, state, paramCount, from, to);
@@ -108,11 +109,12 @@ export class AdamOptimizer implements Optimizer {
       from,
       to,
       step,
-      this.#lr,
+      learningRate,
       this.#beta1,
       this.#beta2,
       this.#epsilon,
-      this.#decay,
+      // Keras AdamW decays by the current learning rate times weightDecay.
+      learningRate * this.#weightDecay,
     );
   }
 }

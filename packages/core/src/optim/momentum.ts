@@ -41,9 +41,10 @@ export class MomentumOptimizer implements Optimizer {
     from: number,
     to: number,
     _step: number,
+    learningRate: number = this.#lr,
   ): void {
     checkUpdateArgs('momentum', 1, params, grads, state, paramCount, from, to);
-    const c = -this.#lr;
+    const c = -learningRate;
     const m = this.#momentum;
     if (this.#nesterov) {
       for (let i = from; i < to; i++) {

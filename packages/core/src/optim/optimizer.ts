@@ -87,6 +87,7 @@ export interface Optimizer {
    * Applies one update to `params[from..to)` from the mean gradient `grads[from..to)`.
    * @param state `stateSlots * paramCount` floats, zero-initialised before the first step.
    * @param step 1-based index of this update (Adam's bias correction uses it).
+   * @param learningRate this update's learning rate (a schedule's value); default `config.learningRate`.
    */
   update(
     params: FloatArray,
@@ -96,5 +97,6 @@ export interface Optimizer {
     from: number,
     to: number,
     step: number,
+    learningRate?: number,
   ): void;
 }

@@ -55,9 +55,10 @@ export class RmsPropOptimizer implements Optimizer {
     from: number,
     to: number,
     _step: number,
+    learningRate: number = this.#lr,
   ): void {
     checkUpdateArgs('rmsprop', this.stateSlots, params, grads, state, paramCount, from, to);
-    const lr = this.#lr;
+    const lr = learningRate;
     const rho = this.#rho;
     const oneMinusRho = 1 - rho;
     const eps = this.#epsilon;

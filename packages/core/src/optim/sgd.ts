@@ -26,9 +26,10 @@ export class SgdOptimizer implements Optimizer {
     from: number,
     to: number,
     _step: number,
+    learningRate: number = this.#lr,
   ): void {
     checkUpdateArgs('sgd', 0, params, grads, state, paramCount, from, to);
-    const c = -this.#lr; // tfjs multiplies by the scalar -lr and adds
+    const c = -learningRate; // tfjs multiplies by the scalar -lr and adds
     for (let i = from; i < to; i++) params[i] = c * grads[i] + params[i];
   }
 }

@@ -162,6 +162,7 @@ export class SharedMemoryEngine implements EpochEngine {
         loss: opts.loss,
         targetCols,
         optimizer: opts.optimizer.config,
+        rules: { l1: opts.l1, l2: opts.l2, clipNorm: opts.clipNorm, clipValue: opts.clipValue },
         // No batch is larger than the data: workspaces are sized by this, so a huge batchSize costs nothing.
         batchSize: Math.min(opts.batchSize, train.rows),
         shards: opts.shards,
@@ -233,6 +234,7 @@ export class SharedMemoryEngine implements EpochEngine {
   async runEpoch(
     order: Int32Array,
     epoch: number,
+    learningRate: number,
     report: (step: number, lossSum: number, rowsDone: number) => void,
   ): Promise<EpochResult> {
     if (this.failure) throw this.failure;
@@ -242,6 +244,7 @@ export class SharedMemoryEngine implements EpochEngine {
     const c = this.control;
     v.order.set(order);
     v.stats[0] = 0;
+    v.stats[2] = learningRate;
     for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION, Ctl.STOP_DECISION + 1]) {
       Atomics.store(c, w, 0);
     }

@@ -7,6 +7,8 @@ import type { KernelBackend } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
+import { normBlockCount } from '../train/clipping.js';
+import type { UpdateRules } from '../train/step.js';
 
 /** Int32 words of the `control` view. The step barrier occupies the first three. */
 export const Ctl = {
@@ -62,8 +64,10 @@ export function arenaLayout(
 ) {
   return {
     control: { type: 'i32', length: Ctl.WORDS },
-    /** [0] loss sum of the epoch so far, [1] non-finite batch loss. */
-    stats: { type: 'f64', length: 2 },
+    /** [0] loss sum of the epoch so far, [1] non-finite batch loss, [2] the epoch's learning rate. */
+    stats: { type: 'f64', length: 3 },
+    /** The clip norm's per-block sums of squares (see `train/clipping.ts`). */
+    normParts: { type: 'f64', length: normBlockCount(paramCount) },
     params: { type: 'f32', length: paramCount },
     grad: { type: 'f32', length: paramCount },
     optState: { type: 'f32', length: Math.max(1, stateSlots * paramCount) },
@@ -85,6 +89,8 @@ export interface WorkerTask {
   loss: LossName;
   targetCols: number;
   optimizer: ResolvedOptimizerConfig;
+  /** Penalties and clipping; the learning rate comes with each command (`stats[2]`). */
+  rules: Omit<UpdateRules, 'learningRate'>;
   batchSize: number;
   shards: number | undefined;
   /** Workers started for the run: the most that a RUN_STEPS command may make active. */

@@ -231,6 +231,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
             shuffle: c.shuffle,
             ...(c.shards !== undefined ? { shards: c.shards } : {}),
             ...(patience !== undefined ? { patience } : {}),
+            rules: c.rules,
             kernels,
             metric,
           });
@@ -317,6 +318,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       seed: c.seed,
       shards: c.shards,
       kernels,
+      ...c.rules,
       ...(patience !== undefined ? { earlyStopping: { patience, monitor: 'loss' as const } } : {}),
       ...(options.refitCallbacks ? { callbacks: options.refitCallbacks } : {}),
       ...(signal ? { signal } : {}),

@@ -15,6 +15,7 @@ import { loadWasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
 import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
+import { NORM_BLOCK, normBlockCount } from '../train/clipping.js';
 import { checkStepBuffers, runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
 import { maxShareRows } from '../train/step.js';
 import { createWorkspace } from '../train/workspace.js';
@@ -22,12 +23,16 @@ import { Command, Ctl, type ProgressSink, Status, type WorkerTask } from './prot
 
 /** How long an idle worker sleeps before re-checking for an aborted run (the main thread also notifies). */
 const IDLE_POLL_MS = 200;
-/** Parameter ranges split at multiples of 16 floats (64 bytes): two threads never write one cache line. */
+/**
+ * Parameter ranges split at multiples of 16 floats (64 bytes): two threads never write one cache line, and each
+ * block of the clip norm (`NORM_BLOCK`, which divides it) belongs to one thread.
+ */
 const CACHE_LINE_FLOATS = 16;
+if (CACHE_LINE_FLOATS % NORM_BLOCK !== 0) throw new Error('parameter ranges must split at whole norm blocks');
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
   const arena = SharedArena.fromDescription(task.arena);
-  const { control, stats, params, grad, optState, gradSlots, lossSlots, x, y, order } = arena.views;
+  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, x, y, order } = arena.views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
   const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
@@ -42,9 +47,15 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
     loss: lossSlots.subarray(set * task.maxShards, (set + 1) * task.maxShards),
   }));
   // With `replicate`, this thread's own parameters, mean gradient and optimizer state (inside the kernels' memory).
+  // (And its own clip-norm parts: a thread that reduces every parameter sums every block itself.)
   const own = task.replicate
-    ? { params: kernels.allocF32(P), grad: kernels.allocF32(P), optState: kernels.allocF32(optState.length) }
-    : { params, grad, optState };
+    ? {
+        params: kernels.allocF32(P),
+        grad: kernels.allocF32(P),
+        optState: kernels.allocF32(optState.length),
+        normParts: new Float64Array(normBlockCount(P)),
+      }
+    : { params, grad, optState, normParts };
   const buffers: StepBuffers = checkStepBuffers({
     ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols },
     optimizer: createOptimizer(task.optimizer),
@@ -56,6 +67,8 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
     slotSets,
     grad: own.grad,
     optState: own.optState,
+    rules: { ...task.rules, learningRate: task.optimizer.learningRate },
+    normParts: own.normParts,
     ws: createWorkspace(layout, task.targetCols, rowsCapacity, kernels.allocF32),
   });
   // One barrier object per active count: they share the words, and only one count is in use at a time.
@@ -94,6 +107,8 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
             if (leader) Atomics.store(control, Ctl.STOP_DECISION + (step & 1), Atomics.load(control, Ctl.STOP_REQUEST));
             barrier.wait();
           },
+          // Ranges of the gradient: every range's norm parts are written before anyone sums them.
+          gradientDone: task.replicate ? () => {} : () => barrier.wait(),
           stepDone: (step, lossSum, rowsDone, optimizerStep) => {
             if (leader) {
               stats[0] = lossSum;
@@ -127,6 +142,7 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
           optimizerStep: Atomics.load(control, Ctl.OPT_STEP),
         };
         const lastStep = Atomics.load(control, Ctl.LAST_STEP);
+        buffers.rules.learningRate = stats[2];
         const r = runSteps(buffers, share, sync, order, Atomics.load(control, Ctl.EPOCH_ROWS), at, lastStep);
         steps += r.step - at.step;
         if (leader && task.replicate) {

@@ -13,7 +13,9 @@
 import { uncheckedKernels } from '../kernels/kernels.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
-import { reduceAndUpdate, type StepContext, shardCount, shardRangeGradients, sumLoss } from './step.js';
+import { blockSquares, clipToNorm, clipValues, normOfParts } from './clipping.js';
+import { addPenaltyGradient, kernelPenalty } from './penalty.js';
+import { type StepContext, shardCount, shardRangeGradients, sumLoss, type UpdateRules } from './step.js';
 import type { Workspace } from './workspace.js';
 
 /** Everything a thread's steps read and write, fixed for a run; buffers must be addressable by the kernels. */
@@ -34,6 +36,10 @@ export interface StepBuffers {
   /** The reduced (mean) gradient. */
   readonly grad: FloatArray;
   readonly optState: FloatArray;
+  /** Learning rate, penalties and clipping; the learning rate may change between epochs. */
+  readonly rules: UpdateRules;
+  /** One float64 per block of the gradient (`normBlockCount(paramCount)`), shared by the threads: the clip norm's parts. */
+  readonly normParts: Float64Array;
   /** This thread's scratch memory; holds its largest share of a batch (`maxShareRows`). */
   readonly ws: Workspace;
 }
@@ -91,6 +97,11 @@ export interface StepSync {
   /** Returns once every thread's shards of step `step` (1-based, within the epoch) are written. */
   shardsDone(step: number): void;
   /**
+   * Returns once every thread's part of the mean gradient and its norm parts are written (only with `clipNorm`);
+   * a no-op where each thread reduces all the parameters itself.
+   */
+  gradientDone(): void;
+  /**
    * Returns once every thread's part of the update is written; `step` is the 1-based step of the epoch and the
    * totals count the epoch's rows so far. Returns true to end the epoch after this step; every thread must get
    * the same answer.
@@ -128,37 +139,40 @@ export function runSteps(
   at: StepPosition,
   lastStep: number,
 ): StepsResult {
-  const { ctx, optimizer, batchSize, x, y, params, slotSets, grad, optState, ws } = buffers;
+  const { ctx, optimizer, batchSize, x, y, params, slotSets, grad, optState, ws, rules, normParts } = buffers;
+  const { kernels: k, layout } = ctx;
+  const P = layout.paramCount;
+  const { paramFrom: from, paramTo: to } = share;
+  const penalized = rules.l1 !== 0 || rules.l2 !== 0;
   let { lossSum, rowsDone, optimizerStep } = at;
   let step = at.step;
-  for (let from = (step - 1) * batchSize; from < rows && step <= lastStep; from += batchSize) {
-    const batchRows = Math.min(batchSize, rows - from);
+  for (let at0 = (step - 1) * batchSize; at0 < rows && step <= lastStep; at0 += batchSize) {
+    const batchRows = Math.min(batchSize, rows - at0);
     const shards = shardCount(batchRows, buffers.shards);
     // As shardShare, without an object per step.
     const first = Math.floor((share.thread * shards) / share.threads);
     const last = Math.floor(((share.thread + 1) * shards) / share.threads);
     const { grad: gradSlots, loss: lossSlots } = slotSets[step % slotSets.length];
-    shardRangeGradients(ctx, params, x, y, order, from, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots);
+    // Every thread computes the whole penalty (in a fixed order, from weights no thread changes until the
+    // update), so all of them hold the same batch loss. As Keras reports it: the batch's mean loss plus the penalty.
+    const penalty = penalized ? kernelPenalty(layout, params, rules.l1, rules.l2) : 0;
+    shardRangeGradients(ctx, params, x, y, order, at0, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots);
     sync.shardsDone(step);
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
-    const batchLoss = sumLoss(lossSlots, shards);
+    const batchLoss = sumLoss(lossSlots, shards) + batchRows * penalty;
     if (!Number.isFinite(batchLoss)) {
       return { step, lossSum, rowsDone, optimizerStep, stopped: false, nonFinite: { loss: batchLoss, step } };
     }
     optimizerStep++;
-    reduceAndUpdate(
-      ctx.kernels,
-      optimizer,
-      params,
-      gradSlots,
-      shards,
-      grad,
-      optState,
-      batchRows,
-      optimizerStep,
-      share.paramFrom,
-      share.paramTo,
-    );
+    k.reduceSlots(gradSlots, shards, P, grad, from, to, 1 / batchRows);
+    if (penalized) addPenaltyGradient(layout, params, grad, from, to, rules.l1, rules.l2);
+    if (rules.clipNorm > 0) {
+      blockSquares(grad, from, to, normParts);
+      sync.gradientDone();
+      clipToNorm(grad, from, to, normOfParts(normParts, normParts.length), rules.clipNorm);
+    }
+    if (rules.clipValue > 0) clipValues(grad, from, to, rules.clipValue);
+    k.optimizerUpdate(optimizer, params, grad, optState, P, from, to, optimizerStep, rules.learningRate);
     lossSum += batchLoss;
     rowsDone += batchRows;
     const stop = sync.stepDone(step, lossSum, rowsDone, optimizerStep);

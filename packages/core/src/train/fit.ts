@@ -9,6 +9,7 @@ import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
+import { normBlockCount } from './clipping.js';
 import {
   checkStepBuffers,
   runSteps,
@@ -19,7 +20,7 @@ import {
 } from './epoch-steps.js';
 import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
 import { checkOptionKeys, type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
-import { maxShareRows, shardCount } from './step.js';
+import { maxShareRows, shardCount, type UpdateRules } from './step.js';
 import { createWorkspace } from './workspace.js';
 
 /**
@@ -72,6 +73,17 @@ export function initialOptimizerState(model: Mlp, opts: ResolvedFitOptions): { s
   return { step: snap.step, state: snap.state.slice() };
 }
 
+/** The update rules of a run, at the optimizer's own learning rate until the loop sets the epoch's. */
+export function updateRules(opts: ResolvedFitOptions): UpdateRules {
+  return {
+    learningRate: opts.optimizer.config.learningRate,
+    l1: opts.l1,
+    l2: opts.l2,
+    clipNorm: opts.clipNorm,
+    clipValue: opts.clipValue,
+  };
+}
+
 class SingleThreadEngine implements EpochEngine {
   private readonly buffers: StepBuffers;
   private readonly share: ThreadShare;
@@ -117,6 +129,8 @@ class SingleThreadEngine implements EpochEngine {
       ],
       grad: alloc(layout.paramCount),
       optState: this.state,
+      rules: updateRules(opts),
+      normParts: new Float64Array(normBlockCount(layout.paramCount)),
       ws: createWorkspace(layout, targetCols, maxShareRows(batch, opts.shards, 1), alloc),
     });
     this.share = singleThreadShare(layout.paramCount);
@@ -125,14 +139,17 @@ class SingleThreadEngine implements EpochEngine {
   async runEpoch(
     order: Int32Array,
     epoch: number,
+    learningRate: number,
     report: (step: number, lossSum: number, rowsDone: number) => void,
   ): Promise<EpochResult> {
     const { params, opts } = this;
+    this.buffers.rules.learningRate = learningRate;
     // Like the parallel trainer: an already-aborted run takes no step.
     if (opts.signal?.aborted) return { lossSum: 0, rowsDone: 0, aborted: true };
     if (params !== this.model.params) params.set(this.model.params);
     const sync: StepSync = {
       shardsDone: () => {},
+      gradientDone: () => {},
       stepDone: (step, lossSum, rowsDone) => {
         report(step, lossSum, rowsDone);
         return opts.signal?.aborted === true;

@@ -9,8 +9,17 @@ import type { KernelBackend } from '../kernels/kernels.js';
 import type { Mlp } from '../model/mlp.js';
 import type { ThreadTrial } from '../parallel/thread-choice.js';
 import { Rng } from '../random.js';
+import {
+  advanceLrSchedule,
+  initialLrScheduleState,
+  type LrScheduleState,
+  type MonitorName,
+  monitorMode,
+  scheduledLearningRate,
+} from './lr-schedule.js';
 import { evaluate } from './metrics.js';
 import type { BatchLog, EpochLog, OptimizerSnapshot, ResolvedFitOptions } from './options.js';
+import { kernelPenalty } from './penalty.js';
 
 /**
  * Raised when training cannot continue: a batch's loss or, after an epoch, a weight is NaN or +-Infinity.
@@ -70,12 +79,13 @@ export interface EpochEngine {
   /** The kernel backend the engine runs. */
   readonly backend: KernelBackend;
   /**
-   * Trains over the rows `order` (one permutation of the training rows) in batches, leaving the model's
-   * parameters up to date on return. `report` may be called after steps with the running totals.
+   * Trains over the rows `order` (one permutation of the training rows) in batches at `learningRate`, leaving
+   * the model's parameters up to date on return. `report` may be called after steps with the running totals.
    */
   runEpoch(
     order: Int32Array,
     epoch: number,
+    learningRate: number,
     report: (step: number, lossSum: number, rowsDone: number) => void,
   ): Promise<EpochResult>;
   /** The optimizer's update count and state, for checkpoints. */
@@ -97,6 +107,8 @@ export interface FitResult {
   aborted: boolean;
   /** Epoch with the best monitored value, when early stopping is on. */
   bestEpoch?: number;
+  /** The learning-rate schedule's state at the start of `nextEpoch` (resume with `lrScheduleState`). */
+  lrScheduleState: LrScheduleState;
   /**
    * Optimizer state at the start of `nextEpoch`, for exact resumption: after a run that ended mid-epoch (an
    * abort) it is the state of the epoch boundary, not of the last step.
@@ -145,7 +157,17 @@ export async function trainLoop(
   const history: EpochLog[] = [];
   const order = new Int32Array(train.rows);
   const stepsPerEpoch = Math.ceil(train.rows / opts.batchSize);
+  const esSign = es && monitorMode(es.monitor) === 'max' ? -1 : 1;
+  // Early stopping compares sign * value, so that smaller is better for every monitor.
   let best = Number.POSITIVE_INFINITY;
+  const lr0 = opts.optimizer.config.learningRate;
+  const schedule = opts.lrSchedule;
+  let lrState = opts.lrScheduleState ?? initialLrScheduleState(schedule, lr0);
+  let resumeLrState = lrState;
+  const watched = new Set<MonitorName>();
+  if (es) watched.add(es.monitor);
+  if (schedule.name === 'plateau') watched.add(schedule.monitor);
+  const penalized = opts.l1 !== 0 || opts.l2 !== 0;
   let bestEpoch: number | undefined;
   let bestParams: Float32Array | undefined;
   let waited = 0;
@@ -164,6 +186,7 @@ export async function trainLoop(
   for (; epoch < lastEpoch && !aborted && !stoppedEarly; epoch++) {
     await callbacks.onEpochBegin?.(epoch);
     epochOrder(train.rows, opts.seed, epoch, opts.shuffle, order);
+    const learningRate = scheduledLearningRate(schedule, lr0, epoch, lrState);
     const started = performance.now();
     const onBatchEnd = callbacks.onBatchEnd;
     const report = (step: number, lossSum: number, rowsDone: number): void => {
@@ -182,7 +205,7 @@ export async function trainLoop(
     };
     let result: EpochResult;
     try {
-      result = await engine.runEpoch(order, epoch, report);
+      result = await engine.runEpoch(order, epoch, learningRate, report);
     } catch (error) {
       // One behaviour for every engine and backend: a failed epoch leaves the weights of its start.
       if (error instanceof TrainingError) model.params.set(resumeParams);
@@ -208,22 +231,33 @@ export async function trainLoop(
     const log: EpochLog = {
       epoch,
       loss: result.lossSum / Math.max(1, result.rowsDone),
+      learningRate,
       msPerEpoch,
       rowsPerSec: result.rowsDone / (msPerEpoch / 1000),
     };
     if (engine.threads !== undefined) log.threads = engine.threads;
     if (validation) {
       const m = evaluate(model, validation, opts.loss);
-      log.valLoss = m.loss;
+      // Keras adds the regularization losses to the validation loss too.
+      log.valLoss = penalized ? m.loss + kernelPenalty(model.layout, model.params, opts.l1, opts.l2) : m.loss;
       if (m.accuracy !== undefined) log.valAccuracy = m.accuracy;
+    }
+    if (watched.has('accuracy')) {
+      const m = evaluate(model, train, opts.loss);
+      if (m.accuracy !== undefined) log.accuracy = m.accuracy;
+    }
+    if (!result.aborted) {
+      lrState = advanceLrSchedule(schedule, epoch, monitored(log, schedule.monitor), lrState);
+      resumeLrState = lrState;
     }
     history.push(log);
     await callbacks.onEpochEnd?.(log, {
       optimizerState: () => engine.optimizerSnapshot(),
+      lrScheduleState: () => ({ ...lrState }),
       threadTrials: () => [...(engine.threadTrials ?? [])],
     });
     if (es && !result.aborted) {
-      const value = es.monitor === 'valLoss' ? (log.valLoss as number) : log.loss;
+      const value = esSign * monitored(log, es.monitor);
       if (value < best - es.minDelta) {
         best = value;
         bestEpoch = epoch;
@@ -244,6 +278,7 @@ export async function trainLoop(
     stoppedEarly,
     aborted,
     bestEpoch,
+    lrScheduleState: resumeLrState,
     optimizerState: resumeState,
     resumeParams: resumeParams,
     kernels: engine.backend,
@@ -251,4 +286,9 @@ export async function trainLoop(
       ? { threads: engine.threads, threadTrials: [...(engine.threadTrials ?? [])] }
       : {}),
   };
+}
+
+/** The value of `monitor` in an epoch's log (NaN when the log lacks it, which never counts as improving). */
+function monitored(log: EpochLog, monitor: MonitorName): number {
+  return log[monitor] ?? Number.NaN;
 }

@@ -9,6 +9,15 @@ import { type LossInput, type LossName, parseLoss } from '../losses/loss.js';
 import { createOptimizer, OPTIMIZER_FIELDS } from '../optim/create.js';
 import type { Optimizer, OptimizerConfig } from '../optim/optimizer.js';
 import type { ThreadTrial } from '../parallel/thread-choice.js';
+import {
+  type LrScheduleOptions,
+  type LrScheduleState,
+  MONITORS,
+  type MonitorName,
+  type ResolvedLrSchedule,
+  resolveLrSchedule,
+} from './lr-schedule.js';
+import { isClassification } from './metrics.js';
 
 /** Passed to `onBatchEnd` after a step (the parallel trainer reports the latest step a few times a second). */
 export interface BatchLog {
@@ -29,9 +38,16 @@ export interface BatchLog {
 export interface EpochLog {
   /** 0-based epoch. */
   epoch: number;
-  /** Mean training loss over the epoch's rows (as Keras reports it). */
+  /** Mean training loss over the epoch's rows (as Keras reports it: with the weight penalty, if any). */
   loss: number;
-  /** Validation loss, when there is validation data. */
+  /** The learning rate the epoch ran at (the schedule's value). */
+  learningRate: number;
+  /**
+   * Accuracy of the end-of-epoch weights on the training rows; computed only when early stopping or a plateau
+   * schedule watches `accuracy` (Keras' running mean over the epoch's batches is not reproduced).
+   */
+  accuracy?: number;
+  /** Validation loss (with the weight penalty, as Keras), when there is validation data. */
   valLoss?: number;
   valAccuracy?: number;
   msPerEpoch: number;
@@ -56,6 +72,8 @@ export interface Callbacks {
 export interface EpochContext {
   /** A copy of the optimizer's update count and state after this epoch. */
   optimizerState(): OptimizerSnapshot;
+  /** The learning-rate schedule's state after this epoch (what `lrScheduleState` resumes from). */
+  lrScheduleState(): LrScheduleState;
   /** What `threads: 'auto'` has measured so far (parallel trainers only; empty otherwise). */
   threadTrials(): ThreadTrial[];
 }
@@ -63,10 +81,13 @@ export interface EpochContext {
 export interface EarlyStoppingOptions {
   /** Epochs without improvement before stopping. */
   patience: number;
-  /** Smallest decrease that counts as an improvement (default 0). */
+  /** Smallest change that counts as an improvement (default 0). */
   minDelta?: number;
-  /** Quantity to watch: `valLoss` (default when there is validation data) or `loss`. */
-  monitor?: 'valLoss' | 'loss';
+  /**
+   * Quantity to watch: `valLoss` (default when there is validation data), `loss`, `valAccuracy` or `accuracy`
+   * (classification losses only). Losses must fall, accuracies rise, as Keras' `mode='auto'` infers.
+   */
+  monitor?: MonitorName;
   /** Put back the best epoch's weights when stopping (default true). */
   restoreBestWeights?: boolean;
 }
@@ -109,6 +130,18 @@ export interface FitOptions {
    * available, unless the environment variable `SHARDPROP_KERNELS=js`). Fixed for the whole run.
    */
   kernels?: KernelPreference;
+  /** L1 penalty on every Dense kernel, not biases (Keras `kernel_regularizer=L1L2(l1=...)`); default 0. */
+  l1?: number;
+  /** L2 penalty on every Dense kernel, not biases (Keras `L1L2(l2=...)`, loss `l2 * sum w^2`); default 0. */
+  l2?: number;
+  /** Scale the whole gradient to at most this global L2 norm (Keras `global_clipnorm`); default off. */
+  clipNorm?: number;
+  /** Clip every gradient element to `[-clipValue, clipValue]` (Keras `clipvalue`); default off. */
+  clipValue?: number;
+  /** Learning-rate schedule over epochs (see `lr-schedule.ts` for the formulas); default constant. */
+  lrSchedule?: LrScheduleOptions;
+  /** The schedule's state to resume from (a `plateau` schedule's current rate, best value and wait). */
+  lrScheduleState?: LrScheduleState;
 }
 
 export interface ResolvedFitOptions {
@@ -127,6 +160,30 @@ export interface ResolvedFitOptions {
   callbacks: Callbacks;
   signal: AbortSignal | undefined;
   kernels: KernelPreference;
+  l1: number;
+  l2: number;
+  clipNorm: number;
+  clipValue: number;
+  /** The resolved schedule (`constant` when none was given). */
+  lrSchedule: ResolvedLrSchedule;
+  lrScheduleState: LrScheduleState | undefined;
+}
+
+/** A positive finite threshold, or 0 (off) when not given. */
+function positiveOrOff(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`options.${name} must be a finite number > 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(value: unknown, name: string): number {
+  const v = value ?? 0;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new RangeError(`options.${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  return v;
 }
 
 /**
@@ -149,6 +206,12 @@ const FIT_OPTION_KEYS: Readonly<Record<keyof FitOptions, true>> = {
   callbacks: true,
   signal: true,
   kernels: true,
+  l1: true,
+  l2: true,
+  clipNorm: true,
+  clipValue: true,
+  lrSchedule: true,
+  lrScheduleState: true,
 };
 
 /**
@@ -217,8 +280,16 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     const es = options.earlyStopping;
     const hasValidation = options.validationData !== undefined || validationSplit > 0;
     const monitor = es.monitor ?? (hasValidation ? 'valLoss' : 'loss');
-    if (monitor === 'valLoss' && !hasValidation) {
-      throw new RangeError('options.earlyStopping.monitor is "valLoss" but there is no validation data');
+    if (!MONITORS.includes(monitor)) {
+      throw new RangeError(
+        `options.earlyStopping.monitor must be one of ${MONITORS.join(', ')}, got ${JSON.stringify(monitor)}`,
+      );
+    }
+    if (monitor.startsWith('val') && !hasValidation) {
+      throw new RangeError(`options.earlyStopping.monitor is "${monitor}" but there is no validation data`);
+    }
+    if (monitor.endsWith('ccuracy') && !isClassification(loss)) {
+      throw new RangeError(`options.earlyStopping.monitor is "${monitor}" but ${loss} is not a classification loss`);
     }
     const minDelta = es.minDelta ?? 0;
     if (!(minDelta >= 0)) throw new RangeError(`options.earlyStopping.minDelta must be >= 0, got ${minDelta}`);
@@ -233,6 +304,36 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
   const snap = options.optimizerState;
   if (snap && !(Number.isInteger(snap.step) && snap.step >= 0)) {
     throw new RangeError(`options.optimizerState.step must be a non-negative integer, got ${snap.step}`);
+  }
+  const hasValidation = options.validationData !== undefined || validationSplit > 0;
+  const lr0 = optimizer.config.learningRate;
+  const lrSchedule = resolveLrSchedule(
+    options.lrSchedule ?? { name: 'constant' },
+    lr0,
+    initialEpoch + epochs,
+    hasValidation,
+  );
+  if (lrSchedule.name === 'plateau' && lrSchedule.monitor.endsWith('ccuracy') && !isClassification(loss)) {
+    throw new RangeError(
+      `options.lrSchedule.monitor is "${lrSchedule.monitor}" but ${loss} is not a classification loss`,
+    );
+  }
+  const lrState = options.lrScheduleState;
+  if (
+    lrState !== undefined &&
+    !(
+      typeof lrState === 'object' &&
+      lrState.learningRate > 0 &&
+      Number.isFinite(lrState.learningRate) &&
+      typeof lrState.best === 'number' &&
+      !Number.isNaN(lrState.best) &&
+      Number.isInteger(lrState.wait) &&
+      lrState.wait >= 0
+    )
+  ) {
+    throw new RangeError(
+      'options.lrScheduleState must be { learningRate > 0, best: number, wait: non-negative integer }',
+    );
   }
   return {
     loss,
@@ -250,5 +351,11 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     callbacks: options.callbacks ?? {},
     signal: options.signal,
     kernels: parseKernelPreference(options.kernels ?? 'auto'),
+    l1: nonNegative(options.l1, 'l1'),
+    l2: nonNegative(options.l2, 'l2'),
+    clipNorm: positiveOrOff(options.clipNorm, 'clipNorm'),
+    clipValue: positiveOrOff(options.clipValue, 'clipValue'),
+    lrSchedule,
+    lrScheduleState: lrState,
   };
 }

@@ -184,9 +184,31 @@ export function sumLoss(lossSlots: Float64Array, shardTotal: number): number {
 }
 
 /**
+ * How the mean gradient becomes an update beyond the optimizer itself. One object per run, owned by the trainer;
+ * the epoch loop sets `learningRate` before each epoch (a schedule's value), the rest is fixed.
+ */
+export interface UpdateRules {
+  /** This epoch's learning rate. */
+  learningRate: number;
+  /** Kernel penalties (Keras L1L2 kernel regularizer); 0 is off. */
+  l1: number;
+  l2: number;
+  /** Global-norm clipping threshold; 0 is off. */
+  clipNorm: number;
+  /** Per-element clipping threshold; 0 is off. */
+  clipValue: number;
+}
+
+/** Rules that change nothing: the optimizer's own learning rate, no penalty, no clipping. */
+export function plainUpdateRules(learningRate: number): UpdateRules {
+  return { learningRate, l1: 0, l2: 0, clipNorm: 0, clipValue: 0 };
+}
+
+/**
  * Second half of a step over the parameter range [from, to): reduce the shard gradients into the mean
- * gradient, then apply the optimizer on the kernels (`step` is the 1-based update count). On wasm kernels the
- * update runs in WebAssembly, so `state` must be in the kernels' memory like the other buffers.
+ * gradient, then apply the optimizer on the kernels (`step` is the 1-based update count) at the optimizer's own
+ * learning rate. On wasm kernels the update runs in WebAssembly, so `state` must be in the kernels' memory like
+ * the other buffers. (The step loop runs the same two calls with penalties and clipping between them.)
  */
 export function reduceAndUpdate(
   k: Kernels,

@@ -13,6 +13,7 @@ import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
 import { fit } from '../train/fit.js';
 import { TrainingError } from '../train/loop.js';
 import { evaluate, isClassification, type Metrics } from '../train/metrics.js';
+import type { TrainingRules } from './trials.js';
 
 /** What a search ranks by: the validation loss (default), or accuracy, R^2 or mean absolute error. */
 export type TuneMetric = 'loss' | 'accuracy' | 'r2' | 'mae';
@@ -63,6 +64,8 @@ export interface FoldFitJob {
   patience?: number;
   kernels: KernelPreference;
   metric: TuneMetric;
+  /** Penalties, clipping and schedule (`fit`'s options of the same names). */
+  rules?: TrainingRules;
 }
 
 export interface FoldFitResult {
@@ -124,10 +127,12 @@ export async function runFoldFit(splits: SplitCache, job: FoldFitJob): Promise<F
       seed: job.seed,
       shards: job.shards,
       kernels: job.kernels,
-      // Validation during training costs an evaluation per epoch: only early stopping needs it.
-      ...(job.patience !== undefined
-        ? { validationData: validation, earlyStopping: { patience: job.patience, monitor: 'valLoss' as const } }
+      ...job.rules,
+      // Validation during training costs an evaluation per epoch: only early stopping and a plateau need it.
+      ...(job.patience !== undefined || job.rules?.lrSchedule?.name === 'plateau'
+        ? { validationData: validation }
         : {}),
+      ...(job.patience !== undefined ? { earlyStopping: { patience: job.patience, monitor: 'valLoss' as const } } : {}),
     });
     const score = metricValue(evaluate(model, validation, job.loss), job.metric);
     const ms = performance.now() - started;

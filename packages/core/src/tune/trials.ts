@@ -5,6 +5,8 @@
 import { type ActivationName, type ModelSpec, mlpSpec, parseActivation } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
 import type { OptimizerConfig, OptimizerName, ResolvedOptimizerConfig } from '../optim/optimizer.js';
+import type { LrScheduleOptions } from '../train/lr-schedule.js';
+import { type FitOptions, resolveFitOptions } from '../train/options.js';
 import { greaterIsBetter, type TuneMetric } from './fold-fit.js';
 
 /** What a candidate may set; anything it leaves out comes from the search's base options. */
@@ -24,7 +26,18 @@ export interface TuneSettings {
   seed?: number;
   shuffle?: boolean;
   shards?: number;
+  /** Penalties, clipping and schedule, as `fit`'s options of the same names (each replaces the base's). */
+  l1?: number;
+  l2?: number;
+  clipNorm?: number;
+  clipValue?: number;
+  lrSchedule?: LrScheduleOptions;
 }
+
+/** The penalties, clipping and schedule of a candidate: `fit`'s options of the same names. */
+export type TrainingRules = Pick<FitOptions, 'l1' | 'l2' | 'clipNorm' | 'clipValue' | 'lrSchedule'>;
+
+const RULE_KEYS = ['l1', 'l2', 'clipNorm', 'clipValue', 'lrSchedule'] as const;
 
 /** The base every candidate starts from. */
 export interface TuneBase {
@@ -37,6 +50,11 @@ export interface TuneBase {
   seed?: number;
   shuffle?: boolean;
   shards?: number;
+  l1?: number;
+  l2?: number;
+  clipNorm?: number;
+  clipValue?: number;
+  lrSchedule?: LrScheduleOptions;
 }
 
 /** A candidate with every setting a fit needs. */
@@ -48,6 +66,8 @@ export interface ResolvedCandidate {
   seed: number;
   shuffle: boolean;
   shards: number | undefined;
+  /** Only the rules that are set. */
+  rules: TrainingRules;
 }
 
 /** One finished trial: a candidate's metric on every split. */
@@ -95,7 +115,15 @@ export function resolveCandidate(
     if (!(Number.isInteger(epochs) && epochs >= 1))
       throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
     const shards = candidate.shards ?? base.shards;
+    const rules: Record<string, unknown> = {};
+    for (const key of RULE_KEYS) {
+      const value = candidate[key] ?? base[key];
+      if (value !== undefined) rules[key] = value;
+    }
+    // Checked here, once, as fit checks them (every split has validation rows, so a plateau may watch valLoss).
+    resolveFitOptions({ loss: 'mse', optimizer, epochs, validationSplit: 0.5, ...rules });
     return {
+      rules,
       spec,
       optimizer,
       batchSize,
