@@ -201,23 +201,9 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
     for (const l of dense)
       expect(l.config.kernel_regularizer).toEqual({ class_name: 'L1L2', config: { l1: 0, l2: 0.001 } });
     expect(modelJson.shardprop.training).toMatchObject({ l2: 0.001, lrSchedule: 'exponential' });
-    const problem = prepareProblem(seedTable(), 'y', 'error');
-    const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
-    const result = await fit(model, problem.dataset, {
-      loss: problem.loss,
-      optimizer: { name: 'adam', learningRate: 0.01 },
-      epochs: 4,
-      batchSize: 32,
-      validationSplit: 0.2,
-      seed: 1,
-      kernels: 'wasm',
-      l2: 0.001,
-      lrSchedule: { name: 'exponential' },
-    });
-    for (const [e, h] of result.history.entries()) expect(h.learningRate).toBeCloseTo(0.01 * 0.9 ** e, 15);
-    let differing = 0;
-    for (let i = 0; i < weights.length; i++) if (!Object.is(weights[i], model.params[i])) differing++;
-    expect(differing).toBe(0);
+    const reference = await referenceSeedFit(4, 32, { l2: 0.001, lrSchedule: { name: 'exponential' } });
+    for (const [e, rate] of reference.learningRate.entries()) expect(rate).toBeCloseTo(0.01 * 0.9 ** e, 15);
+    expect(differingWeights(weights, reference.params)).toBe(0);
     // Back to the defaults for the tests that follow.
     await page.fill('#l2', '0');
     await page.selectOption('#lr-schedule', 'constant');

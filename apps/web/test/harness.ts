@@ -10,7 +10,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fit, Mlp, mlpSpec } from '@shardprop/core';
+import { type FitOptions, fit, Mlp, mlpSpec } from '@shardprop/core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { seedTable } from '../src/datasets.js';
@@ -142,7 +142,8 @@ export async function downloadedWeights(page: Page): Promise<Float32Array> {
 export async function referenceSeedFit(
   epochs: number,
   batchSize: number,
-): Promise<{ params: Float32Array; loss: number[] }> {
+  extra: Pick<FitOptions, 'l1' | 'l2' | 'lrSchedule' | 'clipNorm' | 'clipValue'> = {},
+): Promise<{ params: Float32Array; loss: number[]; learningRate: (number | undefined)[] }> {
   const problem = prepareProblem(seedTable(), 'y', 'error');
   const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
   const result = await fit(model, problem.dataset, {
@@ -153,9 +154,14 @@ export async function referenceSeedFit(
     validationSplit: 0.2,
     seed: 1,
     kernels: 'wasm',
+    ...extra,
   });
   if (result.kernels !== 'wasm') throw new Error(`the reference fit ran on ${result.kernels} kernels, not wasm`);
-  return { params: model.params, loss: result.history.map((h) => h.loss) };
+  return {
+    params: model.params,
+    loss: result.history.map((h) => h.loss),
+    learningRate: result.history.map((h) => h.learningRate),
+  };
 }
 
 /** How many of the weights differ in their bits (Object.is: -0 and NaN count exactly). */
