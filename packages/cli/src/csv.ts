@@ -35,8 +35,9 @@ export interface ReadCsvOptions extends CsvOptions {
   /** Called as the file is read, at most once per chunk (a few MB). */
   onProgress?: ReadProgress;
   /**
-   * Worker threads that parse a large numeric file's chunks (default: the machine's cores, at most 4); 1 reads on
-   * the calling thread only. The table is the same for any number.
+   * Worker threads that parse a large numeric file's chunks (default: `defaultReadThreads`: 1 below 4 cores, else
+   * one per core but the calling thread's, at most 4); 1 reads on the calling thread only. The table is the same
+   * for any number.
    */
   threads?: number;
   /** Bytes per chunk for the worker threads (default 8 MB); a file is read in parallel from 8 chunks up. */
@@ -57,6 +58,17 @@ const PARALLEL_MIN_CHUNKS = 8;
 /** More threads than this would wait on the main thread, which adds every chunk's values to the columns. */
 const MAX_THREADS = 4;
 const LF = 10;
+/**
+ * Cores below which a read stays on the calling thread: on 2 cores the workers and the main thread (which adds
+ * every chunk's values to the columns) contend for the cores, and `scripts/bench-load.mjs` measured the parallel
+ * read slower than the one-thread read (1M x 40: 3.95 s and 819 MB peak RSS against 2.71 s and 429 MB).
+ */
+const PARALLEL_MIN_CORES = 4;
+
+/** Worker threads a read uses by default on a machine with `cores` cores: none below 4 cores, then a core each. */
+export function defaultReadThreads(cores: number): number {
+  return cores < PARALLEL_MIN_CORES ? 1 : Math.min(cores - 1, MAX_THREADS);
+}
 
 /** How much the row estimate from the first chunk is raised, for files whose later rows are a little shorter. */
 const ROWS_MARGIN = 1.04;
@@ -144,7 +156,7 @@ export async function readCsv(file: string, options: ReadCsvOptions = {}): Promi
 async function readPlain(file: string, size: number, options: ReadCsvOptions): Promise<Table> {
   const builder = new TableBuilder(file, options);
   const reader = new PlainCsvReader(builder, options.delimiter);
-  const threads = options.threads ?? Math.min(availableParallelism(), MAX_THREADS);
+  const threads = options.threads ?? defaultReadThreads(availableParallelism());
   const chunkBytes = options.chunkBytes ?? PARALLEL_CHUNK_BYTES;
   let handle: FileHandle;
   try {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type Table, TabularError } from '@shardprop/tabular';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ReadCsvOptions, readCsv, readCsvParse } from '../src/csv.js';
+import { defaultReadThreads, type ReadCsvOptions, readCsv, readCsvParse } from '../src/csv.js';
 import { UserError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shardprop-csv-parallel-'));
@@ -64,6 +64,10 @@ const numericFile = fc
   });
 
 describe('readCsv on worker threads', () => {
+  it('reads on the calling thread by default below 4 cores, then on a worker per core but one, at most 4', () => {
+    expect([1, 2, 3, 4, 8, 64].map(defaultReadThreads)).toEqual([1, 1, 1, 3, 4, 4]);
+  });
+
   it('gives the table or the error of one thread and of csv-parse, for any chunk size', async () => {
     await fc.assert(
       fc.asyncProperty(
