@@ -32,7 +32,7 @@ describe('estimateThreads and threadCandidates', () => {
   });
 
   it('a run too short to pay for starting workers stays on one thread', () => {
-    // Seed network, batch 256: about 110 us saved per step on 2 threads; starting workers costs ~50 ms.
+    // Seed network, batch 256: about 110 us saved per step on 2 threads; starting workers costs ~150 ms.
     expect(estimateThreads(seed(256), 40)).toBe(1);
     expect(estimateThreads(seed(256), 4_000)).toBe(2);
   });

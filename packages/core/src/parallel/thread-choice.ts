@@ -34,13 +34,14 @@ export interface StepWork {
  * (the wait itself, and moving the parameters and gradient slots that the other threads wrote between cores):
  * 2 workers took about 30 us per step beyond half the work of 1 with two barriers per step, on the seed
  * network at batch 32 and 256. Starting and stopping the workers of a run (threads, their modules and kernels,
- * the data copied into shared memory) costs about 50 ms on a quiet machine.
+ * the data copied into shared memory) took about 150 ms for 2 workers on the quiet machine (a 1-epoch
+ * `fitParallel` of 64 rows, against 2 ms for `fit`).
  */
 export const STEP_COST = {
   flopsPerMicrosecond: 24_000,
   nsPerFloatTouched: 0.1,
   barrierMicroseconds: 15,
-  workerStartMicroseconds: 50_000,
+  workerStartMicroseconds: 150_000,
 } as const;
 
 /** Microseconds of one step's reduce + update over every parameter, on one thread. */
