@@ -148,7 +148,9 @@ export async function reportFinished(run: TrainingRun, p: RunProgress, settings:
 function describeThreads(threads: number | 'auto'): string {
   if (threads !== 'auto') return `${threads} thread${threads === 1 ? '' : 's'}`;
   const cores = defaultThreads();
-  return cores === 1 ? 'threads auto (1 core: 1 thread)' : `threads auto (1 to ${cores}, the fastest measured)`;
+  return cores === 1
+    ? 'threads auto (1 core: 1 thread)'
+    : `threads auto (1 to ${cores}: the fastest on this run's steps; a short run stays on 1)`;
 }
 
 function quoteArg(s: string): string {
