@@ -14,6 +14,14 @@ export { checkFiniteData, firstNonFinite } from './data/finite.js';
 export { classLabels, type FoldRows, foldCount, foldRows, holdoutFolds, kFolds } from './data/folds.js';
 export { gatherRows } from './data/gather.js';
 export { checkSparseLabels } from './data/labels.js';
+export {
+  balancedClassWeights,
+  type ClassWeight,
+  checkClassWeight,
+  checkSampleWeight,
+  rowClass,
+  rowWeights,
+} from './data/row-weights.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
 export {
   type DatasetSplit,
@@ -59,6 +67,15 @@ export { EPSILON, LOSSES, type LossName, lossAndGradient, parseLoss, targetWidth
 // Model
 export { ACTIVATIONS, type ActivationName } from './model/activation-names.js';
 export { denseForward, denseInputGradient, denseWeightGradient } from './model/dense.js';
+export {
+  applyDropout,
+  dropoutBackward,
+  dropoutBits,
+  dropoutMask,
+  dropoutRowKey,
+  dropoutThreshold,
+  dropoutUnitBits,
+} from './model/dropout.js';
 export { initialize, initializeParams } from './model/init.js';
 export { INITIALIZERS, type InitializerName } from './model/initializer-names.js';
 export { type DenseLayout, flopsPerRow, type ParamLayout, paramLayout, trainFlopsPerRow } from './model/layout.js';
@@ -67,6 +84,7 @@ export {
   type LayerSpec,
   type ModelSpec,
   ModelSpecError,
+  dropoutPerHiddenLayer,
   mlpSpec,
   parseActivation,
   validateSpec,
@@ -90,7 +108,7 @@ export {
   singleThreadShare,
   type ThreadShare,
 } from './train/epoch-steps.js';
-export { checkData, fit, initialOptimizerState, prepareData } from './train/fit.js';
+export { checkData, fit, initialOptimizerState, prepareData, type TrainingSet } from './train/fit.js';
 export {
   type EpochEngine,
   type EpochResult,
@@ -114,6 +132,7 @@ export { resolveFitOptions } from './train/options.js';
 export {
   DEFAULT_MAX_SHARDS,
   DEFAULT_MIN_SHARD_ROWS,
+  blockLossAndGradient,
   forwardRows,
   maxShareRows,
   reduceAndUpdate,
@@ -124,6 +143,7 @@ export {
   shardShare,
   shardStart,
   sumLoss,
+  trainForwardRows,
 } from './train/step.js';
 // Training
 export { createWorkspace, type Workspace } from './train/workspace.js';

@@ -38,7 +38,9 @@ export const Ctl = {
   ACTIVE: 14,
   /** RUN_STEPS: the last step (1-based, within the epoch) to run. */
   LAST_STEP: 15,
-  WORDS: 16,
+  /** The current epoch (0-based): it keys the dropout masks. */
+  EPOCH: 16,
+  WORDS: 17,
 } as const;
 
 export const Command = { RUN_STEPS: 1, EXIT: 2 } as const;
@@ -52,6 +54,7 @@ export function arenaLayout(
   rows: number,
   features: number,
   targetCols: number,
+  weighted: boolean,
 ) {
   return {
     control: { type: 'i32', length: Ctl.WORDS },
@@ -64,6 +67,8 @@ export function arenaLayout(
     lossSlots: { type: 'f64', length: maxShards },
     x: { type: 'f32', length: rows * features },
     y: { type: 'f32', length: rows * targetCols },
+    /** Row weights when the run is weighted (one unused float otherwise). */
+    w: { type: 'f32', length: weighted ? rows : 1 },
     order: { type: 'i32', length: rows },
   } as const satisfies ArenaLayout;
 }
@@ -77,6 +82,10 @@ export interface WorkerTask {
   spec: ModelSpec;
   loss: LossName;
   targetCols: number;
+  /** The run's seed (keys the dropout masks). */
+  seed: number;
+  /** Whether the arena's `w` holds row weights. */
+  weighted: boolean;
   optimizer: Required<OptimizerConfig>;
   batchSize: number;
   shards: number | undefined;

@@ -24,7 +24,7 @@ const CACHE_LINE_FLOATS = 16;
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
   const arena = SharedArena.fromDescription(task.arena);
-  const { control, stats, params, grad, optState, gradSlots, lossSlots, x, y, order } = arena.views;
+  const { control, stats, params, grad, optState, gradSlots, lossSlots, x, y, w, order } = arena.views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
   const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
@@ -33,12 +33,13 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   // Sized for the smallest active count this thread can be part of (1 for thread 0, t + 1 otherwise).
   const rowsCapacity = maxShareRows(task.batchSize, task.shards, Math.max(1, t + 1));
   const buffers: StepBuffers = {
-    ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols },
+    ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols, seed: task.seed },
     optimizer: createOptimizer(task.optimizer),
     batchSize: task.batchSize,
     shards: task.shards,
     x,
     y,
+    w: task.weighted ? w : undefined,
     params,
     gradSlots,
     lossSlots,
@@ -107,7 +108,8 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
           optimizerStep: Atomics.load(control, Ctl.OPT_STEP),
         };
         const lastStep = Atomics.load(control, Ctl.LAST_STEP);
-        const r = runSteps(buffers, share, sync, order, Atomics.load(control, Ctl.EPOCH_ROWS), at, lastStep);
+        const epochRows = Atomics.load(control, Ctl.EPOCH_ROWS);
+        const r = runSteps(buffers, share, sync, order, epochRows, at, lastStep, Atomics.load(control, Ctl.EPOCH));
         steps += r.step - at.step;
         if (leader && r.nonFinite) {
           stats[1] = r.nonFinite.loss;

@@ -18,6 +18,8 @@ export interface StepBuffers {
   readonly shards: number | undefined;
   readonly x: FloatArray;
   readonly y: FloatArray;
+  /** Row weights (class and sample weights combined), one per training row; undefined when unweighted. */
+  readonly w: FloatArray | undefined;
   readonly params: FloatArray;
   /** One gradient slot of `paramCount` floats per shard. */
   readonly gradSlots: FloatArray;
@@ -69,8 +71,9 @@ export interface StepsResult extends StepPosition {
 }
 
 /**
- * Runs steps `at.step .. lastStep` (1-based, inclusive, clipped to the epoch) of the epoch over the first `rows`
- * entries of `order`, as thread `share.thread` of `share.threads`. Allocates nothing per step.
+ * Runs steps `at.step .. lastStep` (1-based, inclusive, clipped to the epoch) of epoch `epoch` (0-based; it keys
+ * the dropout masks) over the first `rows` entries of `order`, as thread `share.thread` of `share.threads`.
+ * Allocates nothing per step.
  */
 export function runSteps(
   buffers: StepBuffers,
@@ -80,8 +83,9 @@ export function runSteps(
   rows: number,
   at: StepPosition,
   lastStep: number,
+  epoch: number,
 ): StepsResult {
-  const { ctx, optimizer, batchSize, x, y, params, gradSlots, lossSlots, grad, optState, ws } = buffers;
+  const { ctx, optimizer, batchSize, x, y, w, params, gradSlots, lossSlots, grad, optState, ws } = buffers;
   let { lossSum, rowsDone, optimizerStep } = at;
   let step = at.step;
   for (let from = (step - 1) * batchSize; from < rows && step <= lastStep; from += batchSize) {
@@ -90,7 +94,7 @@ export function runSteps(
     // As shardShare, without an object per step.
     const first = Math.floor((share.thread * shards) / share.threads);
     const last = Math.floor(((share.thread + 1) * shards) / share.threads);
-    shardRangeGradients(ctx, params, x, y, order, from, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots);
+    shardRangeGradients(ctx, params, x, y, order, from, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots, epoch, w);
     sync.shardsDone();
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
     const batchLoss = sumLoss(lossSlots, shards);
