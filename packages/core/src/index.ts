@@ -81,10 +81,10 @@ export { INITIALIZERS, type InitializerName } from './model/initializer-names.js
 export { type DenseLayout, flopsPerRow, type ParamLayout, paramLayout, trainFlopsPerRow } from './model/layout.js';
 export { type CreateOptions, Mlp } from './model/mlp.js';
 export {
+  dropoutPerHiddenLayer,
   type LayerSpec,
   type ModelSpec,
   ModelSpecError,
-  dropoutPerHiddenLayer,
   mlpSpec,
   parseActivation,
   validateSpec,
@@ -130,9 +130,9 @@ export type {
 } from './train/options.js';
 export { resolveFitOptions } from './train/options.js';
 export {
+  blockLossAndGradient,
   DEFAULT_MAX_SHARDS,
   DEFAULT_MIN_SHARD_ROWS,
-  blockLossAndGradient,
   forwardRows,
   maxShareRows,
   reduceAndUpdate,

@@ -94,7 +94,24 @@ export function runSteps(
     // As shardShare, without an object per step.
     const first = Math.floor((share.thread * shards) / share.threads);
     const last = Math.floor(((share.thread + 1) * shards) / share.threads);
-    shardRangeGradients(ctx, params, x, y, order, from, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots, epoch, w);
+    shardRangeGradients(
+      ctx,
+      params,
+      x,
+      y,
+      order,
+      from,
+      batchRows,
+      shards,
+      first,
+      last,
+      ws,
+      gradSlots,
+      0,
+      lossSlots,
+      epoch,
+      w,
+    );
     sync.shardsDone();
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
     const batchLoss = sumLoss(lossSlots, shards);

@@ -3,9 +3,9 @@
  * and then the whole update, in this thread. The parallel trainer runs the same step functions on workers.
  */
 import type { Dataset } from '../data/dataset.js';
-import { checkSampleWeight, rowWeights } from '../data/row-weights.js';
 import { checkFiniteData } from '../data/finite.js';
 import { checkSparseLabels } from '../data/labels.js';
+import { checkSampleWeight, rowWeights } from '../data/row-weights.js';
 import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';

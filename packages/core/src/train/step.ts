@@ -117,7 +117,18 @@ export function blockLossAndGradient(
   const last = layout.layers[layout.layers.length - 1];
   const cols = last.outSize;
   if (w === undefined) {
-    return k.lossAndGradient(loss, last.activation, out, r0 * cols, target, r0 * targetCols, dz, r0 * cols, r1 - r0, cols);
+    return k.lossAndGradient(
+      loss,
+      last.activation,
+      out,
+      r0 * cols,
+      target,
+      r0 * targetCols,
+      dz,
+      r0 * cols,
+      r1 - r0,
+      cols,
+    );
   }
   let total = 0;
   for (let r = r0; r < r1; r++) {
