@@ -54,7 +54,9 @@ describe('class weights: the same training as tfjs fit with classWeight', () => 
       });
       expect(maxAbsDiff(model.params, await tfjsWeights(tfModel))).toBeLessThan(1e-5);
       const tfLoss = tfHistory.history.loss as number[];
-      ours.history.forEach((h, i) => expect(Math.abs(h.loss - tfLoss[i])).toBeLessThan(1e-5 * Math.max(1, tfLoss[i])));
+      ours.history.forEach((h, i) => {
+        expect(Math.abs(h.loss - tfLoss[i])).toBeLessThan(1e-5 * Math.max(1, tfLoss[i]));
+      });
       // The weights matter here: unweighted training ends elsewhere.
       const plain = Mlp.create(spec, { seed: 4 });
       await fit(plain, data, {
