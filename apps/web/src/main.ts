@@ -156,7 +156,7 @@ function describeIsolation(): void {
     ui.isolation.innerHTML = `<a href="#term-isolated">Cross-origin isolated</a>: this page can share memory between threads, so training can use up to ${plural(CORES, 'Web Worker')} (one per core), with ${plannedBackend('auto') === 'wasm' ? '<a href="#term-simd">WebAssembly SIMD</a> kernels' : 'JavaScript kernels'}.`;
     for (let n = 1; n <= Math.min(CORES, 64); n++) threads.append(new Option(String(n), String(n)));
     threads.value = 'auto';
-    ui.threadsHint.textContent = `"auto" picks from the size of a step; this machine reports ${plural(CORES, 'core')}`;
+    ui.threadsHint.textContent = `"auto" times 1 up to ${plural(CORES, 'worker')} on the run's first steps and keeps the fastest (the result is the same either way)`;
   } else {
     ui.isolation.className = 'notice warn';
     ui.isolation.innerHTML =

@@ -36,7 +36,6 @@ import {
 } from '@shardprop/core/parallel-shared';
 import { proxy, type Remote, transfer, wrapRemote } from '@shardprop/worker-pool/browser';
 import type { FitWorkerApi, FitWorkerResult, SerializableFitOptions } from './fit.worker.js';
-import { autoThreads } from './threads.js';
 import type { TrainWorkerApi } from './train.worker.js';
 
 /** How the run was executed. */
@@ -44,15 +43,15 @@ export type TrainMode = 'parallel' | 'single-worker';
 
 export interface BrowserFitOptions extends FitOptions {
   /**
-   * Web Workers for the parallel trainer: a count, or `auto` (the default) for the count `autoThreads` picks
-   * from the size of a step.
+   * Web Workers for the parallel trainer: a count, or `auto` (the default): core's engine times 1 up to one
+   * worker per core on the run's own steps and keeps the fastest (the weights are the same bits either way).
    */
   threads?: number | 'auto';
   /** Milliseconds a worker waits at the step barrier before giving up (default 60,000). */
   barrierTimeoutMs?: number;
   /** Minimum milliseconds between `onBatchEnd` progress reports (default 100). */
   progressIntervalMs?: number;
-  /** Called once the number of workers is settled, with the reason (as in the result). */
+  /** Called at the start and whenever the number of training workers or its reason changes (as in the result). */
   onThreads?: (threads: number, reason: string) => void;
 }
 
@@ -63,9 +62,9 @@ export interface BrowserFitOptions extends FitOptions {
  */
 export interface BrowserFitResult extends FitResult {
   mode: TrainMode;
-  /** Workers that trained: `threads` in parallel mode, 1 otherwise. */
+  /** Workers that trained at the end: the count `auto` settled on or the one asked for; 1 without shared memory. */
   threads: number;
-  /** Why that many: the rule `auto` applied, or that the count was asked for, or that memory is not shared. */
+  /** Why that many: what `auto` measured, or that the count was asked for, or that memory is not shared. */
   threadsReason: string;
 }
 
@@ -156,26 +155,43 @@ export async function fitParallelInBrowser(
   if (!sharedMemoryAvailable()) {
     throw new Error('parallel training needs SharedArrayBuffer: serve the page cross-origin isolated');
   }
-  const boundary = new EpochBoundary(model, options);
+  // Progress also tells the page when auto's count (or what it rests on) changes; `show` is set once the engine is.
+  let show = () => {};
+  const user = options.callbacks;
+  const boundary = new EpochBoundary(model, {
+    ...options,
+    callbacks: {
+      ...user,
+      onBatchEnd: (log) => {
+        show();
+        user?.onBatchEnd?.(log);
+      },
+    },
+  });
   const opts = resolveFitOptions({ ...fitOptionsOf(options), callbacks: boundary.callbacks });
   const { train, validation } = prepareData(model, data, opts);
   boundary.trainRows = train.rows;
-  const choice =
-    options.threads === undefined || options.threads === 'auto'
-      ? autoThreads(Math.min(opts.batchSize, train.rows), model.paramCount, defaultThreads())
-      : { threads: checkThreads(options.threads) as number, reason: 'as chosen under Threads' };
-  const { threads } = choice;
-  options.onThreads?.(threads, choice.reason);
+  const auto = options.threads === undefined || options.threads === 'auto';
   const settings = {
-    threads,
+    threads: auto ? ('auto' as const) : checkThreads(options.threads ?? 'auto'),
+    maxThreads: defaultThreads(),
     ...(await parallelKernels(opts.kernels)),
     barrierTimeoutMs: options.barrierTimeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? 100,
   };
   const engine = new SharedMemoryEngine(model, train, opts, settings, webWorkerLauncher());
+  const reason = () => (auto ? engine.describeThreads('worker') : 'as chosen under Threads');
+  let shown = '';
+  show = () => {
+    const now = `${engine.threads}\n${reason()}`;
+    if (now === shown) return;
+    shown = now;
+    options.onThreads?.(engine.threads, reason());
+  };
+  show();
   try {
     const result = boundary.complete(await trainLoop(model, train, validation, opts, engine));
-    return { ...result, mode: 'parallel', threads, threadsReason: choice.reason };
+    return { ...result, mode: 'parallel', threads: engine.threads, threadsReason: reason() };
   } catch (error) {
     throw parallelFailure(error);
   } finally {

@@ -1,11 +1,10 @@
 /**
- * The page's pure rules, without a browser: the chart's layout, number formats and the "auto" thread count.
+ * The page's pure rules, without a browser: the chart's layout and number formats.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chartLayout, formatTicks } from '../src/chart.js';
 import { formatDuration, formatProbability, formatValue } from '../src/format.js';
-import { autoThreads, WORK_PER_WORKER } from '../src/threads.js';
 
 /** A text measure like a 12 px sans-serif font: 7 px per character. */
 const measure = (text: string) => text.length * 7;
@@ -59,30 +58,5 @@ describe('formats', () => {
       '-2.000e-7',
     ]);
     expect([38.24, 234.4, 1234, 12_345].map(formatDuration)).toEqual(['38.2 ms', '234 ms', '1.2 s', '12.3 s']);
-  });
-});
-
-describe('threads "auto"', () => {
-  it('gives the seed network one worker at batch 32 and two at batch 256, never more than the cores', () => {
-    expect(autoThreads(32, 4720, 8).threads).toBe(1);
-    expect(autoThreads(256, 4720, 8).threads).toBe(2);
-    expect(autoThreads(256, 4720, 1).threads).toBe(1);
-    expect(autoThreads(1024, 100_000, 4)).toEqual({
-      threads: 4,
-      reason: expect.stringContaining('one worker per core'),
-    });
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 4096 }),
-        fc.integer({ min: 1, max: 1e7 }),
-        fc.integer({ min: 1, max: 64 }),
-        (rows, params, cores) => {
-          const { threads } = autoThreads(rows, params, cores);
-          expect(threads).toBeGreaterThanOrEqual(1);
-          expect(threads).toBeLessThanOrEqual(cores);
-          if (threads > 1) expect((rows * params) / threads).toBeGreaterThanOrEqual(WORK_PER_WORKER);
-        },
-      ),
-    );
   });
 });

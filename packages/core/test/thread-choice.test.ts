@@ -1,7 +1,14 @@
 // Choosing the thread count: the cost model's estimate, the candidates, and the measured plan's schedule (warm-up,
 // interleaved timed runs, the fastest median kept), driven here with made-up timings.
 import { describe, expect, it } from 'vitest';
-import { estimateThreads, measuredThreadPlan, type StepWork, threadCandidates } from '../src/parallel/thread-choice.js';
+import {
+  describeThreadChoice,
+  estimateThreads,
+  fixedThreadPlan,
+  measuredThreadPlan,
+  type StepWork,
+  threadCandidates,
+} from '../src/parallel/thread-choice.js';
 
 const seed = (batchSize: number, maxThreads = 2): StepWork => ({
   paramCount: 4720,
@@ -31,20 +38,27 @@ describe('estimateThreads and threadCandidates', () => {
   });
 });
 
-/** Runs a plan over `epochs` epochs of `stepsPerEpoch` steps, timing each step as `msPerStep(threads)`. */
+/**
+ * Runs a plan over `epochs` epochs of `stepsPerEpoch` steps, timing each step as `msPerStep(threads, step)`
+ * (`step` counts from 0 over the whole run).
+ */
 function simulate(
   plan: ReturnType<typeof measuredThreadPlan>,
   epochs: number,
   stepsPerEpoch: number,
-  msPerStep: (threads: number) => number,
+  msPerStep: (threads: number, step: number) => number,
 ) {
   const used: number[] = [];
   for (let e = 0; e < epochs; e++) {
     for (let done = 0; done < stepsPerEpoch; ) {
       const seg = plan.next(stepsPerEpoch - done);
       const steps = Math.min(seg.steps, stepsPerEpoch - done);
-      for (let i = 0; i < steps; i++) used.push(seg.threads);
-      plan.record(seg.threads, steps, steps * msPerStep(seg.threads));
+      let ms = 0;
+      for (let i = 0; i < steps; i++) {
+        ms += msPerStep(seg.threads, used.length);
+        used.push(seg.threads);
+      }
+      plan.record(seg.threads, steps, ms);
       done += steps;
     }
   }
@@ -59,7 +73,7 @@ describe('measuredThreadPlan', () => {
       const used = simulate(plan, 40, 100, (t) => (t === fastest ? 0.5 : 1));
       expect(used[0]).toBe(4);
       expect(plan.threads).toBe(fastest);
-      expect(plan.trials.map((t) => t.threads)).toEqual([1, 2, 4, 4, 2, 1, 1, 2, 4]);
+      expect(plan.trials.slice(0, 9).map((t) => t.threads)).toEqual([1, 2, 4, 4, 2, 1, 1, 2, 4]);
       // Timed runs are planned equally long; one cut by the end of an epoch still has half of them.
       const longest = Math.max(...plan.trials.map((t) => t.steps));
       expect(plan.trials.every((t) => t.steps * 2 >= longest)).toBe(true);
@@ -82,5 +96,59 @@ describe('measuredThreadPlan', () => {
     const plan = measuredThreadPlan(seed(1, 8), { totalSteps: 10_000 });
     expect(simulate(plan, 1, 100, () => 1).every((t) => t === 1)).toBe(true);
     expect(plan.trials).toEqual([]);
+  });
+
+  it('more threads must be faster by the margin: a near tie goes to fewer threads', () => {
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 100, warmupMs: 30, trialMs: 5 });
+    simulate(plan, 40, 100, (t) => (t === 2 ? 0.99 : 1));
+    expect(plan.threads).toBe(1);
+    const clear = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 100, warmupMs: 30, trialMs: 5 });
+    simulate(clear, 40, 100, (t) => (t === 2 ? 0.9 : 1));
+    expect(clear.threads).toBe(2);
+  });
+
+  it('times the candidates again while settled, and follows a machine that changes under the run', () => {
+    // 2 threads are faster for the first 3,000 steps (another program paused), then slower for the rest.
+    const total = 60 * 100;
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: total, warmupMs: 30, trialMs: 5, recheckMs: 200 });
+    const used = simulate(plan, 60, 100, (t, step) => (step < 3_000 ? (t === 2 ? 0.5 : 1) : t === 2 ? 1.5 : 1));
+    expect(used[2_900]).toBe(2);
+    expect(plan.threads).toBe(1);
+    // Over the slow part, the best fixed choice (1 thread) would take 3,000 ms; the plan loses at most 10%.
+    const after = used.slice(3_000).reduce((ms, t) => ms + (t === 2 ? 1.5 : 1), 0);
+    expect(after).toBeLessThan(3_000 * 1.1);
+  });
+
+  it('a choice that holds is timed again less and less often', () => {
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 400 * 100, warmupMs: 30, trialMs: 5, recheckMs: 100 });
+    const used = simulate(plan, 400, 100, (t) => (t === 2 ? 0.5 : 1));
+    expect(plan.threads).toBe(2);
+    // Trials of 1 thread come in rounds of 3; the settled stretches between rounds grow up to 16x recheckMs.
+    const rounds = plan.trials.filter((t) => t.threads === 1).length / 3;
+    expect(rounds).toBeGreaterThan(3);
+    // Without growth (a round every 100 ms of ~20 s of training) there would be about 200 rounds.
+    expect(rounds).toBeLessThan(30);
+    // The slow count's steps (warm-up excluded: it runs on 2) stay a small part of the run.
+    expect(used.filter((t) => t === 1).length).toBeLessThan(0.05 * used.length);
+  });
+});
+
+describe('what a choice rests on, in words', () => {
+  it('follows the plan from measuring to measured, and names the latest medians', () => {
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 100, warmupMs: 30, trialMs: 5 });
+    expect(plan.basis).toBe('measuring');
+    expect(describeThreadChoice(plan, 'worker')).toBe('auto: timing 1 worker, 2 workers on the first steps');
+    simulate(plan, 40, 100, (t) => (t === 2 ? 0.5 : 1));
+    expect(plan.basis).toBe('measured');
+    expect(describeThreadChoice(plan)).toBe('auto: fastest measured (ms per step: 1 thread 1.0, 2 threads 0.50)');
+  });
+
+  it('says when nothing was timed, and why', () => {
+    const short = measuredThreadPlan(seed(256, 2), { totalSteps: 40 });
+    expect(short.basis).toBe('estimated');
+    expect(describeThreadChoice(short)).toBe('auto: too short a run to time the counts, so the cost model chose');
+    const one = measuredThreadPlan(seed(1, 8), { totalSteps: 10_000 });
+    expect(one.basis).toBe('only');
+    expect(describeThreadChoice(fixedThreadPlan(3))).toBe('as requested');
   });
 });

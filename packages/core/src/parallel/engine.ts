@@ -26,6 +26,7 @@ import type { OptimizerSnapshot, ResolvedFitOptions } from '../train/options.js'
 import { shardCount } from '../train/step.js';
 import { arenaLayout, Command, Ctl, Status, type TrainArenaLayout, type WorkerTask } from './protocol.js';
 import {
+  describeThreadChoice,
   fixedThreadPlan,
   type MeasuredPlanOptions,
   measuredThreadPlan,
@@ -220,6 +221,11 @@ export class SharedMemoryEngine implements EpochEngine {
 
   get threadTrials(): readonly ThreadTrial[] {
     return this.plan.trials;
+  }
+
+  /** One line on why the run trains on {@link threads} now (see `describeThreadChoice`). */
+  describeThreads(noun = 'thread'): string {
+    return describeThreadChoice(this.plan, noun);
   }
 
   async runEpoch(

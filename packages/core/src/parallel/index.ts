@@ -3,14 +3,17 @@
  * @packageDocumentation
  */
 export {
+  describeThreadChoice,
   estimateThreads,
   fixedThreadPlan,
+  latestTrialMedians,
   type MeasuredPlanOptions,
   measuredThreadPlan,
   modelStepMicroseconds,
   STEP_COST,
   type StepSegment,
   type StepWork,
+  type ThreadBasis,
   type ThreadPlan,
   type ThreadTrial,
   threadCandidates,

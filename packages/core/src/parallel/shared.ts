@@ -24,10 +24,13 @@ export {
   type WorkerTask,
 } from './protocol.js';
 export {
+  describeThreadChoice,
   estimateThreads,
   fixedThreadPlan,
+  latestTrialMedians,
   measuredThreadPlan,
   type StepWork,
+  type ThreadBasis,
   type ThreadPlan,
   type ThreadTrial,
   threadCandidates,

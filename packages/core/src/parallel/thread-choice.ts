@@ -27,15 +27,17 @@ export interface StepWork {
 }
 
 /**
- * Constants of the cost model, measured on the development machine (2 cores, wasm kernels, Node 20): shard
- * compute runs at about 10 GFLOP/s on small matrices; the reduce + update touches each parameter about
- * (shards + 4) times at about 0.5 ns per float; each extra thread adds two barriers and moves the updated
- * parameters and gradient slots between cores, together about 12 us per step with the threads spinning.
+ * Constants of the cost model, measured with `pnpm bench:scaling` on the development machine (2 cores, wasm
+ * kernels, Node 20): shard compute runs at about 24 GFLOP/s on the seed network's small matrices (more on wide
+ * layers, so the model errs towards fewer threads); the reduce + update touches each parameter about (shards + 4)
+ * times at about 0.1 ns per float; and each extra thread costs about 30 us per step (the barriers, and moving
+ * the updated parameters and the gradient slots between cores), measured as what 2 workers take beyond half
+ * the work of 1 on the seed network at batch 32 and 256.
  */
 export const STEP_COST = {
-  flopsPerMicrosecond: 10_000,
-  nsPerFloatTouched: 0.5,
-  syncMicrosecondsPerStep: 12,
+  flopsPerMicrosecond: 24_000,
+  nsPerFloatTouched: 0.1,
+  syncMicrosecondsPerStep: 30,
 } as const;
 
 /** Modelled microseconds of one step on `threads` threads (the slowest thread's share plus synchronisation). */
@@ -84,6 +86,13 @@ export interface StepSegment {
   steps: number;
 }
 
+/**
+ * What a thread count rests on: a count given by the caller (`fixed`), the only count worth trying (`only`: one
+ * shard per batch, or one core), the cost model for a run too short to time (`estimated`), trials under way
+ * (`measuring`) or done (`measured`).
+ */
+export type ThreadBasis = 'fixed' | 'only' | 'estimated' | 'measuring' | 'measured';
+
 /** Decides the thread count of each run of steps; the engine reports back how long each run took. */
 export interface ThreadPlan {
   /** The next run of steps, given the steps left in the current epoch (at least 1). */
@@ -94,6 +103,10 @@ export interface ThreadPlan {
   readonly threads: number;
   /** What was measured to choose (empty for a fixed count or a cost-model choice). */
   readonly trials: readonly ThreadTrial[];
+  /** What the count in use rests on. */
+  readonly basis: ThreadBasis;
+  /** The counts this plan may use, fewest first. */
+  readonly candidates: readonly number[];
 }
 
 /** Always the same count, one segment per epoch. */
@@ -103,6 +116,8 @@ export function fixedThreadPlan(threads: number): ThreadPlan {
     record: () => {},
     threads,
     trials: [],
+    basis: 'fixed',
+    candidates: [threads],
   };
 }
 
@@ -114,17 +129,26 @@ export interface MeasuredPlanOptions {
   warmupMs?: number;
   /** Target length of one timed run of steps, in milliseconds (default 25). */
   trialMs?: number;
-  /** Timed runs per candidate (default 3); the candidate with the lowest median ms per step wins. */
+  /** Timed runs per candidate in each round of trials (default 3); the lowest median ms per step wins. */
   rounds?: number;
-  /** Most of the run that warm-up and trials may take before the cost model decides instead (default 0.25). */
+  /** Most of the run that warm-up and the first trials may take before the cost model decides instead (default 0.25). */
   maxTrialFraction?: number;
+  /**
+   * Milliseconds of settled training before the candidates are timed again (default 2,000); the interval doubles
+   * each time the choice holds, up to 16 times this, and starts over when it changes.
+   */
+  recheckMs?: number;
+  /** How much faster (a fraction) more threads must be than fewer to be chosen (default 0.03). */
+  margin?: number;
 }
 
 /**
  * The measured choice: warm up on the largest candidate, then time every candidate in turn (interleaved, so a
- * noisy moment hurts all of them alike), settle on the one with the lowest median ms per step, and keep it for
- * the rest of the run. When the run is too short for that to pay (warm-up and trials would exceed
- * `maxTrialFraction` of it), the cost model's estimate is used throughout.
+ * noisy moment hurts all of them alike) and settle on the one with the lowest median ms per step, preferring
+ * fewer threads unless more are faster by `margin`. While settled, the candidates are timed again now and then
+ * (at growing intervals), because a shared machine changes under a run: a count that measured fastest while
+ * another program paused can lose for the rest of the run. When the run is too short for trials to pay (warm-up
+ * and trials would exceed `maxTrialFraction` of it), the cost model's estimate is used throughout.
  */
 export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions): ThreadPlan {
   const candidates = threadCandidates(work);
@@ -133,6 +157,8 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
   const trialMs = options.trialMs ?? 25;
   const rounds = options.rounds ?? 3;
   const maxFraction = options.maxTrialFraction ?? 0.25;
+  const recheckMs = options.recheckMs ?? 2_000;
+  const margin = options.margin ?? 0.03;
   const trials: ThreadTrial[] = [];
   // Steps the warm-up and the trials would take if a step costs what the model says: a run that cannot afford
   // them (a quarter of it, by default) takes the estimate from the first step, without a warm-up to waste.
@@ -141,27 +167,56 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
     Math.ceil(warmupMs / modelMs) + candidates.length * rounds * Math.max(1, Math.ceil(trialMs / modelMs));
   const affordable = candidates.length > 1 && plannedSteps <= maxFraction * options.totalSteps;
   let phase: 'warmup' | 'trial' | 'settled' = affordable ? 'warmup' : 'settled';
+  // Only a plan that measured once keeps measuring; a cost-model choice stays as it is.
+  let measuring = false;
   let current = affordable ? candidates[candidates.length - 1] : candidates.length > 1 ? estimate : candidates[0];
   let warmedMs = 0;
   let stepsSoFar = 0;
   let trialSteps = 1;
   let queue: number[] = [];
+  let roundsDone = 0;
+  let interval = recheckMs;
+  let settledMs = 0;
+  /** The count the last round of trials chose (0 before any). */
+  let chosen = 0;
 
-  const settle = (threads: number) => {
-    phase = 'settled';
-    current = threads;
+  const startTrials = () => {
+    phase = 'trial';
+    queue = [];
+    for (let r = 0; r < rounds; r++) {
+      // Alternate the direction, and start each round of trials from the other end than the last one did.
+      const forward = (r + roundsDone) % 2 === 0;
+      queue.push(...(forward ? candidates : [...candidates].reverse()));
+    }
+    roundsDone += rounds;
   };
-  const fastest = (): number => {
-    let best = current;
-    let bestMs = Number.POSITIVE_INFINITY;
-    for (const t of candidates) {
-      const ms = median(trials.filter((x) => x.threads === t).map((x) => x.msPerStep));
-      if (ms < bestMs) {
-        bestMs = ms;
+  const choose = (): number => {
+    // The latest round of trials only: older ones describe the machine as it was.
+    const msOf = (t: number) =>
+      median(
+        trials
+          .filter((x) => x.threads === t)
+          .slice(-rounds)
+          .map((x) => x.msPerStep),
+      );
+    let best = candidates[0];
+    let bestMs = msOf(best);
+    for (const t of candidates.slice(1)) {
+      const ms = msOf(t);
+      if (ms < bestMs * (1 - margin)) {
         best = t;
+        bestMs = ms;
       }
     }
     return best;
+  };
+  const settle = (threads: number) => {
+    // A choice that holds is checked less and less often; a change starts the intervals over.
+    interval = measuring && threads === chosen ? Math.min(interval * 2, 16 * recheckMs) : recheckMs;
+    phase = 'settled';
+    current = threads;
+    chosen = threads;
+    settledMs = 0;
   };
 
   return {
@@ -171,11 +226,20 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
         current = queue[0];
         return { threads: current, steps: Math.min(left, trialSteps) };
       }
-      return { threads: current, steps: left };
+      // Settled: up to the next recheck (in steps at the last measured speed), or the rest of the epoch.
+      if (!measuring) return { threads: current, steps: left };
+      const msPerStep = Math.max(1e-3, median(trials.filter((x) => x.threads === current).map((x) => x.msPerStep)));
+      return { threads: current, steps: Math.min(left, Math.max(1, Math.ceil((interval - settledMs) / msPerStep))) };
     },
     record(threads, steps, ms) {
       stepsSoFar += steps;
-      if (steps <= 0 || phase === 'settled') return;
+      if (steps <= 0) return;
+      if (phase === 'settled') {
+        if (!measuring) return;
+        settledMs += ms;
+        if (settledMs >= interval) startTrials();
+        return;
+      }
       const msPerStep = ms / steps;
       if (phase === 'warmup') {
         // Warm-up runs grow towards trialMs; the timed runs then all have the length of the last one.
@@ -185,22 +249,71 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
         if (warmedMs < warmupMs) return;
         const planned = stepsSoFar + candidates.length * rounds * trialSteps;
         if (planned > maxFraction * options.totalSteps) return settle(estimate);
-        phase = 'trial';
-        queue = [];
-        for (let r = 0; r < rounds; r++) queue.push(...(r % 2 === 0 ? candidates : [...candidates].reverse()));
+        startTrials();
         return;
       }
       // A run cut short by the end of an epoch is timed again unless it still has half its steps.
       if (steps * 2 < trialSteps) return;
       trials.push({ threads, steps, msPerStep });
       queue.shift();
-      if (queue.length === 0) settle(fastest());
+      if (queue.length === 0) {
+        settle(choose());
+        measuring = true;
+      }
     },
     get threads() {
       return current;
     },
     trials,
+    get basis(): ThreadBasis {
+      if (candidates.length === 1) return 'only';
+      if (measuring) return 'measured';
+      return phase === 'settled' ? 'estimated' : 'measuring';
+    },
+    candidates,
   };
+}
+
+/** The latest round's median ms per step of each count in `trials`, fewest threads first. */
+export function latestTrialMedians(
+  trials: readonly ThreadTrial[],
+  rounds = 3,
+): { threads: number; msPerStep: number }[] {
+  const counts = [...new Set(trials.map((t) => t.threads))].sort((a, b) => a - b);
+  return counts.map((threads) => ({
+    threads,
+    msPerStep: median(
+      trials
+        .filter((t) => t.threads === threads)
+        .slice(-rounds)
+        .map((t) => t.msPerStep),
+    ),
+  }));
+}
+
+/**
+ * One line on why a run trains on the count it does, for progress output and the web page: `noun` names a
+ * thread (`'thread'`, `'worker'`). For example `auto: fastest measured (1 thread 0.041 ms/step, 2 threads 0.055)`.
+ */
+export function describeThreadChoice(
+  plan: Pick<ThreadPlan, 'basis' | 'trials' | 'candidates'>,
+  noun = 'thread',
+): string {
+  const counted = (n: number) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  switch (plan.basis) {
+    case 'fixed':
+      return 'as requested';
+    case 'only':
+      return 'auto: nothing to share (one shard per batch, or one core)';
+    case 'estimated':
+      return 'auto: too short a run to time the counts, so the cost model chose';
+    case 'measuring':
+      return `auto: timing ${plan.candidates.map(counted).join(', ')} on the first steps`;
+    case 'measured': {
+      const times = latestTrialMedians(plan.trials).map((m) => `${counted(m.threads)} ${m.msPerStep.toPrecision(2)}`);
+      return `auto: fastest measured (ms per step: ${times.join(', ')})`;
+    }
+  }
 }
 
 function median(values: number[]): number {
