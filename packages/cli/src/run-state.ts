@@ -3,9 +3,11 @@
  * run (its resolved settings, history and progress), so that `evaluate` and `predict` encode data the same way
  * and `train --resume` can continue exactly.
  */
+
 import type { EpochLog, KernelBackend, LossName, OptimizerConfig } from '@shardprop/core';
 import type { ThreadTrial } from '@shardprop/core/parallel';
 import type { Encoding, Task } from '@shardprop/tabular';
+import type { ClassWeightSetting } from './config.js';
 import type { DataFingerprint } from './fingerprint.js';
 
 /** The resolved settings of a training run, as saved in its checkpoints. */
@@ -38,6 +40,12 @@ export interface RunSettings {
   kernels: KernelBackend | null;
   /** What the run trains on, for `--resume` to refuse changed data; absent in checkpoints of older versions. */
   dataFingerprint?: DataFingerprint;
+  /** Dropout rate after each hidden layer (zeros: none); absent in older checkpoints (no dropout). */
+  dropout?: number[];
+  /** `--class-weight` as given (labels, not indices); null or absent: none. */
+  classWeight?: ClassWeightSetting | null;
+  /** `--weight-column`; null or absent: none. */
+  weightColumn?: string | null;
 }
 
 export type RunStatus = 'running' | 'interrupted' | 'complete' | 'stopped-early';

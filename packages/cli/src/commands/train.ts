@@ -45,7 +45,9 @@ import {
   mergeSettings,
   OPTIMIZER_NAMES,
   parseChoice,
+  parseClassWeight,
   parseDelimiter,
+  parseDropout,
   parseIntArg,
   parseIntList,
   parseMomentum,
@@ -66,9 +68,11 @@ import { type LoadedModel, loadModelDir, saveModelDir, writeTrainingPlot } from 
 import { createOutput, type Output, table as textTable } from '../output.js';
 import { terminalChart } from '../plot.js';
 import { createProgress, epochLine, formatInt, formatLoss } from '../progress.js';
+import { classWeightFor, weightColumnValues } from '../row-weights.js';
 import type { CliMeta, EarlyStopState, RunSettings, RunState, RunStatus } from '../run-state.js';
 import {
   activationFlag,
+  dropoutFlag,
   lossFlag,
   missingPolicy,
   newModelSpec,
@@ -120,6 +124,17 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--weight-decay <w>', 'adamw decoupled weight decay (default: 0.004)', parseNonNegative)
     .option('--rho <r>', 'rmsprop decay (default: 0.9)', parseUnit)
     .option('--centered', 'centered rmsprop')
+    .option(
+      '--dropout <rates>',
+      'dropout after every hidden layer, in [0, 1), or one rate per hidden layer: 0.2,0.1 (default: none)',
+      parseDropout,
+    )
+    .option(
+      '--class-weight <weights>',
+      'balanced (n_rows / (n_classes x count)), or JSON class label -> loss weight: \'{"yes": 3, "no": 1}\'',
+      parseClassWeight,
+    )
+    .option('--weight-column <name>', "column holding each row's loss weight (>= 0); not a feature")
     .option('--batch-size <n>', 'rows per step (default: 32)', parseIntArg(1))
     .option('--epochs <n>', 'epochs to train; 0 writes the initialised model (default: 10)', parseIntArg(0))
     .option(
@@ -199,6 +214,12 @@ Examples:
   return cmd;
 }
 
+/** ", dropout 0.2, 0.1" for the model line; nothing without dropout. */
+function describeDropout(rates: readonly number[]): string {
+  if (rates.every((r) => r === 0)) return '';
+  return `, dropout ${new Set(rates).size === 1 ? rates[0] : rates.join(', ')}`;
+}
+
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -255,6 +276,16 @@ function checkResumeFlags(given: TrainSettings, saved: RunSettings, dir: string)
       want = normalise(key, value);
     } catch (error) {
       throw usageError(`${flagName(key)}: ${oneLine(error)}`);
+    }
+    if (key === 'dropout') {
+      const hidden = saved.layers.length - 1;
+      const have = saved.dropout ?? new Array<number>(hidden).fill(0);
+      if (!same(dropoutFlag(value as number | number[], hidden), have)) {
+        throw usageError(
+          `--dropout ${String(value)} contradicts the run in ${dir} (${have.join(',')}); drop the flag to resume, or start a new run`,
+        );
+      }
+      continue;
     }
     if (key === 'layers' || key === 'features' || key === 'target' || key === 'categorical') {
       if (!same(want, have)) {
@@ -378,6 +409,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         impute: saved.missing === 'impute' ? 'mean' : undefined,
         unknown: saved.unknown,
         kernels: saved.kernels ?? undefined,
+        dropout: saved.dropout,
+        classWeight: saved.classWeight ?? undefined,
+        weightColumn: saved.weightColumn ?? undefined,
         out: given.out ?? given.resume,
       }
     : given;
@@ -431,6 +465,15 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     const from = (resumed ?? initial) as LoadedModel;
     const flag = resumed ? '--resume' : '--init';
     model = from.model;
+    if (initial && settings.dropout !== undefined) {
+      // --init keeps the weights; the dropout of this run is the flag's.
+      const rates = dropoutFlag(settings.dropout, model.spec.layers.length - 1);
+      const layers = model.spec.layers.map((l, i) => {
+        const { dropout: _old, ...rest } = l;
+        return i < rates.length && rates[i] > 0 ? { ...rest, dropout: rates[i] } : rest;
+      });
+      model = new Mlp({ ...model.spec, layers }, model.params);
+    }
     spec = model.spec;
     if (model.inputSize !== width) {
       throw dataError(
@@ -457,8 +500,13 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       `--resume ${given.resume}: the training data changed since the checkpoint (${settings.data ?? 'the built-in seed problem'}: ${changed}); resume needs the same data: restore it, or start a new run from these weights with --init ${given.resume}`,
     );
   }
+  const rowWeights =
+    settings.weightColumn === undefined ? undefined : weightColumnValues(table, settings.weightColumn, rows);
+  const classWeight = settings.classWeight === undefined ? undefined : classWeightFor(settings.classWeight, target);
   const valSplit = settings.valSplit ?? TRAIN_DEFAULTS.valSplit;
   const { train, validation } = validationSplit(dataset, valSplit);
+  // The held-out rows are the last ones: their weights go with them (validation losses are unweighted).
+  const sampleWeight = rowWeights?.subarray(0, train.rows);
   if (train.rows === 0 || validation?.rows === 0) {
     throw usageError(
       `--val-split ${valSplit}: ${formatInt(dataset.rows)} rows leave nothing to ${train.rows === 0 ? 'train on' : 'validate on'}`,
@@ -491,6 +539,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     init: saved ? saved.init : initial ? initial.dir : null,
     kernels: saved ? saved.kernels : settings.kernels === 'js' || settings.kernels === 'wasm' ? settings.kernels : null,
     dataFingerprint,
+    dropout: spec.layers.slice(0, -1).map((l) => l.dropout ?? 0),
+    classWeight: settings.classWeight ?? null,
+    weightColumn: settings.weightColumn ?? null,
   };
 
   // Start-of-run summary.
@@ -504,8 +555,17 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   );
   out.line(`task: ${describeTarget(target)}${targetNote} -> ${outputActivation} output, ${loss}`);
   out.line(
-    `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
+    `model: ${width} inputs -> ${spec.layers.map((l) => l.units).join('-')} (${hiddenActivation} hidden, ${outputActivation} output${describeDropout(runSettings.dropout ?? [])}), ${formatInt(model.paramCount)} parameters${initial ? `, from ${initial.dir}` : ''}`,
   );
+  if (classWeight !== undefined || settings.weightColumn !== undefined) {
+    const what = [
+      settings.classWeight === undefined
+        ? ''
+        : `class weights ${settings.classWeight === 'balanced' ? 'balanced' : JSON.stringify(settings.classWeight)}`,
+      settings.weightColumn === undefined ? '' : `row weights from ${settings.weightColumn}`,
+    ].filter((w) => w !== '');
+    out.line(`loss weights: ${what.join(', ')} (the loss is the batch mean of weight x loss)`);
+  }
   out.line(
     `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop}` : ''}`,
   );
@@ -571,6 +631,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         seed,
         shards: runSettings.shards ?? undefined,
         validationData: validation,
+        ...(classWeight === undefined ? {} : { classWeight }),
+        ...(sampleWeight === undefined ? {} : { sampleWeight }),
         kernels: kernels ?? 'auto',
         epochs: last - first,
         initialEpoch: first,

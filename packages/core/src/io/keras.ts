@@ -360,9 +360,9 @@ export function parseTopology(modelJson: Record<string, unknown>): ParsedTopolog
         failModelJson(`${where}: noise_shape is not supported; shardprop drops each unit independently`);
       }
       if ((rate as number) > 0) {
-        const before = target.layer.dropout ?? 0;
-        // Two dropouts in a row keep a unit with probability (1 - a)(1 - b).
-        target.layer.dropout = 1 - (1 - before) * (1 - (rate as number));
+        const before = target.layer.dropout;
+        // Two dropouts in a row keep a unit with probability (1 - a)(1 - b); one keeps its rate exactly.
+        target.layer.dropout = before === undefined ? (rate as number) : 1 - (1 - before) * (1 - (rate as number));
       }
       return;
     }
