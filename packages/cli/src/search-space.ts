@@ -11,6 +11,7 @@ export const TUNABLE = [
   'layers',
   'activation',
   'outputActivation',
+  'dropout',
   'optimizer',
   'lr',
   'momentum',
@@ -27,7 +28,8 @@ export const TUNABLE = [
 export type TunableKey = (typeof TUNABLE)[number];
 
 /** Train flags that have no meaning for a search (tune has its own --threads, --resume, --out and --json). */
-const NOT_FOR_TUNE = new Set(['init', 'resume', 'unknown', 'threads', 'out', 'json', 'config']);
+// A weight column would have to follow every fold's rows; class weights do apply to every fit of a search.
+const NOT_FOR_TUNE = new Set(['init', 'resume', 'unknown', 'threads', 'out', 'json', 'config', 'weightColumn']);
 
 /** A flag's alternatives, each already parsed by the flag's own parser. */
 export class Alternatives {

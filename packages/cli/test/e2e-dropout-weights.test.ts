@@ -177,4 +177,41 @@ describe('train --dropout --class-weight --weight-column', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--config .*bad\.json: "dropout": Too big: expected number to be <1/);
   });
+
+  it('tune searches over --dropout alternatives (with class weights on every fit); the refit keeps the best rate', async () => {
+    const out = join(dir, 'tune');
+    const r = await cli([
+      'tune',
+      '--data',
+      data,
+      ...common,
+      '--dropout',
+      '0|0.5|0.1,0.3',
+      '--class-weight',
+      'balanced',
+      '--epochs',
+      '3',
+      '--folds',
+      '3',
+      '--threads',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const csv = readFileSync(join(out, 'tune.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^trial,dropout,/);
+    expect(csv.slice(1).map((line) => line.match(/^\d+,("[^"]*"|[^,]*),/)?.[1])).toEqual(['0', '0.5', '"0.1,0.3"']);
+    // Different rates train different models: the three mean scores differ.
+    const means = csv.slice(1).map((line) => line.split(',').at(-4));
+    expect(new Set(means).size).toBe(3);
+    const best = r.stdout.match(/best: dropout (\S+):/)?.[1];
+    const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    const drops = json.modelTopology.config.layers.filter((l: { class_name: string }) => l.class_name === 'Dropout');
+    expect(drops.map((l: { config: { rate: number } }) => String(l.config.rate)).join(',')).toBe(
+      best === '0' ? '' : best === '0.5' ? '0.5,0.5' : '0.1,0.3',
+    );
+    const weights = await cli(['tune', '--data', data, ...common, '--weight-column', 'w', '--out', join(dir, 'bad')]);
+    expect(weights.code).toBe(2);
+  });
 });
