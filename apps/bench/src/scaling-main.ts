@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<void> {
       );
     }
     log(
-      `  per step on the main thread: compute ${phases.computeUs.toFixed(1)} us (${(phases.computeUs / w.batchSize).toFixed(2)} us/row), reduce+update ${phases.updateUs.toFixed(1)} us; 1 worker: ${(oneStepMs * 1000).toFixed(1)} us/step; derived sync on 2 workers ${syncUs.toFixed(1)} us/step`,
+      `  per step on the main thread: compute ${phases.computeUs.toFixed(1)} us (${(phases.computeUs / w.batchSize).toFixed(2)} us/row), reduce+update ${phases.updateUs.toFixed(1)} us (${phases.replicated ? 'every thread all of it, one barrier per step' : '1/T each, two barriers per step'}); 1 worker: ${(oneStepMs * 1000).toFixed(1)} us/step; derived sync on 2 workers ${syncUs.toFixed(1)} us/step`,
     );
     log(
       `  projected speed-up over 1 worker: ${projected.map((p) => `${p.threads} cores ${p.speedup.toFixed(2)}x`).join(', ')}  (no more than ${phases.shards} threads share the compute)`,

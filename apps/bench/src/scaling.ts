@@ -23,8 +23,9 @@ import {
   shardShare,
   shardStart,
   targetWidth,
+  trainFlopsPerRow,
 } from '@shardprop/core';
-import { fitParallel } from '@shardprop/core/parallel';
+import { fitParallel, replicatesUpdate } from '@shardprop/core/parallel';
 import { type Spread, spread } from './stats.js';
 import { type Workload, workloadData, workloadSpec } from './workloads.js';
 
@@ -37,12 +38,18 @@ export interface PhaseCosts {
   computeUs: number;
   /** Reduce of the shard slots + optimizer update over every parameter, one thread. */
   updateUs: number;
+  /**
+   * Whether the parallel trainer gives every thread its own copy of the update (one barrier per step, each thread
+   * doing the whole update: core's `replicatesUpdate`) rather than a range of it (1/T of the update each).
+   */
+  replicated: boolean;
 }
 
 /**
  * Modelled ms per step on `threads` threads: the largest thread's share of the shards (whole shards, so a batch
- * of S shards gains nothing beyond S threads), its share of the update, and `syncUs` per step for T > 1, which
- * grows with log2(T) (more threads meeting on the same barrier words and exchanging more gradient slots).
+ * of S shards gains nothing beyond S threads), its share of the update (all of it when the update is
+ * replicated), and `syncUs` per step for T > 1, which grows with log2(T) (more threads meeting on the same
+ * barrier words and exchanging more gradient slots).
  */
 export function projectStepMs(c: PhaseCosts, syncUs: number, threads: number): number {
   let most = 0;
@@ -52,7 +59,8 @@ export function projectStepMs(c: PhaseCosts, syncUs: number, threads: number): n
   }
   const compute = (c.computeUs * most) / c.batchSize;
   const sync = threads > 1 ? syncUs * Math.log2(threads) : 0;
-  return (compute + c.updateUs / threads + sync) / 1000;
+  const update = c.replicated ? c.updateUs : c.updateUs / threads;
+  return (compute + update + sync) / 1000;
 }
 
 /** Median microseconds of `fn` over `reps` runs of `inner` calls each. */
@@ -108,6 +116,12 @@ export function measurePhases(w: Workload, data: Dataset): PhaseCosts {
     batchSize: w.batchSize,
     computeUs: timeUs(compute, inner, 7),
     updateUs: Math.max(0, timeUs(update, inner, 7) - copyUs),
+    replicated: replicatesUpdate({
+      paramCount: P,
+      flopsPerRow: trainFlopsPerRow(layout),
+      batchSize: w.batchSize,
+      maxThreads: 2,
+    }),
   };
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { projectStepMs } from '../src/scaling.js';
 
 describe('projectStepMs', () => {
-  const c = { shards: 4, batchSize: 32, computeUs: 800, updateUs: 40 };
+  const c = { shards: 4, batchSize: 32, computeUs: 800, updateUs: 40, replicated: false };
 
   it('one thread is compute plus update, no sync', () => {
     expect(projectStepMs(c, 10, 1)).toBeCloseTo(0.84, 10);
@@ -20,5 +20,9 @@ describe('projectStepMs', () => {
     expect(at4).toBeCloseTo((200 + 10 + 20) / 1000, 10);
     expect(at8).toBeCloseTo((200 + 5 + 30) / 1000, 10);
     expect(at8).toBeGreaterThan(at4);
+  });
+
+  it('a replicated update is done whole by every thread', () => {
+    expect(projectStepMs({ ...c, replicated: true }, 10, 2)).toBeCloseTo((400 + 40 + 10) / 1000, 10);
   });
 });

@@ -5,7 +5,7 @@
  * The page publishes its state as data attributes, for scripts and tests: `body[data-state]` (idle, training,
  * trained, stopped, error), `#chart[data-loss]` / `[data-val-loss]` (JSON arrays of per-epoch losses),
  * `#chart[data-layout]` (the drawn chart's layout, see chart.ts), `#status[data-mode]`, `[data-threads]`,
- * `[data-kernels]`, and `#predictions[data-outputs]` (the raw network outputs of the last prediction, row-major
+ * `[data-kernels]`, `[data-epoch-ms]` (JSON array of each epoch's milliseconds, for timing scripts), and `#predictions[data-outputs]` (the raw network outputs of the last prediction, row-major
  * JSON).
  */
 import './style.css';
@@ -370,6 +370,8 @@ async function train(): Promise<void> {
   const backend = plannedBackend(settings.kernels);
   ui.sMode.textContent = '–';
   ui.status.dataset.mode = SHARED ? 'parallel' : 'single-worker';
+  const epochMs: number[] = [];
+  ui.status.dataset.epochMs = '[]';
   const timer = setInterval(() => {
     ui.sTime.textContent = formatDuration(performance.now() - started);
   }, 250);
@@ -396,6 +398,8 @@ async function train(): Promise<void> {
         },
         onEpochEnd: (log) => {
           state.chart.loss.push(log.loss);
+          epochMs.push(log.msPerEpoch);
+          ui.status.dataset.epochMs = JSON.stringify(epochMs);
           if (log.valLoss !== undefined) state.chart.valLoss.push(log.valLoss);
           state.chart.current = undefined;
           ui.sEpoch.textContent = `${formatInt(log.epoch + 1)} / ${formatInt(settings.epochs)}`;

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
 import type { LossName } from '../src/losses/loss.js';
+import { trainFlopsPerRow } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
+import { replicatesUpdate } from '../src/parallel/thread-choice.js';
 import { fitParallel, fitWithLauncher } from '../src/parallel/trainer.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
@@ -60,6 +62,36 @@ describe('fitParallel', () => {
       },
     );
   }
+
+  // Both ways of sharing a step: every thread updating its own copy (one barrier per step, small models, as in
+  // the cases above) and each thread updating its range of the shared parameters (two barriers, wider models).
+  it.each(['js', 'wasm'] as const)(
+    'a model wide enough to share the update by ranges gives the same bits as fit for threads 1-3: %s kernels',
+    async (kernels) => {
+      const spec = mlpSpec(64, [256, 128, 4], 'relu', 'softmax');
+      const reference = Mlp.create(spec, { seed: 4 });
+      const work = { paramCount: reference.paramCount, flopsPerRow: trainFlopsPerRow(reference.layout), maxThreads: 3 };
+      expect(replicatesUpdate({ ...work, batchSize: 64 })).toBe(false);
+      expect(replicatesUpdate({ ...work, paramCount: 300, batchSize: 64 })).toBe(true);
+      const data = randomData(200, 64, 4, 'categoricalCrossentropy', 7);
+      const opts = {
+        loss: 'categoricalCrossentropy' as const,
+        optimizer: { name: 'adam', learningRate: 0.01 } as const,
+        epochs: 2,
+        batchSize: 64,
+        seed: 3,
+        kernels,
+      };
+      const ref = await fit(reference, data, opts);
+      for (const threads of [1, 2, 3]) {
+        const m = Mlp.create(spec, { seed: 4 });
+        const r = await fitParallel(m, data, { ...opts, threads });
+        expect(bits(m.params).equals(bits(reference.params)), `threads=${threads}`).toBe(true);
+        expect(bits(r.optimizerState.state).equals(bits(ref.optimizerState.state))).toBe(true);
+        expect(r.history.map((h) => h.loss)).toEqual(ref.history.map((h) => h.loss));
+      }
+    },
+  );
 
   it('the seed network, batch 32, 2 threads: identical to fit, and resumable', async () => {
     const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid');

@@ -14,6 +14,7 @@ import type { FloatArray } from '../types.js';
 import { activationBackward, activationForward } from './activations.js';
 import { gemmBias, gemmNt, gemmTnBias } from './gemm.js';
 import { loadWasmKernels, type WasmKernels } from './wasm/backend.js';
+import { type DirectWasmKernels, directWasmKernels } from './wasm/direct.js';
 
 export type KernelBackend = 'js' | 'wasm';
 /** `auto` picks wasm where WebAssembly SIMD and shared memory exist, unless `SHARDPROP_KERNELS=js` is set. */
@@ -65,25 +66,38 @@ export const jsKernels: Kernels = {
   allocF32: (length) => new Float32Array(length),
 };
 
-/** Wraps an instantiated WebAssembly kernel module in the common interface. */
+/** Wraps an instantiated WebAssembly kernel module in the common interface; every call checks its arguments. */
 export function wasmKernels(k: WasmKernels): Kernels {
+  return wasmKernelsWith(k, k);
+}
+
+/**
+ * `kernels` with the WebAssembly wrappers' per-call checks left out (the js kernels unchanged), for a hot loop whose
+ * buffers were checked once (`checkStepBuffers`). Internal: not exported from the package.
+ */
+export function uncheckedKernels(kernels: Kernels): Kernels {
+  return kernels.wasm ? wasmKernelsWith(kernels.wasm, directWasmKernels(kernels.wasm)) : kernels;
+}
+
+/** The common interface over `k`'s memory, making the kernel calls through `calls` (checked or direct). */
+function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {
   return {
     backend: 'wasm',
-    gemmBias: k.gemmBias as typeof gemmBias,
-    gemmTnBias: k.gemmTnBias as typeof gemmTnBias,
-    gemmNt: k.gemmNt as typeof gemmNt,
-    activationForward: k.activationForward as typeof activationForward,
-    activationBackward: k.activationBackward as typeof activationBackward,
-    reduceSlots: k.reduceSlots as typeof reduceSlots,
-    lossAndGradient: wasmLossAndGradient(k),
-    optimizerUpdate: wasmOptimizerUpdate(k),
+    gemmBias: calls.gemmBias as typeof gemmBias,
+    gemmTnBias: calls.gemmTnBias as typeof gemmTnBias,
+    gemmNt: calls.gemmNt as typeof gemmNt,
+    activationForward: calls.activationForward as typeof activationForward,
+    activationBackward: calls.activationBackward as typeof activationBackward,
+    reduceSlots: calls.reduceSlots as typeof reduceSlots,
+    lossAndGradient: wasmLossAndGradient(calls),
+    optimizerUpdate: wasmOptimizerUpdate(calls),
     allocF32: (length) => k.alloc(Float32Array, length),
     wasm: k,
   };
 }
 
 /** `lossAndGradient` on the wasm kernels: the same cases as loss.ts, each with the same fusing rule. */
-function wasmLossAndGradient(k: WasmKernels): typeof lossAndGradient {
+function wasmLossAndGradient(k: DirectWasmKernels): typeof lossAndGradient {
   return (loss, act, a, aOff, y, yOff, dz, dzOff, rows, cols) => {
     // Float32Array views of the kernels' memory (the wrappers check it); casts only, no copies.
     const a32 = a as Float32Array;
@@ -113,7 +127,7 @@ function wasmLossAndGradient(k: WasmKernels): typeof lossAndGradient {
  * `Optimizer` keeps its `update`) with the hyperparameters of their resolved config. Every array must live in
  * the kernels' memory, the state included.
  */
-function wasmOptimizerUpdate(k: WasmKernels): Kernels['optimizerUpdate'] {
+function wasmOptimizerUpdate(k: DirectWasmKernels): Kernels['optimizerUpdate'] {
   return (optimizer, params, grads, state, paramCount, from, to, step) => {
     const p = params as Float32Array;
     const g = grads as Float32Array;

@@ -30,6 +30,7 @@ import {
   fixedThreadPlan,
   type MeasuredPlanOptions,
   measuredThreadPlan,
+  replicatesUpdate,
   type StepWork,
   type ThreadPlan,
   type ThreadTrial,
@@ -101,6 +102,14 @@ export class SharedMemoryEngine implements EpochEngine {
     const { backend } = settings;
     const targetCols = targetWidth(opts.loss, model.outputSize);
     const maxShards = shardCount(Math.min(opts.batchSize, train.rows), opts.shards);
+    const work: StepWork = {
+      paramCount: model.paramCount,
+      flopsPerRow: trainFlopsPerRow(model.layout),
+      batchSize: Math.min(opts.batchSize, train.rows),
+      shards: opts.shards,
+      maxThreads: settings.threads === 'auto' ? (settings.maxThreads ?? detectCores()) : settings.threads,
+    };
+    const replicate = replicatesUpdate(work);
     const layout = arenaLayout(
       model.paramCount,
       opts.optimizer.stateSlots,
@@ -109,18 +118,12 @@ export class SharedMemoryEngine implements EpochEngine {
       train.features,
       targetCols,
       train.weights !== undefined,
+      replicate ? 2 : 1,
     );
     this.backend = backend;
     this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
     const v = this.arena.views;
     this.control = v.control;
-    const work: StepWork = {
-      paramCount: model.paramCount,
-      flopsPerRow: trainFlopsPerRow(model.layout),
-      batchSize: Math.min(opts.batchSize, train.rows),
-      shards: opts.shards,
-      maxThreads: settings.threads === 'auto' ? (settings.maxThreads ?? detectCores()) : settings.threads,
-    };
     const threads = settings.threads === 'auto' ? Math.max(...threadCandidates(work)) : settings.threads;
     this.maxThreads = threads;
     this.plan =
@@ -154,6 +157,8 @@ export class SharedMemoryEngine implements EpochEngine {
         arena,
         index,
         maxThreads: threads,
+        maxShards,
+        replicate,
         spec: model.spec,
         loss: opts.loss,
         targetCols,
@@ -240,7 +245,9 @@ export class SharedMemoryEngine implements EpochEngine {
     const c = this.control;
     v.order.set(order);
     v.stats[0] = 0;
-    for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION]) Atomics.store(c, w, 0);
+    for (const w of [Ctl.STATUS, Ctl.STEPS_DONE, Ctl.ROWS_DONE, Ctl.STOP_DECISION, Ctl.STOP_DECISION + 1]) {
+      Atomics.store(c, w, 0);
+    }
     Atomics.store(c, Ctl.EPOCH_ROWS, order.length);
     Atomics.store(c, Ctl.EPOCH, epoch);
     const stepsInEpoch = Math.ceil(order.length / this.opts.batchSize);

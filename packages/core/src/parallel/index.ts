@@ -10,6 +10,7 @@ export {
   type MeasuredPlanOptions,
   measuredThreadPlan,
   modelStepMicroseconds,
+  replicatesUpdate,
   STEP_COST,
   type StepSegment,
   type StepWork,

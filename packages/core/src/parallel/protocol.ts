@@ -20,33 +20,39 @@ export const Ctl = {
   DONE: 5,
   /** Set by the main thread to ask for a stop after the current step. */
   STOP_REQUEST: 6,
-  /** Thread 0's decision, copied from STOP_REQUEST between the step's two barriers so every thread agrees. */
+  /**
+   * Thread 0's decision, copied from STOP_REQUEST before a step's first barrier so every thread agrees: two words,
+   * the step's parity picks one, so thread 0 can write the next step's while a slower thread still reads this one.
+   */
   STOP_DECISION: 7,
   /** Outcome of the epoch: one of the Status values. */
-  STATUS: 8,
+  STATUS: 9,
   /** Step (1-based, within the epoch) at which a non-finite loss appeared. */
-  FAIL_STEP: 9,
+  FAIL_STEP: 10,
   /** Steps completed in the current epoch (written by thread 0); the next command continues after them. */
-  STEPS_DONE: 10,
+  STEPS_DONE: 11,
   /** Rows completed in the current epoch (written by thread 0). */
-  ROWS_DONE: 11,
+  ROWS_DONE: 12,
   /** Rows in the current epoch's order. */
-  EPOCH_ROWS: 12,
+  EPOCH_ROWS: 13,
   /** Optimizer updates so far (written by thread 0). */
-  OPT_STEP: 13,
+  OPT_STEP: 14,
   /** RUN_STEPS: threads that take part (workers 0 .. ACTIVE-1); the others only count themselves done. */
-  ACTIVE: 14,
+  ACTIVE: 15,
   /** RUN_STEPS: the last step (1-based, within the epoch) to run. */
-  LAST_STEP: 15,
+  LAST_STEP: 16,
   /** The current epoch (0-based): it keys the dropout masks. */
-  EPOCH: 16,
-  WORDS: 17,
+  EPOCH: 17,
+  WORDS: 18,
 } as const;
 
 export const Command = { RUN_STEPS: 1, EXIT: 2 } as const;
 export const Status = { OK: 0, STOPPED: 1, NON_FINITE: 2 } as const;
 
-/** The arena of one training run. */
+/**
+ * The arena of one training run. `slotSets` is 2 when every thread updates its own copy of the parameters (one
+ * barrier per step, the shard slots alternating between two sets), 1 when each updates its range of the shared ones.
+ */
 export function arenaLayout(
   paramCount: number,
   stateSlots: number,
@@ -55,6 +61,7 @@ export function arenaLayout(
   features: number,
   targetCols: number,
   weighted: boolean,
+  slotSets: 1 | 2 = 1,
 ) {
   return {
     control: { type: 'i32', length: Ctl.WORDS },
@@ -63,8 +70,8 @@ export function arenaLayout(
     params: { type: 'f32', length: paramCount },
     grad: { type: 'f32', length: paramCount },
     optState: { type: 'f32', length: Math.max(1, stateSlots * paramCount) },
-    gradSlots: { type: 'f32', length: maxShards * paramCount },
-    lossSlots: { type: 'f64', length: maxShards },
+    gradSlots: { type: 'f32', length: slotSets * maxShards * paramCount },
+    lossSlots: { type: 'f64', length: slotSets * maxShards },
     x: { type: 'f32', length: rows * features },
     y: { type: 'f32', length: rows * targetCols },
     /** Row weights when the run is weighted (one unused float otherwise). */
@@ -91,6 +98,13 @@ export interface WorkerTask {
   shards: number | undefined;
   /** Workers started for the run: the most that a RUN_STEPS command may make active. */
   maxThreads: number;
+  /** Shards of the largest batch (the size of one set of shard slots). */
+  maxShards: number;
+  /**
+   * Every thread reduces and updates all the parameters in its own copy (one barrier per step, two sets of shard
+   * slots), instead of its range of the shared ones (two barriers per step). See `replicatesUpdate`.
+   */
+  replicate: boolean;
   /** Optimizer updates already applied (when resuming). */
   initialStep: number;
   barrierTimeoutMs: number;

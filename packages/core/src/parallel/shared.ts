@@ -29,6 +29,7 @@ export {
   fixedThreadPlan,
   latestTrialMedians,
   measuredThreadPlan,
+  replicatesUpdate,
   type StepWork,
   type ThreadBasis,
   type ThreadPlan,

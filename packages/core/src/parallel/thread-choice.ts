@@ -30,15 +30,32 @@ export interface StepWork {
  * Constants of the cost model, measured with `pnpm bench:scaling` on the development machine (2 cores, wasm
  * kernels, Node 20): shard compute runs at about 24 GFLOP/s on the seed network's small matrices (more on wide
  * layers, so the model errs towards fewer threads); the reduce + update touches each parameter about (shards + 4)
- * times at about 0.1 ns per float; and each extra thread costs about 30 us per step (the barriers, and moving
- * the updated parameters and the gradient slots between cores), measured as what 2 workers take beyond half
- * the work of 1 on the seed network at batch 32 and 256.
+ * times at about 0.1 ns per float; and each barrier a step passes with more than one thread costs about 15 us
+ * (the wait itself, and moving the parameters and gradient slots that the other threads wrote between cores):
+ * 2 workers took about 30 us per step beyond half the work of 1 with two barriers per step, on the seed
+ * network at batch 32 and 256.
  */
 export const STEP_COST = {
   flopsPerMicrosecond: 24_000,
   nsPerFloatTouched: 0.1,
-  syncMicrosecondsPerStep: 30,
+  barrierMicroseconds: 15,
 } as const;
+
+/** Microseconds of one step's reduce + update over every parameter, on one thread. */
+function updateMicroseconds(work: StepWork): number {
+  const shards = shardCount(work.batchSize, work.shards);
+  return (work.paramCount * (shards + 4) * STEP_COST.nsPerFloatTouched) / 1000;
+}
+
+/**
+ * Whether the threads of a parallel run should each reduce and update all the parameters in their own copy (one
+ * barrier per step) rather than their range of the shared parameters (two barriers per step): yes when the
+ * update a thread repeats costs less than the barrier it saves, as for the seed network; a wide network's update
+ * is worth sharing. The weights are the same bits either way.
+ */
+export function replicatesUpdate(work: StepWork): boolean {
+  return updateMicroseconds(work) / 2 < STEP_COST.barrierMicroseconds;
+}
 
 /** Modelled microseconds of one step on `threads` threads (the slowest thread's share plus synchronisation). */
 export function modelStepMicroseconds(work: StepWork, threads: number): number {
@@ -46,9 +63,10 @@ export function modelStepMicroseconds(work: StepWork, threads: number): number {
   const active = Math.min(threads, shards);
   const rowsPerThread = Math.ceil(shards / active) * Math.ceil(work.batchSize / shards);
   const compute = (rowsPerThread * work.flopsPerRow) / STEP_COST.flopsPerMicrosecond;
-  const update = (work.paramCount * (shards + 4) * STEP_COST.nsPerFloatTouched) / 1000 / threads;
-  const sync = threads > 1 ? STEP_COST.syncMicrosecondsPerStep : 0;
-  return compute + update + sync;
+  if (threads === 1) return compute + updateMicroseconds(work);
+  const replicate = replicatesUpdate(work);
+  const update = replicate ? updateMicroseconds(work) : updateMicroseconds(work) / threads;
+  return compute + update + (replicate ? 1 : 2) * STEP_COST.barrierMicroseconds;
 }
 
 /**

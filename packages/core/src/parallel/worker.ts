@@ -1,9 +1,12 @@
 /**
  * The worker side of data-parallel training: one long task per thread for a whole run. Between commands the
  * thread sleeps on the control block; a RUN_STEPS command runs the epoch's shared step loop (`runSteps`) over
- * this thread's share of the shards and of the parameters, meeting the other active threads at the step barrier
- * twice per step. How many threads take part can change from one command to the next (the results cannot: every
- * share of the same fixed shards gives the same bits).
+ * this thread's share of the shards, meeting the other active threads at the step barrier. Then either each thread
+ * reduces and updates its range of the shared parameters and the threads meet again (two barriers per step), or,
+ * with `task.replicate` (small models), every thread reduces and updates all the parameters in its own copy and
+ * the step needs one barrier; the copies are taken from the arena at the start of each command, and thread 0
+ * writes its copy back at the end. How many threads take part can change from one command to the next (the
+ * results cannot: every share of the same fixed shards gives the same bits).
  */
 // The browser entry: this module also runs in Web Workers (see ./shared.ts).
 import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool/browser';
@@ -12,7 +15,7 @@ import { loadWasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
 import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
-import { runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
+import { checkStepBuffers, runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
 import { maxShareRows } from '../train/step.js';
 import { createWorkspace } from '../train/workspace.js';
 import { Command, Ctl, type ProgressSink, Status, type WorkerTask } from './protocol.js';
@@ -32,7 +35,17 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   const leader = t === 0;
   // Sized for the smallest active count this thread can be part of (1 for thread 0, t + 1 otherwise).
   const rowsCapacity = maxShareRows(task.batchSize, task.shards, Math.max(1, t + 1));
-  const buffers: StepBuffers = {
+  const P = layout.paramCount;
+  const setLength = task.maxShards * P;
+  const slotSets = (task.replicate ? [0, 1] : [0]).map((set) => ({
+    grad: gradSlots.subarray(set * setLength, (set + 1) * setLength),
+    loss: lossSlots.subarray(set * task.maxShards, (set + 1) * task.maxShards),
+  }));
+  // With `replicate`, this thread's own parameters, mean gradient and optimizer state (inside the kernels' memory).
+  const own = task.replicate
+    ? { params: kernels.allocF32(P), grad: kernels.allocF32(P), optState: kernels.allocF32(optState.length) }
+    : { params, grad, optState };
+  const buffers: StepBuffers = checkStepBuffers({
     ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols, seed: task.seed },
     optimizer: createOptimizer(task.optimizer),
     batchSize: task.batchSize,
@@ -40,13 +53,12 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
     x,
     y,
     w: task.weighted ? w : undefined,
-    params,
-    gradSlots,
-    lossSlots,
-    grad,
-    optState,
+    params: own.params,
+    slotSets,
+    grad: own.grad,
+    optState: own.optState,
     ws: createWorkspace(layout, task.targetCols, rowsCapacity, kernels.allocF32),
-  };
+  });
   // One barrier object per active count: they share the words, and only one count is in use at a time.
   const barriers = new Map<number, Barrier>();
   const barrierFor = (threads: number): Barrier => {
@@ -76,19 +88,22 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
       const threads = Atomics.load(control, Ctl.ACTIVE);
       if (t < threads) {
         const barrier = barrierFor(threads);
-        const range = partitionRange(layout.paramCount, threads, t, CACHE_LINE_FLOATS);
+        const range = task.replicate ? { from: 0, to: P } : partitionRange(P, threads, t, CACHE_LINE_FLOATS);
         const share: ThreadShare = { thread: t, threads, paramFrom: range.from, paramTo: range.to };
         const sync: StepSync = {
-          shardsDone: () => barrier.wait(),
+          shardsDone: (step) => {
+            if (leader) Atomics.store(control, Ctl.STOP_DECISION + (step & 1), Atomics.load(control, Ctl.STOP_REQUEST));
+            barrier.wait();
+          },
           stepDone: (step, lossSum, rowsDone, optimizerStep) => {
             if (leader) {
               stats[0] = lossSum;
               Atomics.store(control, Ctl.STEPS_DONE, step);
               Atomics.store(control, Ctl.ROWS_DONE, rowsDone);
               Atomics.store(control, Ctl.OPT_STEP, optimizerStep);
-              Atomics.store(control, Ctl.STOP_DECISION, Atomics.load(control, Ctl.STOP_REQUEST));
             }
-            barrier.wait();
+            // Ranges of the shared parameters: nobody starts the next step before every range is updated.
+            if (!task.replicate) barrier.wait();
             if (sink !== null) {
               const now = performance.now();
               if (now - lastReport >= task.progressIntervalMs) {
@@ -97,9 +112,14 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
                 void sink.progress(step, lossSum, rowsDone).catch(() => {});
               }
             }
-            return Atomics.load(control, Ctl.STOP_DECISION) !== 0;
+            return Atomics.load(control, Ctl.STOP_DECISION + (step & 1)) !== 0;
           },
         };
+        if (task.replicate) {
+          // Read before this thread's first barrier, so before thread 0 can write the arena's copy back.
+          own.params.set(params);
+          own.optState.set(optState);
+        }
         // Every active thread reads where the epoch stands before its first barrier, so before thread 0 moves on.
         const at = {
           step: Atomics.load(control, Ctl.STEPS_DONE) + 1,
@@ -111,6 +131,11 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
         const epochRows = Atomics.load(control, Ctl.EPOCH_ROWS);
         const r = runSteps(buffers, share, sync, order, epochRows, at, lastStep, Atomics.load(control, Ctl.EPOCH));
         steps += r.step - at.step;
+        if (leader && task.replicate) {
+          // Every copy holds the same bits; thread 0's becomes the arena's for the main thread and the next command.
+          params.set(own.params);
+          optState.set(own.optState);
+        }
         if (leader && r.nonFinite) {
           stats[1] = r.nonFinite.loss;
           Atomics.store(control, Ctl.FAIL_STEP, r.nonFinite.step);

@@ -1,9 +1,16 @@
 /**
  * The steps of an epoch, written once for every trainer. A thread computes its contiguous share of each batch's
  * shards, meets the others (`sync.shardsDone`), reduces the shard gradients over its share of the parameters
- * and applies the optimizer there, and meets them again (`sync.stepDone`, which also says whether to stop).
+ * and applies the optimizer there, and ends the step (`sync.stepDone`, which also says whether to stop).
  * `fit` runs it as the only thread with no-op meetings; each parallel worker runs it with a barrier.
+ *
+ * The parallel trainer shares a step in one of two ways (see `replicatesUpdate`): each thread updates its range
+ * of the shared parameters and the threads meet again at the end of the step (two barriers per step), or, for
+ * small models, every thread reduces and updates all the parameters in its own copy, identically, and the step
+ * needs only the one meeting: the shard slots alternate between two sets by step, so a thread may write the next
+ * step's slots while another still reads this step's.
  */
+import { uncheckedKernels } from '../kernels/kernels.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
 import { reduceAndUpdate, type StepContext, shardCount, shardRangeGradients, sumLoss } from './step.js';
@@ -19,16 +26,58 @@ export interface StepBuffers {
   readonly x: FloatArray;
   readonly y: FloatArray;
   /** Row weights (class and sample weights combined), one per training row; undefined when unweighted. */
-  readonly w: FloatArray | undefined;
+  readonly w?: FloatArray;
   readonly params: FloatArray;
-  /** One gradient slot of `paramCount` floats per shard. */
-  readonly gradSlots: FloatArray;
-  readonly lossSlots: Float64Array;
+  /**
+   * Where the shards of a step write: step `n` uses set `n % slotSets.length` (one set, or two that alternate).
+   * A set holds one gradient slot of `paramCount` floats and one loss per shard.
+   */
+  readonly slotSets: readonly StepSlots[];
   /** The reduced (mean) gradient. */
   readonly grad: FloatArray;
   readonly optState: FloatArray;
   /** This thread's scratch memory; holds its largest share of a batch (`maxShareRows`). */
   readonly ws: Workspace;
+}
+
+/** The shard slots of a step. */
+export interface StepSlots {
+  readonly grad: FloatArray;
+  readonly loss: Float64Array;
+}
+
+/**
+ * Checks once that the kernels can address every buffer the steps pass them, at the sizes the steps use, and
+ * returns the buffers with kernels that skip the per-call checks (as piscina validates its options once, in the
+ * constructor). The steps only ever pass these buffers, with at most `ws.capacity` rows per pass and at most one
+ * gradient slot per shard of the largest batch, so what holds here holds for every call. A no-op check for the
+ * js kernels, which take any typed array.
+ * @throws TypeError or RangeError (the checked wrappers' errors) when a buffer is outside the kernels' memory or
+ *   shorter than the steps need.
+ */
+export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
+  const { ctx, ws } = buffers;
+  const wasm = ctx.kernels.wasm;
+  if (!wasm) return buffers;
+  const { layout, targetCols } = ctx;
+  const paramCount = layout.paramCount;
+  const rows = Math.floor(buffers.x.length / layout.inputSize);
+  const slots = shardCount(Math.max(1, Math.min(buffers.batchSize, rows)), buffers.shards);
+  const need: [FloatArray, number][] = [
+    [buffers.params, paramCount],
+    [buffers.grad, paramCount],
+    ...buffers.slotSets.map((set): [FloatArray, number] => [set.grad, slots * paramCount]),
+    [buffers.optState, buffers.optState.length],
+    [ws.input, ws.capacity * layout.inputSize],
+    [ws.target, ws.capacity * targetCols],
+    [ws.deltaA, ws.capacity * layout.maxWidth],
+    [ws.deltaB, ws.capacity * layout.maxWidth],
+    ...layout.layers.map((l, i): [FloatArray, number] => [ws.acts[i], ws.capacity * l.outSize]),
+    // The outputs after dropout are the next layer's input in the kernels (the masks are read by TypeScript only).
+    ...layout.layers.map((l, i): [FloatArray, number] => [ws.dropped[i], l.dropout > 0 ? ws.capacity * l.outSize : 0]),
+  ];
+  for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
+  return { ...buffers, ctx: { ...ctx, kernels: uncheckedKernels(ctx.kernels) } };
 }
 
 /** Which part of every step this thread computes. */
@@ -43,8 +92,8 @@ export interface ThreadShare {
 
 /** The meetings of the threads within a step; no-ops for a single thread. */
 export interface StepSync {
-  /** Returns once every thread's shards of the current step are written. */
-  shardsDone(): void;
+  /** Returns once every thread's shards of step `step` (1-based, within the epoch) are written. */
+  shardsDone(step: number): void;
   /**
    * Returns once every thread's part of the update is written; `step` is the 1-based step of the epoch and the
    * totals count the epoch's rows so far. Returns true to end the epoch after this step; every thread must get
@@ -83,9 +132,9 @@ export function runSteps(
   rows: number,
   at: StepPosition,
   lastStep: number,
-  epoch: number,
+  epoch = 0,
 ): StepsResult {
-  const { ctx, optimizer, batchSize, x, y, w, params, gradSlots, lossSlots, grad, optState, ws } = buffers;
+  const { ctx, optimizer, batchSize, x, y, w, params, slotSets, grad, optState, ws } = buffers;
   let { lossSum, rowsDone, optimizerStep } = at;
   let step = at.step;
   for (let from = (step - 1) * batchSize; from < rows && step <= lastStep; from += batchSize) {
@@ -94,6 +143,7 @@ export function runSteps(
     // As shardShare, without an object per step.
     const first = Math.floor((share.thread * shards) / share.threads);
     const last = Math.floor(((share.thread + 1) * shards) / share.threads);
+    const { grad: gradSlots, loss: lossSlots } = slotSets[step % slotSets.length];
     shardRangeGradients(
       ctx,
       params,
@@ -112,7 +162,7 @@ export function runSteps(
       epoch,
       w,
     );
-    sync.shardsDone();
+    sync.shardsDone(step);
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
     const batchLoss = sumLoss(lossSlots, shards);
     if (!Number.isFinite(batchLoss)) {

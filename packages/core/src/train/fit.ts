@@ -10,7 +10,14 @@ import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
-import { runSteps, type StepBuffers, type StepSync, singleThreadShare, type ThreadShare } from './epoch-steps.js';
+import {
+  checkStepBuffers,
+  runSteps,
+  type StepBuffers,
+  type StepSync,
+  singleThreadShare,
+  type ThreadShare,
+} from './epoch-steps.js';
 import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
 import { type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
 import { maxShareRows, shardCount } from './step.js';
@@ -103,7 +110,7 @@ class SingleThreadEngine implements EpochEngine {
     this.state = kernels.backend === 'js' ? init.state : alloc(init.state.length);
     if (this.state !== init.state) this.state.set(init.state);
     this.step = init.step;
-    this.buffers = {
+    this.buffers = checkStepBuffers({
       ctx: { kernels, layout, loss: opts.loss, targetCols, seed: opts.seed },
       optimizer: opts.optimizer,
       batchSize: opts.batchSize,
@@ -112,12 +119,16 @@ class SingleThreadEngine implements EpochEngine {
       y: data.y,
       w: data.weights,
       params: this.params,
-      gradSlots: alloc(shardCount(batch, opts.shards) * layout.paramCount),
-      lossSlots: new Float64Array(shardCount(batch, opts.shards)),
+      slotSets: [
+        {
+          grad: alloc(shardCount(batch, opts.shards) * layout.paramCount),
+          loss: new Float64Array(shardCount(batch, opts.shards)),
+        },
+      ],
       grad: alloc(layout.paramCount),
       optState: this.state,
       ws: createWorkspace(layout, targetCols, maxShareRows(batch, opts.shards, 1), alloc),
-    };
+    });
     this.share = singleThreadShare(layout.paramCount);
   }
 
