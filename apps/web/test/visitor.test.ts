@@ -78,6 +78,66 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
     return page;
   }
 
+  it('Dropout: a bad rate is refused beside its field; a run with dropout saves Dropout layers and the bits of fit in Node', async () => {
+    const page = await newPage();
+    try {
+      await page.fill('#dropout', '1');
+      await page.focus('#train');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.body.dataset.state)).toBe('idle');
+      const field = await page.$eval('#dropout', (el) => {
+        const ids = (el.getAttribute('aria-describedby') ?? '').split(' ');
+        const error = ids.map((i) => document.getElementById(i)).find((e) => e?.classList.contains('field-error'));
+        return {
+          invalid: el.getAttribute('aria-invalid'),
+          error: error?.textContent,
+          label: el.labels?.[0]?.textContent,
+        };
+      });
+      expect(field).toEqual({
+        invalid: 'true',
+        error: 'Dropout: a fraction from 0 up to (not including) 1, such as 0.2',
+        label: 'Dropout',
+      });
+      await page.fill('#dropout', '0.2');
+      await page.dispatchEvent('#dropout', 'change');
+      await page.selectOption('#threads', '2');
+      await page.fill('#epochs', '3');
+      await page.click('#train');
+      expect(await waitForEnd(page)).toBe('trained');
+      const modelJson = JSON.parse((await downloadOf(page, '#download-json')).toString('utf8')) as ModelJson;
+      const layers = (modelJson.modelTopology as { config: { layers: { class_name: string }[] } }).config.layers;
+      expect(layers.map((l) => l.class_name)).toEqual([
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Dropout',
+        'Dense',
+      ]);
+      const weights = await downloadedWeights(page);
+      const problem = prepareProblem(seedTable(), 'y', 'error');
+      const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation, 0.2);
+      const model = Mlp.create(spec, { seed: 1 });
+      const result = await fit(model, problem.dataset, {
+        loss: problem.loss,
+        optimizer: { name: 'adam', learningRate: 0.01 },
+        epochs: 3,
+        batchSize: 32,
+        validationSplit: 0.2,
+        seed: 1,
+        kernels: 'wasm',
+      });
+      expect((await losses(page)).loss).toEqual(result.history.map((h) => h.loss));
+      let differing = 0;
+      for (let i = 0; i < weights.length; i++) if (!Object.is(weights[i], model.params[i])) differing++;
+      expect(differing).toBe(0);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it('Stop keeps the last complete epoch: summary, chart, model.json and weights agree with fit in Node', async () => {
     const page = await newPage();
     try {
