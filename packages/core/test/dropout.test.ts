@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
+import { toOnnx, toSafetensors } from '../src/export/index.js';
 import { gradcheck } from '../src/gradcheck.js';
 import { modelFromArtifacts, modelToArtifacts, toTfjsArtifacts } from '../src/io/artifacts.js';
 import { jsKernels } from '../src/kernels/kernels.js';
@@ -210,5 +211,12 @@ describe('dropout in model.json', () => {
     const theirs = tf.tidy(() => (tfModel.predict(tf.tensor2d(x, [20, 6])) as tf.Tensor).dataSync());
     for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - theirs[i])).toBeLessThan(1e-6);
     tfModel.dispose();
+  });
+
+  it('ONNX and safetensors exports ignore it: the same bytes as the model without dropout', () => {
+    const m = Mlp.create(mlpSpec(6, [8, 5, 2], 'tanh', 'softmax', [0.25, 0.4]), { seed: 9 });
+    const plain = mlpSpec(6, [8, 5, 2], 'tanh', 'softmax');
+    expect(Buffer.from(toOnnx(m.spec, m.params)).equals(Buffer.from(toOnnx(plain, m.params)))).toBe(true);
+    expect(Buffer.from(toSafetensors(m.spec, m.params)).equals(Buffer.from(toSafetensors(plain, m.params)))).toBe(true);
   });
 });
