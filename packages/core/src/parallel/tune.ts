@@ -3,7 +3,8 @@
  * optionally successive halving. Every (candidate x split) fit is one single-threaded job on a worker pool; the
  * data goes into shared memory once and each worker gathers a split's rows from it the first time it needs
  * them. A job's result depends only on the candidate, the split and the data, so the results are the same
- * for any thread count. The best candidate is then trained on all rows, as `fit` would.
+ * for any thread count. The best candidate is then trained on all rows, as `fit` would, with `fitParallel`
+ * (threads 'auto') so that the one fit left may use every core where that pays.
  */
 
 import { setMaxListeners } from 'node:events';
@@ -15,7 +16,6 @@ import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
 import { Mlp } from '../model/mlp.js';
-import { fit } from '../train/fit.js';
 import type { FitResult } from '../train/loop.js';
 import { isClassification } from '../train/metrics.js';
 import type { Callbacks, FitOptions } from '../train/options.js';
@@ -38,7 +38,7 @@ import {
   type TrialResult,
   type TuneSettings,
 } from '../tune/trials.js';
-import { defaultThreads } from './trainer.js';
+import { defaultThreads, fitParallel } from './trainer.js';
 import type { TuneWorkerData } from './tune-worker.js';
 
 // Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one.
@@ -329,9 +329,10 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       ...(options.refitCallbacks ? { callbacks: options.refitCallbacks } : {}),
       ...(signal ? { signal } : {}),
     };
-    // Single-threaded, like the search's fits: the networks people tune are small, and a small network's step is
-    // too little work to split across threads (any thread count would give the same weights, bit for bit).
-    const fitted = await fit(model, data, fitOptions);
+    // The search's fits are one per core; the refit is the one fit left, so it may use the cores data-parallel
+    // where that pays: threads 'auto' times the counts on its own steps (a small network's short refit stays on
+    // one thread). The weights are the bits `fit` gives, whatever the count.
+    const fitted = await fitParallel(model, data, { ...fitOptions, threads: 'auto', maxThreads: threads });
     result.aborted = fitted.aborted;
     result.refit = { model, result: fitted };
   }
