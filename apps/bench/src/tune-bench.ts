@@ -224,7 +224,7 @@ export function toMarkdown(r: TuneBenchResult): string {
   }
   lines.push(
     '- GridSearchCV times only `fit` (not Python start-up or imports); shardprop times the whole `tune` call, worker start-up included.',
-    '- CPU s: this process and its worker threads; refit s: the refit of the best candidate on all rows, after the search (threads auto, up to the search's count).',
+    "- CPU s: this process and its worker threads; refit s: the refit of the best candidate on all rows, after the search (threads auto, up to the search's count).",
     '- MLPRegressor has an identity output, shardprop a sigmoid one: the best MSEs are comparable, not equal.',
   );
   return `${lines.join('\n')}\n`;
