@@ -91,7 +91,7 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
         return {
           invalid: el.getAttribute('aria-invalid'),
           error: error?.textContent,
-          label: el.labels?.[0]?.textContent,
+          label: (el as HTMLInputElement).labels?.[0]?.textContent,
         };
       });
       expect(field).toEqual({
