@@ -7,8 +7,8 @@ import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { replicatesUpdate } from '../src/parallel/thread-choice.js';
 import { fitParallel } from '../src/parallel/trainer.js';
-import { fit } from '../src/train/fit.js';
 import { Rng } from '../src/random.js';
+import { fit } from '../src/train/fit.js';
 import { randomData } from './helpers.js';
 
 // Both ways a step is shared: every thread updating all of a small model in its own copy, and each thread its
