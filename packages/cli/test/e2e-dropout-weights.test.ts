@@ -108,6 +108,47 @@ describe('train --dropout --class-weight --weight-column', () => {
     expect(contradicts.stderr).toMatch(/^shardprop: error: --dropout 0.5 contradicts the run in .* \(0.2,0.1\)/);
   });
 
+  it('with the penalties, clipping and a schedule too: 2 threads and --resume give the bits of 1 thread straight', async () => {
+    // The cosine's length is fixed (by default it is the run's epochs, which differ between the two runs).
+    const rules = [
+      '--l2',
+      '1e-3',
+      '--clip-norm',
+      '1',
+      '--lr-schedule',
+      'cosine',
+      '--lr-step-epochs',
+      '4',
+      '--weight-column',
+      'w',
+    ];
+    const args = ['train', '--data', data, ...common, ...weighted, ...rules, '--batch-size', '16'];
+    const [straight, half] = await Promise.all([
+      cli([...args, '--epochs', '4', '--threads', '1', '--out', join(dir, 'rules-straight')]),
+      cli([...args, '--epochs', '2', '--threads', '2', '--out', join(dir, 'rules-resumed')]),
+    ]);
+    for (const r of [straight, half]) expect(r.code, r.stderr).toBe(0);
+    expect(straight.stdout).toContain('dropout 0.2, 0.1');
+    expect(straight.stdout).toMatch(/regularization: lr cosine .*kernel penalty l2 0.001, clip norm 1/);
+    const resumed = await cli(['train', '--resume', join(dir, 'rules-resumed'), '--epochs', '4', '--threads', '2']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const w = (name: string) => readDataFile(join(dir, name), 'weights');
+    expect(w('rules-resumed').equals(w('rules-straight'))).toBe(true);
+    const contradicts = await cli([
+      'train',
+      '--resume',
+      join(dir, 'rules-resumed'),
+      '--epochs',
+      '5',
+      '--class-weight',
+      'balanced',
+    ]);
+    expect(contradicts.code).toBe(2);
+    expect(contradicts.stderr).toMatch(
+      /^shardprop: error: --class-weight balanced contradicts the run in .* \(\{"setosa":1,"versicolor":2,"virginica":0.5\}\)/,
+    );
+  });
+
   const usage: Array<[string, string[], RegExp]> = [
     ['a rate of 1', ['--dropout', '1'], /--dropout <rates>' argument '1' is invalid. expected a rate in \[0, 1\)/],
     ['a negative rate', ['--dropout=-0.1'], /argument '-0.1' is invalid. expected a rate in \[0, 1\)/],
