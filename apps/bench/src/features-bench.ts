@@ -1,16 +1,17 @@
 /**
  * `pnpm bench:features`: what each training feature of issue 16 costs per step. The seed network (39-39-39-1,
  * sigmoid, adam, batch 32) on the seed problem trains one epoch with no feature, then with each of the L2 and L1
- * penalties, global-norm and value clipping, a learning-rate schedule, and all of them together. The variants
- * take turns within every round (the order rotates each round), so a machine that slows down during the run
- * slows every variant alike; each variant's per-step time is reported as the median and range over the rounds,
- * with the median's overhead against no feature. Writes `results/<date>-features-<host>.{json,md}`.
+ * penalties, global-norm and value clipping, a learning-rate schedule, dropout after every hidden layer and a loss
+ * weight per row, with dropout and row weights together, and with all of them. The variants take turns within
+ * every round (the order rotates each round), so a machine that slows down during the run slows every variant
+ * alike; each variant's per-step time is reported as the median and range over the rounds, with the median's
+ * overhead against no feature. Writes `results/<date>-features-<host>.{json,md}`.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Dataset, type FitOptions, fit, Mlp, mlpSpec, seedProblem } from '@shardprop/core';
+import { type Dataset, type FitOptions, fit, Mlp, type ModelSpec, mlpSpec, seedProblem } from '@shardprop/core';
 import { fitParallel } from '@shardprop/core/parallel';
 import { runAsProgram } from './cli-entry.js';
 import { machineInfo, waitForIdle } from './machine.js';
@@ -20,7 +21,8 @@ import { type Spread, spread } from './stats.js';
 const HELP = `Usage: pnpm bench:features [-- options]   (or: node apps/bench/dist/features-bench.js [options])
 
 Times one epoch of the seed network per training feature (none, l2, l1, clip-norm, clip-value, lr schedule,
-all), the variants in turns, and writes results/<date>-features-<host>.json and .md.
+dropout, row weights, dropout + row weights, all), the variants in turns, and writes
+results/<date>-features-<host>.json and .md.
 
 Options:
   --reps N          measured rounds after one warm-up round (default 7; 2 with --quick)
@@ -32,20 +34,62 @@ Options:
   --help            this text`;
 
 const RESULTS_DIR = fileURLToPath(new URL('../results', import.meta.url));
+const BATCH_SIZE = 32;
+
+/** One configuration of the run: the fit options it sets, and the features that live outside them. */
+export interface FeatureVariant {
+  name: string;
+  options: Partial<FitOptions>;
+  /** Dropout rate after every hidden layer (a setting of the model, not of the fit); default none. */
+  dropout?: number;
+  /** Whether every row carries a loss weight (`sampleWeight`, varying from row to row). */
+  rowWeights?: boolean;
+}
+
+const ALL_OPTIONS: Partial<FitOptions> = {
+  l2: 1e-4,
+  l1: 1e-5,
+  clipNorm: 1e-3,
+  clipValue: 1e-4,
+  lrSchedule: { name: 'cosine', stepEpochs: 10 },
+};
 
 /** The variants: each feature alone, at a setting where it is active every step, and all of them. */
-export const VARIANTS: ReadonlyArray<{ name: string; options: Partial<FitOptions> }> = [
+export const VARIANTS: readonly FeatureVariant[] = [
   { name: 'none', options: {} },
   { name: 'l2', options: { l2: 1e-4 } },
   { name: 'l1', options: { l1: 1e-5 } },
   { name: 'clip-norm', options: { clipNorm: 1e-3 } },
   { name: 'clip-value', options: { clipValue: 1e-4 } },
   { name: 'lr schedule (cosine)', options: { lrSchedule: { name: 'cosine', stepEpochs: 10 } } },
-  {
-    name: 'all',
-    options: { l2: 1e-4, l1: 1e-5, clipNorm: 1e-3, clipValue: 1e-4, lrSchedule: { name: 'cosine', stepEpochs: 10 } },
-  },
+  { name: 'dropout 0.2', options: {}, dropout: 0.2 },
+  { name: 'row weights', options: {}, rowWeights: true },
+  { name: 'dropout + row weights', options: {}, dropout: 0.2, rowWeights: true },
+  { name: 'all', options: ALL_OPTIONS, dropout: 0.2, rowWeights: true },
 ];
+
+/** The seed network with the variant's dropout. */
+export function variantSpec(v: FeatureVariant): ModelSpec {
+  return mlpSpec(39, [39, 39, 39, 1], 'sigmoid', 'sigmoid', v.dropout ?? 0);
+}
+
+/** Loss weights 0.5, 1, 1.5, 2 in turn: every row weighted, no two neighbours alike. */
+export function benchRowWeights(rows: number): Float32Array {
+  return Float32Array.from({ length: rows }, (_, r) => 0.5 + (r % 4) * 0.5);
+}
+
+/** The variant's fit options for one epoch; `weights` holds one weight per row of the data. */
+export function variantOptions(v: FeatureVariant, weights: Float32Array, kernels: 'wasm' | 'js'): FitOptions {
+  return {
+    loss: 'mse',
+    optimizer: { name: 'adam', learningRate: 0.01 },
+    batchSize: BATCH_SIZE,
+    kernels,
+    ...v.options,
+    ...(v.rowWeights ? { sampleWeight: weights } : {}),
+    epochs: 1,
+  };
+}
 
 export interface FeatureRow {
   name: string;
@@ -68,13 +112,18 @@ export interface FeaturesResult {
   results: FeatureRow[];
 }
 
-/** One epoch of `variant`'s options; returns microseconds per step. */
-async function timeEpoch(data: Dataset, options: Partial<FitOptions>, threads: number, kernels: 'wasm' | 'js') {
-  const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', 'sigmoid'), { seed: 1 });
-  const base: FitOptions = { loss: 'mse', optimizer: { name: 'adam', learningRate: 0.01 }, batchSize: 32, kernels };
-  const opts = { ...base, ...options, epochs: 1 };
+/** One epoch of the variant; returns microseconds per step. */
+async function timeEpoch(
+  data: Dataset,
+  v: FeatureVariant,
+  weights: Float32Array,
+  threads: number,
+  kernels: 'wasm' | 'js',
+): Promise<number> {
+  const model = Mlp.create(variantSpec(v), { seed: 1 });
+  const opts = variantOptions(v, weights, kernels);
   const r = threads === 1 ? await fit(model, data, opts) : await fitParallel(model, data, { ...opts, threads });
-  const steps = Math.ceil(data.rows / 32);
+  const steps = Math.ceil(data.rows / BATCH_SIZE);
   return (r.history[0].msPerEpoch * 1000) / steps;
 }
 
@@ -91,7 +140,7 @@ export function toMarkdown(r: FeaturesResult): string {
   const lines = [
     `# Training features: cost per step (${r.date}, ${r.host})`,
     '',
-    `Seed network 39-39-39-1, adam, batch ${r.batchSize}, ${r.rows.toLocaleString('en-US')} rows, ${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.kernels} kernels; ${r.reps} rounds, variants in turns. ${r.machine.cores} cores, ${r.machine.cpuModel}, Node ${r.machine.node}.`,
+    `Seed network 39-39-39-1 (dropout variants: 0.2 after each hidden layer), adam, batch ${r.batchSize}, ${r.rows.toLocaleString('en-US')} rows, ${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.kernels} kernels; ${r.reps} rounds, variants in turns. ${r.machine.cores} cores, ${r.machine.cpuModel}, Node ${r.machine.node}.`,
     '',
     '| variant | us per step, median | range | vs none |',
     '| --- | ---: | --- | ---: |',
@@ -130,12 +179,13 @@ async function main(argv: string[]): Promise<void> {
   const waitIdle = Number(values['wait-idle'] ?? 0);
   const rows = values.quick ? 2_000 : 10_000;
   const data = seedProblem({ rows, seed: 1 });
+  const weights = benchRowWeights(rows);
   const times: number[][] = VARIANTS.map(() => []);
   for (let round = 0; round <= reps; round++) {
     if (waitIdle > 0) await waitForIdle(waitIdle);
     for (let i = 0; i < VARIANTS.length; i++) {
       const v = (i + round) % VARIANTS.length;
-      const us = await timeEpoch(data, VARIANTS[v].options, threads, kernels);
+      const us = await timeEpoch(data, VARIANTS[v], weights, threads, kernels);
       if (round > 0) times[v].push(us); // round 0 warms up
     }
     process.stderr.write(`round ${round}/${reps}${round === 0 ? ' (warm-up)' : ''}\n`);
@@ -145,7 +195,7 @@ async function main(argv: string[]): Promise<void> {
     date: new Date().toISOString().slice(0, 10),
     host: m.host,
     rows,
-    batchSize: 32,
+    batchSize: BATCH_SIZE,
     threads,
     kernels,
     reps,

@@ -1,8 +1,18 @@
-// The features benchmark's pieces: every variant is a valid fit configuration, and the report's overheads come
-// from the medians against the no-feature variant (no timing is asserted).
-import { resolveFitOptions } from '@shardprop/core/internal';
+// The features benchmark's pieces: every variant is a valid fit configuration on a valid model and turns on what
+// its name says, and the report's overheads come from the medians against the no-feature variant (no timing is
+// asserted).
+import { Mlp } from '@shardprop/core';
+import { prepareData, resolveFitOptions } from '@shardprop/core/internal';
 import { describe, expect, it } from 'vitest';
-import { type FeaturesResult, summarise, toMarkdown, VARIANTS } from '../src/features-bench.js';
+import {
+  benchRowWeights,
+  type FeaturesResult,
+  summarise,
+  toMarkdown,
+  VARIANTS,
+  variantOptions,
+  variantSpec,
+} from '../src/features-bench.js';
 
 describe('bench:features', () => {
   it('has the no-feature baseline first, then each feature alone, then all together; every one is valid', () => {
@@ -13,9 +23,39 @@ describe('bench:features', () => {
       'clip-norm',
       'clip-value',
       'lr schedule (cosine)',
+      'dropout 0.2',
+      'row weights',
+      'dropout + row weights',
       'all',
     ]);
-    for (const v of VARIANTS) expect(() => resolveFitOptions({ loss: 'mse', epochs: 1, ...v.options })).not.toThrow();
+    const weights = benchRowWeights(8);
+    for (const v of VARIANTS) {
+      expect(() => resolveFitOptions(variantOptions(v, weights, 'js'))).not.toThrow();
+      expect(() => variantSpec(v)).not.toThrow();
+    }
+  });
+
+  it('the dropout variants drop after every hidden layer and the weighted ones weight every row differently', () => {
+    const rows = 8;
+    const data = {
+      rows,
+      features: 39,
+      outputs: 1,
+      x: new Float32Array(rows * 39),
+      y: new Float32Array(rows),
+    };
+    for (const v of VARIANTS) {
+      const spec = variantSpec(v);
+      const hidden = spec.layers.slice(0, -1).map((l) => l.dropout ?? 0);
+      expect(hidden).toEqual(v.name.includes('dropout') || v.name === 'all' ? [0.2, 0.2, 0.2] : [0, 0, 0]);
+      const model = Mlp.create(spec, { seed: 1 });
+      const { train } = prepareData(model, data, resolveFitOptions(variantOptions(v, benchRowWeights(rows), 'js')));
+      if (v.name.includes('weights') || v.name === 'all') {
+        expect(Array.from(train.weights ?? [])).toEqual([0.5, 1, 1.5, 2, 0.5, 1, 1.5, 2]);
+      } else {
+        expect(train.weights).toBeUndefined();
+      }
+    }
   });
 
   it('reports median, range and the overhead of each median against none', () => {

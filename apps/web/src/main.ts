@@ -39,6 +39,7 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 const fields: SettingsFields = {
   layers: $<HTMLInputElement>('layers'),
   activation: $<HTMLSelectElement>('activation'),
+  dropout: $<HTMLInputElement>('dropout'),
   optimizer: $<HTMLSelectElement>('optimizer'),
   lr: $<HTMLInputElement>('lr'),
   lrSchedule: $<HTMLSelectElement>('lr-schedule'),
@@ -355,6 +356,7 @@ async function train(): Promise<void> {
     [...settings.hidden, problem.outputUnits],
     settings.activation,
     problem.outputActivation,
+    settings.dropout,
   );
   const model = Mlp.create(spec, { seed: 1 });
   const abort = new AbortController();

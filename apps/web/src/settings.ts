@@ -11,6 +11,7 @@ import type { Preset } from './datasets.js';
 export interface SettingsFields {
   layers: HTMLInputElement;
   activation: HTMLSelectElement;
+  dropout: HTMLInputElement;
   optimizer: HTMLSelectElement;
   lr: HTMLInputElement;
   lrSchedule: HTMLSelectElement;
@@ -25,6 +26,8 @@ export interface SettingsFields {
 export interface Settings {
   hidden: number[];
   activation: ActivationName;
+  /** Dropout rate after every hidden layer, in [0, 1). */
+  dropout: number;
   optimizer: OptimizerName;
   learningRate: number;
   lrSchedule: LrScheduleName;
@@ -95,6 +98,11 @@ export function readSettings(f: SettingsFields, shared: boolean): Settings {
       'Hidden layers: whole numbers of units from 1 to 4096, separated by commas (empty for none)',
     ),
     activation: parseActivation(f.activation.value) as ActivationName,
+    dropout: check(
+      f.dropout,
+      numberIn(f.dropout, (v) => v >= 0 && v < 1),
+      'Dropout: a fraction from 0 up to (not including) 1, such as 0.2',
+    ),
     optimizer: f.optimizer.value as OptimizerName,
     learningRate: check(
       f.lr,

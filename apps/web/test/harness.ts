@@ -136,16 +136,19 @@ export async function downloadedWeights(page: Page): Promise<Float32Array> {
 
 /**
  * The Node reference of the page's seed-problem runs: core's single-thread `fit` with the settings the page uses
- * (layers 39-39-39-1, adam 0.01, validation split 0.2, seed 1, wasm kernels). The page's weights must equal it, bit
- * for bit, for any number of Web Workers.
+ * (layers 39-39-39-1, adam 0.01, validation split 0.2, seed 1, wasm kernels), `extra` fit options and `dropout`
+ * after every hidden layer (the page's Dropout field). The page's weights must equal it, bit for bit, for any
+ * number of Web Workers.
  */
 export async function referenceSeedFit(
   epochs: number,
   batchSize: number,
   extra: Pick<FitOptions, 'l1' | 'l2' | 'lrSchedule' | 'clipNorm' | 'clipValue'> = {},
+  dropout = 0,
 ): Promise<{ params: Float32Array; loss: number[]; learningRate: (number | undefined)[] }> {
   const problem = prepareProblem(seedTable(), 'y', 'error');
-  const model = Mlp.create(mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation), { seed: 1 });
+  const spec = mlpSpec(39, [39, 39, 39, 1], 'sigmoid', problem.outputActivation, dropout);
+  const model = Mlp.create(spec, { seed: 1 });
   const result = await fit(model, problem.dataset, {
     loss: problem.loss,
     optimizer: { name: 'adam', learningRate: 0.01 },

@@ -78,6 +78,53 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
     return page;
   }
 
+  it('Dropout: a bad rate is refused beside its field; a run with dropout saves Dropout layers and the bits of fit in Node', async () => {
+    const page = await newPage();
+    try {
+      await page.fill('#dropout', '1');
+      await page.focus('#train');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.body.dataset.state)).toBe('idle');
+      const field = await page.$eval('#dropout', (el) => {
+        const ids = (el.getAttribute('aria-describedby') ?? '').split(' ');
+        const error = ids.map((i) => document.getElementById(i)).find((e) => e?.classList.contains('field-error'));
+        return {
+          invalid: el.getAttribute('aria-invalid'),
+          error: error?.textContent,
+          label: (el as HTMLInputElement).labels?.[0]?.textContent,
+        };
+      });
+      expect(field).toEqual({
+        invalid: 'true',
+        error: 'Dropout: a fraction from 0 up to (not including) 1, such as 0.2',
+        label: 'Dropout',
+      });
+      await page.fill('#dropout', '0.2');
+      await page.dispatchEvent('#dropout', 'change');
+      await page.selectOption('#threads', '2');
+      await page.fill('#epochs', '3');
+      await page.click('#train');
+      expect(await waitForEnd(page)).toBe('trained');
+      const modelJson = JSON.parse((await downloadOf(page, '#download-json')).toString('utf8')) as ModelJson;
+      const layers = (modelJson.modelTopology as { config: { layers: { class_name: string }[] } }).config.layers;
+      expect(layers.map((l) => l.class_name)).toEqual([
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Dropout',
+        'Dense',
+      ]);
+      const weights = await downloadedWeights(page);
+      const reference = await referenceSeedFit(3, 32, {}, 0.2);
+      expect((await losses(page)).loss).toEqual(reference.loss);
+      expect(differingWeights(weights, reference.params)).toBe(0);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it('Stop keeps the last complete epoch: summary, chart, model.json and weights agree with fit in Node', async () => {
     const page = await newPage();
     try {

@@ -73,7 +73,16 @@ export interface TrainSettings {
   impute?: 'mean';
   unknown?: 'error' | 'zeros';
   kernels?: 'auto' | 'wasm' | 'js';
+  /** One dropout rate after every hidden layer, or one per hidden layer. */
+  dropout?: number | number[];
+  /** `balanced`, or a weight per class label. */
+  classWeight?: ClassWeightSetting;
+  /** The column holding each row's loss weight (left out of the features). */
+  weightColumn?: string;
 }
+
+/** `--class-weight`: scikit-learn's `balanced`, or a weight per class label (as it reads in the target column). */
+export type ClassWeightSetting = 'balanced' | Record<string, number>;
 
 export const TRAIN_DEFAULTS = {
   hidden: [39, 39, 39],
@@ -98,6 +107,7 @@ const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
 });
 const positive = z.number().positive().finite();
 const fraction = z.number().min(0).max(1);
+const rate = z.number().min(0).lt(1);
 
 /** The `--config` file schema: strict, so a misspelt key is reported rather than ignored. */
 export const TrainConfigSchema = z
@@ -150,6 +160,11 @@ export const TrainConfigSchema = z
     impute: z.literal('mean'),
     unknown: z.enum(['error', 'zeros']),
     kernels: z.enum(['auto', 'wasm', 'js']),
+    dropout: z.union([rate, z.array(rate).min(1)], { error: 'expected a rate in [0, 1) or a list of them' }),
+    classWeight: z.union([z.literal('balanced'), z.record(z.string(), z.number().min(0).finite())], {
+      error: 'expected "balanced" or an object of class label -> weight >= 0',
+    }),
+    weightColumn: z.string().min(1),
   })
   .partial()
   .strict();
@@ -306,4 +321,41 @@ export function parseChoice<T extends string>(choices: readonly T[]): (value: st
     }
     return value as T;
   };
+}
+
+/** `--dropout`: one rate in [0, 1), or a comma-separated list with one rate per hidden layer. */
+export function parseDropout(value: string): number | number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const rates = parts.map((p) => {
+    const v = Number(p);
+    if (p === '' || !Number.isFinite(v) || v < 0 || v >= 1) {
+      throw new InvalidArgumentError('expected a rate in [0, 1), or one per hidden layer, e.g. 0.2,0.1');
+    }
+    return v;
+  });
+  return rates.length === 1 ? rates[0] : rates;
+}
+
+/** `--class-weight`: `balanced`, or a JSON object of class label -> weight >= 0, e.g. '{"yes": 3, "no": 1}'. */
+export function parseClassWeight(value: string): ClassWeightSetting {
+  if (value.trim() === 'balanced') return 'balanced';
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(
+      'expected balanced or a JSON object of class label -> weight, e.g. \'{"yes": 3, "no": 1}\'',
+    );
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new InvalidArgumentError('expected balanced or a JSON object of class label -> weight');
+  }
+  for (const [label, weight] of Object.entries(json)) {
+    if (!(typeof weight === 'number' && Number.isFinite(weight) && weight >= 0)) {
+      throw new InvalidArgumentError(
+        `the weight of class ${JSON.stringify(label)} must be a number >= 0, got ${JSON.stringify(weight)}`,
+      );
+    }
+  }
+  return json as Record<string, number>;
 }

@@ -88,6 +88,15 @@ export const RunSettingsSchema = z.object({
   dataFingerprint: z
     .object({ rows: z.int().min(0), inputs: z.int().min(1), targets: z.int().min(0), sha256: z.string() })
     .optional(),
+  /** Dropout rate after each hidden layer (zeros: none); absent in checkpoints of older versions (no dropout). */
+  dropout: z.array(z.number().min(0).lt(1)).optional(),
+  /** `--class-weight` as given (class labels, not indices); null or absent: none. */
+  classWeight: z
+    .union([z.literal('balanced'), z.record(z.string(), z.number().min(0).finite())])
+    .nullable()
+    .optional(),
+  /** `--weight-column` (never a feature); null or absent: none. */
+  weightColumn: z.string().min(1).nullable().optional(),
 });
 
 /** The resolved settings of a training run (see `RunSettingsSchema`). */

@@ -14,6 +14,7 @@ export const TUNABLE = [
   'layers',
   'activation',
   'outputActivation',
+  'dropout',
   'optimizer',
   'lr',
   'momentum',
@@ -40,8 +41,19 @@ export const TUNABLE = [
 export type TunableKey = (typeof TUNABLE)[number];
 
 /** Train flags that have no meaning for a search (tune has its own --threads, --resume, --out and --json). */
-// (--monitor too: a search's fits watch their split's validation loss, its refit the training loss.)
-const NOT_FOR_TUNE = new Set(['init', 'resume', 'unknown', 'threads', 'out', 'json', 'config', 'monitor']);
+// (--monitor too: a search's fits watch their split's validation loss, its refit the training loss. A weight column
+// would have to follow every fold's rows; class weights do apply to every fit of a search.)
+const NOT_FOR_TUNE = new Set([
+  'init',
+  'resume',
+  'unknown',
+  'threads',
+  'out',
+  'json',
+  'config',
+  'monitor',
+  'weightColumn',
+]);
 
 /** A flag's alternatives, each already parsed by the flag's own parser. */
 export class Alternatives {

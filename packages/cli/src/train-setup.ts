@@ -4,6 +4,7 @@
  */
 import {
   type ActivationName,
+  dropoutPerHiddenLayer,
   type LossName,
   type ModelSpec,
   mlpSpec,
@@ -70,7 +71,11 @@ export async function readTrainingTable(
   settings: TrainSettings,
   savedEncoding: Encoding | undefined,
 ): Promise<{ table: Table; featureNames: string[]; targetNames: string[] }> {
+  const weightColumn = settings.weightColumn;
   if (settings.data === undefined) {
+    if (weightColumn !== undefined) {
+      throw usageError('--weight-column: the built-in seed problem has no weight column; pass --data with one');
+    }
     if (settings.target && !(settings.target.length === 1 && settings.target[0] === 'y')) {
       throw usageError('--target: the built-in seed problem has the target "y"; pass --data to train on your own CSV');
     }
@@ -81,6 +86,8 @@ export async function readTrainingTable(
   const types = new Map<string, ColumnKind>();
   for (const c of settings.categorical ?? []) types.set(c, 'categorical');
   if (savedEncoding) for (const [k, v] of columnTypes(savedEncoding, true)) types.set(k, v);
+  // Read as text, so that a value that is not a number is this flag's usage error (with its place), not the reader's.
+  if (weightColumn !== undefined) types.set(weightColumn, 'categorical');
   let chosen: { features: string[]; targets: string[] } | undefined;
   const fileName = settings.data;
   const table = await loadTable(fileName, {
@@ -95,8 +102,20 @@ export async function readTrainingTable(
         if (!header.includes(c))
           throw usageError(`--categorical: ${fileName} has no column named ${JSON.stringify(c)}`);
       }
-      chosen = chooseColumns(fileName, header, targets, features, settings.ignore);
-      return [...chosen.features, ...chosen.targets];
+      if (weightColumn !== undefined) {
+        if (!header.includes(weightColumn)) {
+          throw usageError(`--weight-column: ${fileName} has no column named ${JSON.stringify(weightColumn)}`);
+        }
+        if (targets.includes(weightColumn) || features?.includes(weightColumn)) {
+          throw usageError(
+            `--weight-column: ${JSON.stringify(weightColumn)} is also ${targets.includes(weightColumn) ? 'the target' : 'a feature'}; the weights must be a column of their own`,
+          );
+        }
+      }
+      // The weight column is never a feature: it is left out as an ignored column is.
+      const ignore = weightColumn === undefined ? settings.ignore : [...(settings.ignore ?? []), weightColumn];
+      chosen = chooseColumns(fileName, header, targets, features, ignore);
+      return [...chosen.features, ...chosen.targets, ...(weightColumn === undefined ? [] : [weightColumn])];
     },
   });
   if (!chosen) throw new Error('internal: no columns chosen');
@@ -125,8 +144,20 @@ export function newModelSpec(
     );
   }
   try {
-    return mlpSpec(width, layers, activation, outputActivation);
+    return mlpSpec(width, layers, activation, outputActivation, dropoutFlag(settings.dropout, layers.length - 1));
   } catch (error) {
     throw usageError(oneLine(error));
+  }
+}
+
+/**
+ * `--dropout` as one rate per hidden layer (none: zeros); a list of the wrong length is a usage error naming the
+ * flag and the hidden layer count.
+ */
+export function dropoutFlag(dropout: number | readonly number[] | undefined, hiddenLayers: number): number[] {
+  try {
+    return dropoutPerHiddenLayer(dropout ?? 0, hiddenLayers);
+  } catch (error) {
+    throw usageError(`--dropout ${[dropout].flat().join(',')}: ${oneLine(error)}`);
   }
 }

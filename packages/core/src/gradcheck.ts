@@ -6,14 +6,14 @@
 import type { Dataset } from './data/dataset.js';
 import { gatherRows } from './data/gather.js';
 import { jsKernels } from './kernels/kernels.js';
-import { type LossName, lossAndGradient, parseLoss, targetWidth } from './losses/loss.js';
-import { type ParamLayout, paramLayout } from './model/layout.js';
+import { type LossName, parseLoss, targetWidth } from './losses/loss.js';
+import { paramLayout } from './model/layout.js';
 import type { ModelSpec } from './model/spec.js';
 import { validateSpec } from './model/spec.js';
 import { Rng } from './random.js';
 import { addPenaltyGradient, kernelPenalty } from './train/penalty.js';
-import { forwardRows, shardGradient } from './train/step.js';
-import { createWorkspace, type Workspace } from './train/workspace.js';
+import { blockLossAndGradient, type StepContext, shardGradient, trainForwardRows } from './train/step.js';
+import { createWorkspace } from './train/workspace.js';
 
 export interface GradcheckOptions {
   /** Loss name or alias. */
@@ -30,6 +30,14 @@ export interface GradcheckOptions {
   /** Kernel penalties to include in the loss and the gradient, as `fit`'s `l1` and `l2` (default 0). */
   l1?: number;
   l2?: number;
+  /**
+   * The dropout masks are those of training with this run seed (default 1) in `epoch` (default 0), with the
+   * batch's rows as dataset rows 0, 1, ...: fixed while the parameters move, so the loss stays differentiable.
+   */
+  runSeed?: number;
+  epoch?: number;
+  /** Row weights, one per row of the batch (default: unweighted). */
+  weights?: ArrayLike<number>;
 }
 
 export interface TensorGradcheck {
@@ -77,9 +85,13 @@ export function gradcheck(
   const rows = batch.rows;
   const order = new Int32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
+  const w = options.weights === undefined ? undefined : Float64Array.from(options.weights);
+  if (w && w.length !== rows) throw new RangeError(`weights has ${w.length} values, the batch ${rows} rows`);
+  const epoch = options.epoch ?? 0;
+  const ctx: StepContext = { kernels: jsKernels, layout, loss, targetCols, seed: options.runSeed ?? 1 };
   const ws = createWorkspace(layout, targetCols, rows, (n) => new Float64Array(n));
   const analytic = new Float64Array(layout.paramCount);
-  shardGradient({ kernels: jsKernels, layout, loss, targetCols }, params, x, y, order, 0, rows, ws, analytic, 0);
+  shardGradient(ctx, params, x, y, order, 0, rows, ws, analytic, 0, epoch, w);
   for (let i = 0; i < analytic.length; i++) analytic[i] /= rows;
   const l1 = options.l1 ?? 0;
   const l2 = options.l2 ?? 0;
@@ -89,7 +101,12 @@ export function gradcheck(
 
   gatherRows(x, layout.inputSize, order, 0, rows, ws.input);
   gatherRows(y, targetCols, order, 0, rows, ws.target);
-  const lossAt = (): number => meanLoss(layout, loss, params, ws, rows) + kernelPenalty(layout, params, l1, l2);
+  // The training step's own forward pass and loss: the same dropout masks and weights as the analytic gradient.
+  const lossAt = (): number => {
+    const out = trainForwardRows(ctx, params, ws, rows, order, 0, epoch);
+    const dataLoss = blockLossAndGradient(ctx, out, ws.target, ws.deltaA, 0, rows, w, order, 0) / rows;
+    return dataLoss + kernelPenalty(layout, params, l1, l2);
+  };
 
   const rng = new Rng(options.seed ?? 1);
   const tensors: TensorGradcheck[] = [];
@@ -131,12 +148,6 @@ export function gradcheck(
     maxAbsError: Math.max(...tensors.map((t) => t.maxAbsError)),
     relFloor: REL_FLOOR,
   };
-}
-
-function meanLoss(layout: ParamLayout, loss: LossName, params: Float64Array, ws: Workspace, rows: number): number {
-  const out = forwardRows(jsKernels, layout, params, ws, rows);
-  const last = layout.layers[layout.layers.length - 1];
-  return lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, rows, last.outSize) / rows;
 }
 
 function pick(count: number, max: number | undefined, rng: Rng): number[] {

@@ -15,6 +15,7 @@ export { createDataset, sliceRows, subset } from './data/dataset.js';
 export { checkFiniteData, firstNonFinite } from './data/finite.js';
 export { classLabels, type FoldRows, foldCount, foldRows, holdoutFolds, kFolds } from './data/folds.js';
 export { checkSparseLabels } from './data/labels.js';
+export { balancedClassWeights, type ClassWeight, rowWeights } from './data/row-weights.js';
 export { permutation, shuffleInPlace } from './data/shuffle.js';
 export {
   type DatasetSplit,
@@ -64,11 +65,13 @@ export {
 } from './losses/loss.js';
 // Model
 export { ACTIVATIONS, type ActivationName } from './model/activation-names.js';
+export { dropoutBits, dropoutThreshold } from './model/dropout.js';
 export { initialize, initializeParams } from './model/init.js';
 export { INITIALIZERS, type InitializerName } from './model/initializer-names.js';
 export { type DenseLayout, flopsPerRow, type ParamLayout, paramLayout, trainFlopsPerRow } from './model/layout.js';
 export { type CreateOptions, Mlp } from './model/mlp.js';
 export {
+  dropoutPerHiddenLayer,
   type LayerSpec,
   type ModelSpec,
   ModelSpecError,

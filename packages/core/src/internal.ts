@@ -6,12 +6,14 @@
  */
 
 export { gatherRows } from './data/gather.js';
+export { checkClassWeight, checkSampleWeight, rowClass } from './data/row-weights.js';
 export { activationBackward, activationForward } from './kernels/activations.js';
 export { gemmBias, gemmNt, gemmTnBias } from './kernels/gemm.js';
 export { resolveBackend } from './kernels/kernels.js';
 export { WASM_ACTIVATION_CODES } from './kernels/wasm/backend.js';
 export { lossAndGradient } from './losses/loss.js';
 export { denseForward, denseInputGradient, denseWeightGradient } from './model/dense.js';
+export { applyDropout, dropoutBackward, dropoutMask, dropoutRowKey, dropoutUnitBits } from './model/dropout.js';
 export {
   blockSquares,
   clipToNorm,
@@ -30,12 +32,13 @@ export {
   singleThreadShare,
   type ThreadShare,
 } from './train/epoch-steps.js';
-export { checkData, initialOptimizerState, prepareData, updateRules } from './train/fit.js';
+export { checkData, initialOptimizerState, prepareData, type TrainingSet, updateRules } from './train/fit.js';
 export { type EpochEngine, type EpochResult, epochOrder, trainLoop } from './train/loop.js';
 export { advanceLrSchedule, scheduledLearningRate } from './train/lr-schedule.js';
 export { type ResolvedFitOptions, resolveFitOptions } from './train/options.js';
 export { addPenaltyGradient, kernelPenalty } from './train/penalty.js';
 export {
+  blockLossAndGradient,
   forwardRows,
   maxShareRows,
   plainUpdateRules,
@@ -46,6 +49,7 @@ export {
   shardShare,
   shardStart,
   sumLoss,
+  trainForwardRows,
   type UpdateRules,
 } from './train/step.js';
 export { createWorkspace, type Workspace } from './train/workspace.js';

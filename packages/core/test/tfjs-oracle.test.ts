@@ -6,42 +6,16 @@ import type { Dataset } from '../src/data/dataset.js';
 import { type LossName, lossAndGradient } from '../src/losses/loss.js';
 import type { ActivationName } from '../src/model/activation-names.js';
 import { Mlp } from '../src/model/mlp.js';
-import { type ModelSpec, mlpSpec } from '../src/model/spec.js';
+import { mlpSpec } from '../src/model/spec.js';
 import { createOptimizer } from '../src/optim/create.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { fit } from '../src/train/fit.js';
 import { randomData } from './helpers.js';
-import { tfjsWeights, tfOptimizer } from './tfjs-helpers.js';
+import { tfjsWeights, tfOptimizer, toTfjs } from './tfjs-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** The equivalent tfjs Sequential with our initial weights. */
-export function toTfjs(spec: ModelSpec, params: Float32Array): tf.Sequential {
-  const model = tf.sequential();
-  const weights: tf.Tensor[] = [];
-  let offset = 0;
-  let inSize = spec.inputSize;
-  spec.layers.forEach((l, i) => {
-    const leaky = l.activation === 'leakyRelu';
-    model.add(
-      tf.layers.dense({
-        units: l.units,
-        activation: (leaky ? 'linear' : l.activation) as 'linear',
-        ...(i === 0 ? { inputShape: [spec.inputSize] } : {}),
-      }),
-    );
-    if (leaky) model.add(tf.layers.leakyReLU({ alpha: 0.2 }));
-    weights.push(tf.tensor2d(params.slice(offset, offset + inSize * l.units), [inSize, l.units]));
-    offset += inSize * l.units;
-    weights.push(tf.tensor1d(params.slice(offset, offset + l.units)));
-    offset += l.units;
-    inSize = l.units;
-  });
-  model.setWeights(weights);
-  return model;
-}
 
 function rowsOf(d: Dataset, from: number, to: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return {

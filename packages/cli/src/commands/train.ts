@@ -11,7 +11,9 @@ import {
   MONITOR_FLAGS,
   OPTIMIZER_NAMES,
   parseChoice,
+  parseClassWeight,
   parseDelimiter,
+  parseDropout,
   parseIntArg,
   parseIntList,
   parseMomentum,
@@ -76,6 +78,17 @@ export function registerTrain(program: Command, runner: Runner): Command {
     .option('--weight-decay <w>', 'adamw decoupled weight decay (default: 0.004)', parseNonNegative)
     .option('--rho <r>', 'rmsprop decay (default: 0.9)', parseUnit)
     .option('--centered', 'centered rmsprop')
+    .option(
+      '--dropout <rates>',
+      'dropout after every hidden layer, in [0, 1), or one rate per hidden layer: 0.2,0.1 (default: none)',
+      parseDropout,
+    )
+    .option(
+      '--class-weight <weights>',
+      'balanced (n_rows / (n_classes x count)), or JSON class label -> loss weight: \'{"yes": 3, "no": 1}\'',
+      parseClassWeight,
+    )
+    .option('--weight-column <name>', "column holding each row's loss weight (>= 0); not a feature")
     .option('--batch-size <n>', 'rows per step (default: 32)', parseIntArg(1))
     .option('--epochs <n>', 'epochs to train; 0 writes the initialised model (default: 10)', parseIntArg(0))
     .option(
@@ -237,7 +250,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
 function runSettingsOf(
   start: RunStart,
   data: TrainingData,
-  layers: readonly { units: number; activation: string }[],
+  layers: readonly { units: number; activation: string; dropout?: number }[],
   optimizer: RunSettings['optimizer'],
 ): RunSettings {
   const { settings, saved, initial } = start;
@@ -280,5 +293,8 @@ function runSettingsOf(
     init: saved ? saved.init : initial ? initial.dir : null,
     kernels: saved ? saved.kernels : settings.kernels === 'js' || settings.kernels === 'wasm' ? settings.kernels : null,
     dataFingerprint: data.dataFingerprint,
+    dropout: layers.slice(0, -1).map((l) => l.dropout ?? 0),
+    classWeight: settings.classWeight ?? null,
+    weightColumn: settings.weightColumn ?? null,
   };
 }

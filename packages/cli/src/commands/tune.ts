@@ -45,6 +45,7 @@ import { ADVICE, EXIT_INTERRUPTED, EXIT_OK, oneLine, usageError } from '../error
 import { saveModelDir, writeTrainingPlot } from '../modeldir.js';
 import { createOutput, type Output } from '../output.js';
 import { formatInt } from '../progress.js';
+import { classWeightFor } from '../row-weights.js';
 import type { RunSettings, RunStatus } from '../run-state.js';
 import type { Runner } from '../runner.js';
 import { addTrainOptions, type CliSpace, splitSpace, TUNABLE, type TunableKey } from '../search-space.js';
@@ -181,6 +182,9 @@ export async function runTune(flags: TuneFlags): Promise<number> {
   } = flags;
   const given = mergeSettings(config ? await loadConfig(config) : {}, rest as TrainSettings);
   const { base, space } = splitSpace(given as Record<string, unknown>);
+  if (base.weightColumn !== undefined) {
+    throw usageError('weightColumn (--config): tune does not take row weights; train the chosen candidate with them');
+  }
   if (folds !== undefined && base.valSplit !== undefined && base.valSplit > 0) {
     throw usageError('--folds and --val-split cannot be used together (--val-split asks for one holdout split)');
   }
@@ -269,6 +273,7 @@ export async function runTune(flags: TuneFlags): Promise<number> {
       halving: halving === true,
       threads,
       kernels: base.kernels ?? 'auto',
+      ...(base.classWeight !== undefined ? { classWeight: classWeightFor(base.classWeight, target) } : {}),
       ...(base.earlyStop !== undefined ? { earlyStopping: { patience: base.earlyStop } } : {}),
       completed,
       signal: interrupt.signal,
@@ -429,6 +434,7 @@ function candidateOf(
       layers: spec.layers.map((l) => l.units),
       activation: spec.layers[0].activation,
       outputActivation: spec.layers[spec.layers.length - 1].activation,
+      dropout: spec.layers.slice(0, -1).map((l) => l.dropout ?? 0),
       optimizer,
       batchSize: settings.batchSize ?? TRAIN_DEFAULTS.batchSize,
       epochs,
@@ -512,6 +518,9 @@ function runSettingsOf(
     unknown: TRAIN_DEFAULTS.unknown,
     init: null,
     kernels,
+    dropout: layers.slice(0, -1).map((l) => l.dropout ?? 0),
+    classWeight: s.classWeight ?? null,
+    weightColumn: null,
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * `train`, step 2: the data. Reads the table, chooses the rows, the target encoding and the loss, encodes the
  * dataset (with the saved encoding when resuming or starting from a model), refuses a resumed run whose data
- * changed, and splits off the validation rows.
+ * changed, splits off the validation rows, and turns `--class-weight` and `--weight-column` into the loss
+ * weights of the training rows.
  */
-import type { Dataset, LossName } from '@shardprop/core';
+import type { ClassWeight, Dataset, LossName } from '@shardprop/core';
 import {
   checkLoss,
   defaultLoss,
@@ -22,6 +23,7 @@ import { TRAIN_DEFAULTS } from '../config.js';
 import { ADVICE, dataError, usageError } from '../errors.js';
 import { type DataFingerprint, describeChange, fingerprintOf } from '../fingerprint.js';
 import { formatInt } from '../progress.js';
+import { classWeightFor, weightColumnValues } from '../row-weights.js';
 import { lossFlag, missingPolicy, readTrainingTable, savedTargets } from '../train-setup.js';
 import { validationSplit } from '../validation-split.js';
 import { type RunStart, same } from './settings.js';
@@ -52,6 +54,10 @@ export interface TrainingData {
   train: Dataset;
   validation?: Dataset;
   valSplit: number;
+  /** `--class-weight` in class indices (core's `classWeight`). */
+  classWeight?: ClassWeight;
+  /** `--weight-column`'s weight of each training row (core's `sampleWeight`). */
+  sampleWeight?: Float32Array;
 }
 
 export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
@@ -103,6 +109,12 @@ export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
       `--val-split ${valSplit}: ${formatInt(dataset.rows)} rows leave nothing to ${train.rows === 0 ? 'train on' : 'validate on'}`,
     );
   }
+  const classWeight = settings.classWeight === undefined ? undefined : classWeightFor(settings.classWeight, target);
+  // The held-out rows are the last ones: their weights go with them (validation losses are unweighted).
+  const sampleWeight =
+    settings.weightColumn === undefined
+      ? undefined
+      : weightColumnValues(table, settings.weightColumn, rows).subarray(0, train.rows);
   return {
     table,
     rows,
@@ -122,5 +134,7 @@ export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
     train,
     validation,
     valSplit,
+    ...(classWeight === undefined ? {} : { classWeight }),
+    ...(sampleWeight === undefined ? {} : { sampleWeight }),
   };
 }

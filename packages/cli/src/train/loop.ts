@@ -156,6 +156,8 @@ export async function runEpochs(run: TrainingRun, p: RunProgress, save: SaveChec
         seed,
         shards: runSettings.shards ?? undefined,
         validationData: validation,
+        ...(data.classWeight === undefined ? {} : { classWeight: data.classWeight }),
+        ...(data.sampleWeight === undefined ? {} : { sampleWeight: data.sampleWeight }),
         kernels: kernels ?? 'auto',
         epochs: last - first,
         initialEpoch: first,

@@ -39,8 +39,16 @@ export function reportStart(run: TrainingRun, settings: TrainSettings, fromModel
   );
   out.line(`task: ${describeTarget(target)}${targetNote} -> ${outputActivation} output, ${loss}`);
   out.line(
-    `model: ${width} inputs -> ${layers.join('-')} (${hiddenActivation} hidden, ${outputActivation} output), ${formatInt(model.paramCount)} parameters${fromModel ? `, from ${fromModel}` : ''}`,
+    `model: ${width} inputs -> ${layers.join('-')} (${hiddenActivation} hidden, ${outputActivation} output${describeDropout(runSettings.dropout ?? [])}), ${formatInt(model.paramCount)} parameters${fromModel ? `, from ${fromModel}` : ''}`,
   );
+  const { classWeight, weightColumn } = runSettings;
+  if (classWeight || weightColumn) {
+    const what = [
+      classWeight ? `class weights ${classWeight === 'balanced' ? 'balanced' : JSON.stringify(classWeight)}` : '',
+      weightColumn ? `row weights from ${weightColumn}` : '',
+    ].filter((w) => w !== '');
+    out.line(`loss weights: ${what.join(', ')} (the loss is the batch mean of weight x loss)`);
+  }
   out.line(
     `training: ${optimizer.name} lr ${optimizer.learningRate}, batch ${formatInt(batchSize)}${batchSize > train.rows ? ` (more than the ${formatInt(train.rows)} training rows: one step per epoch)` : ''}, ${epochs} epochs, ${describeThreads(threads)}, seed ${seed}${validation ? `, ${formatInt(validation.rows)} validation rows` : ''}${earlyStop ? `, early stop after ${earlyStop} (${runSettings.monitor ?? (validation ? 'val_loss' : 'loss')})` : ''}`,
   );
@@ -52,6 +60,12 @@ export function reportStart(run: TrainingRun, settings: TrainSettings, fromModel
     clipValue ? `clip value ${clipValue}` : '',
   ].filter((s) => s !== '');
   if (extras.length > 0) out.line(`regularization: ${extras.join(', ')}`);
+}
+
+/** ", dropout 0.2, 0.1" for the model line; nothing without dropout. */
+function describeDropout(rates: readonly number[]): string {
+  if (rates.every((r) => r === 0)) return '';
+  return `, dropout ${new Set(rates).size === 1 ? rates[0] : rates.join(', ')}`;
 }
 
 /** The start-of-run words for a schedule: its formula's parameters. */

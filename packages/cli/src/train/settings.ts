@@ -15,7 +15,7 @@ import { loadConfig, mergeSettings, type TrainSettings } from '../config.js';
 import { dataError, oneLine, usageError } from '../errors.js';
 import { type LoadedModel, loadModelDir } from '../modeldir.js';
 import type { RunSettings } from '../run-state.js';
-import { activationFlag, optimizerConfig } from '../train-setup.js';
+import { activationFlag, dropoutFlag, optimizerConfig } from '../train-setup.js';
 
 /** The flags of `train` (only those given on the command line). */
 export interface TrainFlags extends TrainSettings {
@@ -111,6 +111,9 @@ function resumedSettings(given: TrainSettings, saved: RunSettings, dir: string):
     impute: saved.missing === 'impute' ? 'mean' : undefined,
     unknown: saved.unknown,
     kernels: saved.kernels ?? undefined,
+    dropout: saved.dropout,
+    classWeight: saved.classWeight ?? undefined,
+    weightColumn: saved.weightColumn ?? undefined,
     out: given.out ?? dir,
   };
 }
@@ -164,6 +167,8 @@ function savedValue(s: RunSettings, key: keyof TrainSettings): unknown {
     case 'l2':
     case 'clipNorm':
     case 'clipValue':
+    case 'classWeight':
+    case 'weightColumn':
       return s[key] ?? undefined;
     default:
       return (s as unknown as Record<string, unknown>)[key];
@@ -189,6 +194,16 @@ function checkResumeFlags(given: TrainSettings, saved: RunSettings, dir: string)
     } catch (error) {
       throw usageError(`${flagName(key)}: ${oneLine(error)}`);
     }
+    if (key === 'dropout') {
+      const hidden = saved.layers.length - 1;
+      const had = saved.dropout ?? new Array<number>(hidden).fill(0);
+      if (!same(dropoutFlag(value as number | number[], hidden), had)) {
+        throw usageError(
+          `--dropout ${String(value)} contradicts the run in ${dir} (${had.join(',')}); drop the flag to resume, or start a new run`,
+        );
+      }
+      continue;
+    }
     if (key === 'layers' || key === 'features' || key === 'target' || key === 'categorical') {
       if (!same(want, have)) {
         throw usageError(
@@ -199,10 +214,15 @@ function checkResumeFlags(given: TrainSettings, saved: RunSettings, dir: string)
     }
     if (!same(want, have ?? (typeof want === 'boolean' ? false : undefined))) {
       throw usageError(
-        `${flagName(key)} ${String(value)} contradicts the run in ${dir} (${have === undefined ? 'not set' : String(have)}); drop the flag to resume, or start a new run`,
+        `${flagName(key)} ${show(value)} contradicts the run in ${dir} (${have === undefined ? 'not set' : show(have)}); drop the flag to resume, or start a new run`,
       );
     }
   }
+}
+
+/** A setting as a message shows it: a class-weight map as JSON, anything else as text. */
+function show(value: unknown): string {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify(value) : String(value);
 }
 
 /** Architecture flags given with --init must agree with the model's. */

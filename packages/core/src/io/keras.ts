@@ -78,6 +78,7 @@ export function buildTopology(
   const weights: WeightSpecJson[] = [];
   let inSize = spec.inputSize;
   let leaky = 0;
+  let dropouts = 0;
   spec.layers.forEach((l, i) => {
     const name = `dense_${i + 1}`;
     const config: Record<string, unknown> = {
@@ -104,6 +105,14 @@ export function buildTopology(
       layers.push({
         class_name: 'LeakyReLU',
         config: { alpha: LEAKY_ALPHA, name: `leaky_re_lu_${leaky}`, trainable: true },
+      });
+    }
+    if (l.dropout !== undefined && l.dropout > 0) {
+      dropouts++;
+      // As tfjs-layers serialises tf.layers.dropout({ rate }); it has no weights.
+      layers.push({
+        class_name: 'Dropout',
+        config: { rate: l.dropout, noise_shape: null, seed: null, name: `dropout_${dropouts}`, trainable: true },
       });
     }
     weights.push({ name: `${name}/kernel`, shape: [inSize, l.units], dtype: 'float32' });
@@ -357,6 +366,25 @@ export function parseTopology(modelJson: Record<string, unknown>): ParsedTopolog
       });
       return;
     }
+    if (cls === 'Dropout') {
+      // Training-only: the rate is kept in the spec (to resume training the same way); inference ignores it.
+      const target = dense[dense.length - 1];
+      if (!target) failModelJson(`${where} comes before any Dense layer; ${NOT_SUPPORTED}`);
+      const rate = c.rate ?? 0;
+      if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) {
+        failModelJson(`${where}: rate must be a number in [0, 1), got ${show(c.rate)}`);
+      }
+      const noise = pick(c, 'noise_shape', 'noiseShape');
+      if (noise !== undefined && noise !== null) {
+        failModelJson(`${where}: noise_shape is not supported; shardprop drops each unit independently`);
+      }
+      if ((rate as number) > 0) {
+        const before = target.layer.dropout;
+        // Two dropouts in a row keep a unit with probability (1 - a)(1 - b); one keeps its rate exactly.
+        target.layer.dropout = before === undefined ? (rate as number) : 1 - (1 - before) * (1 - (rate as number));
+      }
+      return;
+    }
     const act = activationLayer(cls, c, where);
     if (act === undefined) failModelJson(`${where} is not supported; ${NOT_SUPPORTED}`);
     const target = dense[dense.length - 1];
@@ -371,6 +399,9 @@ export function parseTopology(modelJson: Record<string, unknown>): ParsedTopolog
     target.activationFrom = where;
   });
   if (dense.length === 0) failModelJson(`the model has no Dense layer; ${NOT_SUPPORTED}`);
+  // Dropout after the output layer changes nothing shardprop computes: inference ignores it, and training here
+  // applies dropout to hidden layers only.
+  delete dense[dense.length - 1].layer.dropout;
   dense.forEach((d, i) => {
     if (d.layer.activation === 'softmax' && i !== dense.length - 1) {
       failModelJson(`${d.activationFrom}: softmax is only supported on the output layer`);

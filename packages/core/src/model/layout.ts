@@ -15,6 +15,8 @@ export interface DenseLayout {
   kernelOffset: number;
   /** Offset of the bias, `[outSize]`. */
   biasOffset: number;
+  /** Training-time dropout rate after the activation (0: none). */
+  dropout: number;
 }
 
 export interface ParamLayout {
@@ -43,6 +45,7 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
       activation: layer.activation,
       kernelOffset,
       biasOffset,
+      dropout: layer.dropout ?? 0,
     };
     inSize = layer.units;
     if (inSize > maxWidth) maxWidth = inSize;

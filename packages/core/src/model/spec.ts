@@ -17,6 +17,12 @@ export interface LayerSpec {
   kernelInitializer?: InitializerName;
   /** Bias initialiser; default `zeros` as in Keras. */
   biasInitializer?: InitializerName;
+  /**
+   * Dropout rate after this layer's activation, in [0, 1): during training each unit's output is zeroed with this
+   * probability and the kept ones are scaled by `1 / (1 - rate)` (Keras `Dropout`, inverted dropout); prediction
+   * and evaluation ignore it. Hidden layers only; 0 (the default) means no dropout layer.
+   */
+  dropout?: number;
 }
 
 /** A multilayer perceptron: the input width and the dense layers after it, output last. */
@@ -81,23 +87,54 @@ export function validateSpec(spec: ModelSpec): ModelSpec {
         throw new ModelSpecError(`${where}: unknown ${field} "${value}" (expected one of ${INITIALIZERS.join(', ')})`);
       }
     }
-    return { units: layer.units, activation, kernelInitializer, biasInitializer };
+    const normalised: LayerSpec = { units: layer.units, activation, kernelInitializer, biasInitializer };
+    const dropout = layer.dropout ?? 0;
+    if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) {
+      throw new ModelSpecError(`${where}: dropout must be a rate in [0, 1), got ${String(layer.dropout)}`);
+    }
+    if (dropout > 0 && i === spec.layers.length - 1) {
+      throw new ModelSpecError(`${where}: dropout is only supported after hidden layers, not the output layer`);
+    }
+    // A rate of 0 is no dropout layer at all, so it trains (and saves) exactly as a model without one.
+    if (dropout > 0) normalised.dropout = dropout;
+    return normalised;
   });
   return { inputSize: spec.inputSize, layers };
 }
 
 /**
+ * Dropout rates per hidden layer from one rate for every hidden layer or a list with one rate per hidden layer.
+ * @throws ModelSpecError when a list has the wrong length (the rates themselves are checked by `validateSpec`)
+ */
+export function dropoutPerHiddenLayer(dropout: number | readonly number[], hiddenLayers: number): number[] {
+  if (typeof dropout === 'number') return Array.from({ length: hiddenLayers }, () => dropout);
+  if (dropout.length !== hiddenLayers) {
+    throw new ModelSpecError(
+      `dropout lists ${dropout.length} rate${dropout.length === 1 ? '' : 's'}, the model has ${hiddenLayers} hidden layer${hiddenLayers === 1 ? '' : 's'} (give one rate, or one per hidden layer)`,
+    );
+  }
+  return [...dropout];
+}
+
+/**
  * Builds a spec from the CLI-style description: `units` lists every layer after the input, output last; hidden
- * layers share `activation`, the output layer uses `outputActivation`.
+ * layers share `activation`, the output layer uses `outputActivation`. `dropout` is one rate after every hidden
+ * layer or a list with one rate per hidden layer (default none).
  */
 export function mlpSpec(
   inputSize: number,
   units: readonly number[],
   activation: ActivationName = 'sigmoid',
   outputActivation: ActivationName = activation,
+  dropout: number | readonly number[] = 0,
 ): ModelSpec {
+  const rates = dropoutPerHiddenLayer(dropout, Math.max(0, units.length - 1));
   return validateSpec({
     inputSize,
-    layers: units.map((u, i) => ({ units: u, activation: i === units.length - 1 ? outputActivation : activation })),
+    layers: units.map((u, i) => {
+      const layer: LayerSpec = { units: u, activation: i === units.length - 1 ? outputActivation : activation };
+      if (i < rates.length && rates[i] !== 0) layer.dropout = rates[i];
+      return layer;
+    }),
   });
 }

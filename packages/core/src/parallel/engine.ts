@@ -15,13 +15,12 @@ import {
   exposeOverChannel,
   SharedArena,
 } from '@shardprop/worker-pool/browser';
-import type { Dataset } from '../data/dataset.js';
 import type { KernelBackend } from '../kernels/kernels.js';
 import { createWasmMemory, loadWasmKernels } from '../kernels/wasm/backend.js';
 import { targetWidth } from '../losses/loss.js';
 import { trainFlopsPerRow } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
-import { initialOptimizerState } from '../train/fit.js';
+import { initialOptimizerState, type TrainingSet } from '../train/fit.js';
 import { type EpochEngine, type EpochResult, nonFiniteLoss, TrainingError } from '../train/loop.js';
 import type { OptimizerSnapshot, ResolvedFitOptions } from '../train/options.js';
 import { shardCount } from '../train/step.js';
@@ -94,7 +93,7 @@ export class SharedMemoryEngine implements EpochEngine {
 
   constructor(
     private readonly model: Mlp,
-    train: Dataset,
+    train: TrainingSet,
     private readonly opts: ResolvedFitOptions,
     settings: EngineSettings,
     private readonly launcher: WorkerLauncher,
@@ -117,6 +116,7 @@ export class SharedMemoryEngine implements EpochEngine {
       train.rows,
       train.features,
       targetCols,
+      train.weights !== undefined,
       replicate ? 2 : 1,
     );
     this.backend = backend;
@@ -139,6 +139,7 @@ export class SharedMemoryEngine implements EpochEngine {
     if (init.state.length > 0) v.optState.set(init.state);
     v.x.set(train.x.subarray(0, train.rows * train.features));
     v.y.set(train.y.subarray(0, train.rows * targetCols));
+    if (train.weights) v.w.set(train.weights);
     Atomics.store(this.control, Ctl.OPT_STEP, init.step);
 
     this.failed = new Promise<never>((_, reject) => {
@@ -161,6 +162,8 @@ export class SharedMemoryEngine implements EpochEngine {
         spec: model.spec,
         loss: opts.loss,
         targetCols,
+        seed: opts.seed,
+        weighted: train.weights !== undefined,
         optimizer: opts.optimizer.config,
         rules: { l1: opts.l1, l2: opts.l2, clipNorm: opts.clipNorm, clipValue: opts.clipValue },
         // No batch is larger than the data: workspaces are sized by this, so a huge batchSize costs nothing.
@@ -249,6 +252,7 @@ export class SharedMemoryEngine implements EpochEngine {
       Atomics.store(c, w, 0);
     }
     Atomics.store(c, Ctl.EPOCH_ROWS, order.length);
+    Atomics.store(c, Ctl.EPOCH, epoch);
     const stepsInEpoch = Math.ceil(order.length / this.opts.batchSize);
     const onAbort = () => this.requestStop();
     this.opts.signal?.addEventListener('abort', onAbort);

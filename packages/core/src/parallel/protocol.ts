@@ -43,7 +43,9 @@ export const Ctl = {
   ACTIVE: 15,
   /** RUN_STEPS: the last step (1-based, within the epoch) to run. */
   LAST_STEP: 16,
-  WORDS: 17,
+  /** The current epoch (0-based): it keys the dropout masks. */
+  EPOCH: 17,
+  WORDS: 18,
 } as const;
 
 export const Command = { RUN_STEPS: 1, EXIT: 2 } as const;
@@ -60,6 +62,7 @@ export function arenaLayout(
   rows: number,
   features: number,
   targetCols: number,
+  weighted: boolean,
   slotSets: 1 | 2 = 1,
 ) {
   return {
@@ -75,6 +78,8 @@ export function arenaLayout(
     lossSlots: { type: 'f64', length: slotSets * maxShards },
     x: { type: 'f32', length: rows * features },
     y: { type: 'f32', length: rows * targetCols },
+    /** Row weights when the run is weighted (one unused float otherwise). */
+    w: { type: 'f32', length: weighted ? rows : 1 },
     order: { type: 'i32', length: rows },
   } as const satisfies ArenaLayout;
 }
@@ -88,6 +93,10 @@ export interface WorkerTask {
   spec: ModelSpec;
   loss: LossName;
   targetCols: number;
+  /** The run's seed (keys the dropout masks). */
+  seed: number;
+  /** Whether the arena's `w` holds row weights. */
+  weighted: boolean;
   optimizer: ResolvedOptimizerConfig;
   /** Penalties and clipping; the learning rate comes with each command (`stats[2]`). */
   rules: Omit<UpdateRules, 'learningRate'>;

@@ -10,6 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { classLabels, foldCount, holdoutFolds, kFolds } from '../data/folds.js';
+import type { ClassWeight } from '../data/row-weights.js';
 import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
@@ -65,6 +66,10 @@ export interface TuneOptions
   activation?: string;
   /** Output activation (default: the hidden one). */
   outputActivation?: string;
+  /** Dropout after every hidden layer, or one rate per hidden layer (default none; a candidate's replaces it). */
+  dropout?: number | readonly number[];
+  /** Class weights of every fit (`FitOptions.classWeight`; `'balanced'` counts each fit's own training rows). */
+  classWeight?: ClassWeight;
   /**
    * The candidates: alternatives per setting, whose product is the grid (`{ learningRate: [0.1, 0.5], layers:
    * [[16, 1], [39, 39, 1]] }`), or an explicit list of settings.
@@ -232,6 +237,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
             ...(c.shards !== undefined ? { shards: c.shards } : {}),
             ...(patience !== undefined ? { patience } : {}),
             rules: c.rules,
+            ...(options.classWeight !== undefined ? { classWeight: options.classWeight } : {}),
             kernels,
             metric,
           });
@@ -319,6 +325,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       shards: c.shards,
       kernels,
       ...c.rules,
+      ...(options.classWeight !== undefined ? { classWeight: options.classWeight } : {}),
       ...(patience !== undefined ? { earlyStopping: { patience, monitor: 'loss' as const } } : {}),
       ...(options.refitCallbacks ? { callbacks: options.refitCallbacks } : {}),
       ...(signal ? { signal } : {}),

@@ -32,7 +32,7 @@ if (CACHE_LINE_FLOATS % NORM_BLOCK !== 0) throw new Error('parameter ranges must
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
   const arena = SharedArena.fromDescription(task.arena);
-  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, x, y, order } = arena.views;
+  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, x, y, w, order } = arena.views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
   const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
@@ -57,12 +57,13 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
       }
     : { params, grad, optState, normParts };
   const buffers: StepBuffers = checkStepBuffers({
-    ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols },
+    ctx: { kernels, layout, loss: task.loss, targetCols: task.targetCols, seed: task.seed },
     optimizer: createOptimizer(task.optimizer),
     batchSize: task.batchSize,
     shards: task.shards,
     x,
     y,
+    w: task.weighted ? w : undefined,
     params: own.params,
     slotSets,
     grad: own.grad,
@@ -143,7 +144,10 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
         };
         const lastStep = Atomics.load(control, Ctl.LAST_STEP);
         buffers.rules.learningRate = stats[2];
-        const r = runSteps(buffers, share, sync, order, Atomics.load(control, Ctl.EPOCH_ROWS), at, lastStep);
+        // The data, the row weights and the epoch (which keys the dropout masks) are shared and read-only during a
+        // command, so both ways of sharing the update read them in place.
+        const epochRows = Atomics.load(control, Ctl.EPOCH_ROWS);
+        const r = runSteps(buffers, share, sync, order, epochRows, at, lastStep, Atomics.load(control, Ctl.EPOCH));
         steps += r.step - at.step;
         if (leader && task.replicate) {
           // Every copy holds the same bits; thread 0's becomes the arena's for the main thread and the next command.

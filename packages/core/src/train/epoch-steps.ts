@@ -27,6 +27,8 @@ export interface StepBuffers {
   readonly shards: number | undefined;
   readonly x: FloatArray;
   readonly y: FloatArray;
+  /** Row weights (class and sample weights combined), one per training row; undefined when unweighted. */
+  readonly w?: FloatArray;
   readonly params: FloatArray;
   /**
    * Where the shards of a step write: step `n` uses set `n % slotSets.length` (one set, or two that alternate).
@@ -77,6 +79,8 @@ export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
     [ws.deltaA, ws.capacity * layout.maxWidth],
     [ws.deltaB, ws.capacity * layout.maxWidth],
     ...layout.layers.map((l, i): [FloatArray, number] => [ws.acts[i], ws.capacity * l.outSize]),
+    // The outputs after dropout are the next layer's input in the kernels (the masks are read by TypeScript only).
+    ...layout.layers.map((l, i): [FloatArray, number] => [ws.dropped[i], l.dropout > 0 ? ws.capacity * l.outSize : 0]),
   ];
   for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
   return { ...buffers, ctx: { ...ctx, kernels: uncheckedKernels(ctx.kernels) } };
@@ -127,8 +131,9 @@ export interface StepsResult extends StepPosition {
 }
 
 /**
- * Runs steps `at.step .. lastStep` (1-based, inclusive, clipped to the epoch) of the epoch over the first `rows`
- * entries of `order`, as thread `share.thread` of `share.threads`. Allocates nothing per step.
+ * Runs steps `at.step .. lastStep` (1-based, inclusive, clipped to the epoch) of epoch `epoch` (0-based; it keys
+ * the dropout masks) over the first `rows` entries of `order`, as thread `share.thread` of `share.threads`.
+ * Allocates nothing per step.
  */
 export function runSteps(
   buffers: StepBuffers,
@@ -138,8 +143,9 @@ export function runSteps(
   rows: number,
   at: StepPosition,
   lastStep: number,
+  epoch = 0,
 ): StepsResult {
-  const { ctx, optimizer, batchSize, x, y, params, slotSets, grad, optState, ws, rules, normParts } = buffers;
+  const { ctx, optimizer, batchSize, x, y, w, params, slotSets, grad, optState, ws, rules, normParts } = buffers;
   const { kernels: k, layout } = ctx;
   const P = layout.paramCount;
   const { paramFrom: from, paramTo: to } = share;
@@ -156,7 +162,24 @@ export function runSteps(
     // Every thread computes the whole penalty (in a fixed order, from weights no thread changes until the
     // update), so all of them hold the same batch loss. As Keras reports it: the batch's mean loss plus the penalty.
     const penalty = penalized ? kernelPenalty(layout, params, rules.l1, rules.l2) : 0;
-    shardRangeGradients(ctx, params, x, y, order, at0, batchRows, shards, first, last, ws, gradSlots, 0, lossSlots);
+    shardRangeGradients(
+      ctx,
+      params,
+      x,
+      y,
+      order,
+      at0,
+      batchRows,
+      shards,
+      first,
+      last,
+      ws,
+      gradSlots,
+      0,
+      lossSlots,
+      epoch,
+      w,
+    );
     sync.shardsDone(step);
     // Every thread reads the same slots after the meeting, so all of them take the same branch here.
     const batchLoss = sumLoss(lossSlots, shards) + batchRows * penalty;

@@ -5,6 +5,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { checkFiniteData } from '../data/finite.js';
 import { checkSparseLabels } from '../data/labels.js';
+import { checkSampleWeight, rowWeights } from '../data/row-weights.js';
 import { trainValidationSplit } from '../data/split.js';
 import { createKernels, type KernelBackend, type Kernels } from '../kernels/kernels.js';
 import { targetWidth } from '../losses/loss.js';
@@ -41,13 +42,23 @@ export function checkData(model: Mlp, data: Dataset, opts: ResolvedFitOptions, w
   if (opts.loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, model.outputSize, what);
 }
 
-/** Splits off validation data as the options ask and checks shapes; shared by every trainer. */
+/** The rows a trainer trains on, with their loss weights when the run is weighted. */
+export interface TrainingSet extends Dataset {
+  /** One weight per row (class and sample weights combined); absent when unweighted. */
+  readonly weights?: Float32Array;
+}
+
+/**
+ * Splits off validation data as the options ask, checks shapes and computes the training rows' weights; shared by
+ * every trainer.
+ */
 export function prepareData(
   model: Mlp,
   data: Dataset,
   opts: ResolvedFitOptions,
-): { train: Dataset; validation?: Dataset } {
+): { train: TrainingSet; validation?: Dataset } {
   checkData(model, data, opts);
+  if (opts.sampleWeight !== undefined) checkSampleWeight(opts.sampleWeight, data.rows);
   let train = data;
   let validation = opts.validationData;
   if (!validation && opts.validationSplit > 0) {
@@ -57,7 +68,8 @@ export function prepareData(
   }
   if (validation) checkData(model, validation, opts, 'validation data');
   if (train.rows === 0) throw new RangeError('training data has no rows');
-  return { train, validation };
+  const weights = rowWeights(train, opts.loss, opts.classWeight, opts.sampleWeight);
+  return { train: weights ? { ...train, weights } : train, validation };
 }
 
 /** Initial optimizer state: the snapshot to resume from, or zeros. */
@@ -98,7 +110,7 @@ class SingleThreadEngine implements EpochEngine {
 
   constructor(
     private readonly model: Mlp,
-    data: Dataset,
+    data: TrainingSet,
     private readonly opts: ResolvedFitOptions,
     kernels: Kernels,
   ) {
@@ -114,12 +126,13 @@ class SingleThreadEngine implements EpochEngine {
     if (this.state !== init.state) this.state.set(init.state);
     this.step = init.step;
     this.buffers = checkStepBuffers({
-      ctx: { kernels, layout, loss: opts.loss, targetCols },
+      ctx: { kernels, layout, loss: opts.loss, targetCols, seed: opts.seed },
       optimizer: opts.optimizer,
       batchSize: opts.batchSize,
       shards: opts.shards,
       x: data.x,
       y: data.y,
+      w: data.weights,
       params: this.params,
       slotSets: [
         {
@@ -156,7 +169,7 @@ class SingleThreadEngine implements EpochEngine {
       },
     };
     const start = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: this.step };
-    const r = runSteps(this.buffers, this.share, sync, order, order.length, start, Number.POSITIVE_INFINITY);
+    const r = runSteps(this.buffers, this.share, sync, order, order.length, start, Number.POSITIVE_INFINITY, epoch);
     this.step = r.optimizerStep;
     if (params !== this.model.params) this.model.params.set(params);
     // Checked before the update, so the weights never take a step from a non-finite gradient.

@@ -4,6 +4,7 @@
  */
 
 import type { Dataset } from '../data/dataset.js';
+import { type ClassWeight, checkClassWeight } from '../data/row-weights.js';
 import { type KernelPreference, parseKernelPreference } from '../kernels/kernels.js';
 import { type LossInput, type LossName, parseLoss } from '../losses/loss.js';
 import { createOptimizer, OPTIMIZER_FIELDS } from '../optim/create.js';
@@ -117,6 +118,19 @@ export interface FitOptions {
   validationSplit?: number;
   /** Explicit validation data (takes precedence over `validationSplit`). */
   validationData?: Dataset;
+  /**
+   * Per-class loss weights (Keras `class_weight`): a map from class index to weight >= 0 naming every class in
+   * the training data, or `'balanced'` (scikit-learn: `rows / (classes * count)` over the training rows). A row's
+   * class is its label (sparse labels, one binary column) or the arg-max of its one-hot target, as tfjs reads it.
+   */
+  classWeight?: ClassWeight;
+  /**
+   * One loss weight >= 0 per row of the data (Keras `sample_weight`), multiplied with the class weight. The
+   * batch loss is `sum(weight * loss) / batchRows`, Keras' mean of weighted per-row losses; the training loss
+   * reported is that weighted loss, validation losses are unweighted. A `validationSplit` holds out the weights
+   * of the rows it holds out.
+   */
+  sampleWeight?: Float32Array;
   earlyStopping?: EarlyStoppingOptions;
   /** First epoch to run (0-based), for resuming; shuffles depend on the absolute epoch index. */
   initialEpoch?: number;
@@ -154,6 +168,8 @@ export interface ResolvedFitOptions {
   shards: number | undefined;
   validationSplit: number;
   validationData: Dataset | undefined;
+  classWeight: ClassWeight | undefined;
+  sampleWeight: Float32Array | undefined;
   earlyStopping: Required<EarlyStoppingOptions> | undefined;
   initialEpoch: number;
   optimizerState: OptimizerSnapshot | undefined;
@@ -200,6 +216,8 @@ const FIT_OPTION_KEYS: Readonly<Record<keyof FitOptions, true>> = {
   shards: true,
   validationSplit: true,
   validationData: true,
+  classWeight: true,
+  sampleWeight: true,
   earlyStopping: true,
   initialEpoch: true,
   optimizerState: true,
@@ -345,6 +363,8 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     shards,
     validationSplit,
     validationData: options.validationData,
+    classWeight: options.classWeight === undefined ? undefined : checkClassWeight(options.classWeight),
+    sampleWeight: options.sampleWeight,
     earlyStopping,
     initialEpoch,
     optimizerState: snap,

@@ -10,7 +10,8 @@ import { gatherRows } from '../data/gather.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import { denseForward, denseInputGradient, denseWeightGradient } from '../model/dense.js';
-import type { ParamLayout } from '../model/layout.js';
+import { applyDropout, dropoutBackward, dropoutMask } from '../model/dropout.js';
+import type { DenseLayout, ParamLayout } from '../model/layout.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
 import type { Workspace } from './workspace.js';
@@ -23,6 +24,8 @@ export interface StepContext {
   readonly loss: LossName;
   /** Target columns per row (1 for sparse categorical labels). */
   readonly targetCols: number;
+  /** The run's seed, which keys the dropout masks with the epoch, row, layer and unit (default 0). */
+  readonly seed?: number;
 }
 
 /** Rows per shard are at least this many by default, so each shard still runs efficient matrix products. */
@@ -58,12 +61,93 @@ export function forwardRows<T extends FloatArray>(
 }
 
 /**
+ * The training forward pass over the first `rows` rows of `ws.input`, which are dataset rows
+ * `order[orderFrom ..]`: as {@link forwardRows}, but a layer with dropout writes its multipliers to `ws.mask` and
+ * its output after dropout to `ws.dropped`, which the next layer reads; `ws.acts` keeps the outputs before
+ * dropout, which the activation derivatives need. Returns the output activations.
+ */
+export function trainForwardRows(
+  ctx: StepContext,
+  params: FloatArray,
+  ws: Workspace,
+  rows: number,
+  order: Int32Array,
+  orderFrom: number,
+  epoch: number,
+): FloatArray {
+  const { layout, kernels: k } = ctx;
+  let x: FloatArray = ws.input;
+  for (const l of layout.layers) {
+    denseForward(k, l, params, x, 0, ws.acts[l.index], 0, rows);
+    x = ws.acts[l.index];
+    if (l.dropout > 0) {
+      const mask = ws.mask[l.index];
+      dropoutMask(mask, 0, rows, l.outSize, l.dropout, ctx.seed ?? 0, epoch, l.index, order, orderFrom);
+      applyDropout(ws.dropped[l.index], x, mask, rows * l.outSize);
+      x = ws.dropped[l.index];
+    }
+  }
+  return ws.acts[layout.layers.length - 1];
+}
+
+/** What layer `i` read in the training forward pass: the input, or the previous layer's (dropped) output. */
+function layerInput(ws: Workspace, layers: readonly DenseLayout[], i: number): FloatArray {
+  if (i === 0) return ws.input;
+  return layers[i - 1].dropout > 0 ? ws.dropped[i - 1] : ws.acts[i - 1];
+}
+
+/**
+ * The loss summed over rows `[r0, r1)` of a block whose outputs are `out`, and each row's dL/dz in `dz`. With row
+ * weights `w` (indexed by dataset row; row `r` of the block is `order[orderFrom + r]`) each row's loss and
+ * gradient are multiplied by its weight, so that after the division by the batch's row count the batch loss is
+ * Keras' `mean(weight * loss)` over the batch (not divided by the sum of the weights).
+ */
+export function blockLossAndGradient(
+  ctx: StepContext,
+  out: FloatArray,
+  target: FloatArray,
+  dz: FloatArray,
+  r0: number,
+  r1: number,
+  w: FloatArray | undefined,
+  order: Int32Array,
+  orderFrom: number,
+): number {
+  const { kernels: k, layout, loss, targetCols } = ctx;
+  const last = layout.layers[layout.layers.length - 1];
+  const cols = last.outSize;
+  if (w === undefined) {
+    return k.lossAndGradient(
+      loss,
+      last.activation,
+      out,
+      r0 * cols,
+      target,
+      r0 * targetCols,
+      dz,
+      r0 * cols,
+      r1 - r0,
+      cols,
+    );
+  }
+  let total = 0;
+  for (let r = r0; r < r1; r++) {
+    const weight = w[order[orderFrom + r]];
+    const off = r * cols;
+    total += weight * k.lossAndGradient(loss, last.activation, out, off, target, r * targetCols, dz, off, 1, cols);
+    for (let j = 0; j < cols; j++) dz[off + j] *= weight;
+  }
+  return total;
+}
+
+/**
  * The shards `[first, last)` of one batch (a contiguous run of shards, so a contiguous run of `order`): gathers
  * their rows once, runs the forward pass and the input-gradient passes over all of them at once (a row's
  * activations and deltas do not depend on which rows share a pass), and writes each shard's weight gradient,
  * summed over that shard's rows, into its own slot (`grad[gradOff + s * paramCount ..]`) and its summed loss into
  * `lossOut[s]`. Only those per-shard sums fix the arithmetic, so the bits never depend on how many shards one
- * call covers. The workspace must hold every row of the run (see {@link maxShareRows}).
+ * call covers. The workspace must hold every row of the run (see {@link maxShareRows}). `epoch` keys the dropout
+ * masks; `w` holds optional row weights, indexed by dataset row (see {@link blockLossAndGradient}).
  */
 export function shardRangeGradients(
   ctx: StepContext,
@@ -80,6 +164,8 @@ export function shardRangeGradients(
   grad: FloatArray,
   gradOff: number,
   lossOut: Float64Array,
+  epoch = 0,
+  w?: FloatArray,
 ): void {
   if (first >= last) return;
   const { layout, kernels: k } = ctx;
@@ -88,32 +174,18 @@ export function shardRangeGradients(
   const rows = shardStart(last, batchRows, shardTotal) - base;
   gatherRows(x, layout.inputSize, order, batchFrom + base, batchFrom + base + rows, ws.input);
   gatherRows(y, ctx.targetCols, order, batchFrom + base, batchFrom + base + rows, ws.target);
-  const out = forwardRows(k, layout, params, ws, rows);
+  const out = trainForwardRows(ctx, params, ws, rows, order, batchFrom + base, epoch);
   const layers = layout.layers;
-  const lastLayer = layers[layers.length - 1];
-  const outCols = lastLayer.outSize;
   let dz = ws.deltaA;
   let dx = ws.deltaB;
   for (let s = first; s < last; s++) {
     const r0 = shardStart(s, batchRows, shardTotal) - base;
     const r1 = shardStart(s + 1, batchRows, shardTotal) - base;
-    const off = r0 * outCols;
-    lossOut[s] = k.lossAndGradient(
-      ctx.loss,
-      lastLayer.activation,
-      out,
-      off,
-      ws.target,
-      r0 * ctx.targetCols,
-      dz,
-      off,
-      r1 - r0,
-      outCols,
-    );
+    lossOut[s] = blockLossAndGradient(ctx, out, ws.target, dz, r0, r1, w, order, batchFrom + base);
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const l = layers[i];
-    const input = i === 0 ? ws.input : ws.acts[i - 1];
+    const input = layerInput(ws, layers, i);
     for (let s = first; s < last; s++) {
       const r0 = shardStart(s, batchRows, shardTotal) - base;
       const r1 = shardStart(s + 1, batchRows, shardTotal) - base;
@@ -122,7 +194,9 @@ export function shardRangeGradients(
     if (i > 0) {
       const prev = layers[i - 1];
       denseInputGradient(k, l, params, dz, 0, dx, 0, rows);
-      // The previous layer's activation derivative turns dL/da into dL/dz.
+      // Through the dropout first (dL/d(dropped) to dL/da), then the activation's derivative at the outputs
+      // before dropout turns dL/da into dL/dz.
+      if (prev.dropout > 0) dropoutBackward(dx, ws.mask[i - 1], rows * prev.outSize);
       k.activationBackward(prev.activation, dx, 0, ws.acts[i - 1], 0, rows, prev.outSize);
       const t = dz;
       dz = dx;
@@ -133,7 +207,7 @@ export function shardRangeGradients(
 
 /**
  * One shard: the rows `order[from..to)`; writes their summed gradient into `grad[gradOff .. gradOff +
- * paramCount)` and returns their summed loss. (The gradient check's entry point: one shard, any rows.)
+ * paramCount)` and returns their summed loss (dropout masks of `epoch`, optional row weights `w`). (The gradient check's entry point: one shard, any rows.)
  */
 export function shardGradient(
   ctx: StepContext,
@@ -146,9 +220,11 @@ export function shardGradient(
   ws: Workspace,
   grad: FloatArray,
   gradOff: number,
+  epoch = 0,
+  w?: FloatArray,
 ): number {
   const loss = new Float64Array(1);
-  shardRangeGradients(ctx, params, x, y, order, from, to - from, 1, 0, 1, ws, grad, gradOff, loss);
+  shardRangeGradients(ctx, params, x, y, order, from, to - from, 1, 0, 1, ws, grad, gradOff, loss, epoch, w);
   return loss[0];
 }
 

@@ -14,6 +14,12 @@ export interface Workspace<T extends FloatArray = FloatArray> {
   readonly target: T;
   /** Post-activation outputs of each layer, `capacity x outSize`. */
   readonly acts: T[];
+  /**
+   * Per layer with dropout: the dropout multipliers (0 or `1 / (1 - rate)`) and the outputs after dropout, the
+   * next layer's input in training, `capacity x outSize` each. Empty for layers without dropout.
+   */
+  readonly mask: T[];
+  readonly dropped: T[];
   /** Two ping-pong gradient buffers, `capacity x maxWidth` each. */
   readonly deltaA: T;
   readonly deltaB: T;
@@ -37,6 +43,8 @@ export function createWorkspace<T extends FloatArray>(
     input: alloc(capacity * layout.inputSize),
     target: alloc(capacity * targetCols),
     acts: layout.layers.map((l) => alloc(capacity * l.outSize)),
+    mask: layout.layers.map((l) => alloc(l.dropout > 0 ? capacity * l.outSize : 0)),
+    dropped: layout.layers.map((l) => alloc(l.dropout > 0 ? capacity * l.outSize : 0)),
     deltaA: alloc(capacity * layout.maxWidth),
     deltaB: alloc(capacity * layout.maxWidth),
   };

@@ -5,6 +5,7 @@
  */
 import { type Dataset, subset } from '../data/dataset.js';
 import { foldRows } from '../data/folds.js';
+import type { ClassWeight } from '../data/row-weights.js';
 import type { KernelBackend, KernelPreference } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import { Mlp } from '../model/mlp.js';
@@ -62,6 +63,8 @@ export interface FoldFitJob {
   shards?: number;
   /** Early-stopping patience on the split's validation loss; the best epoch's weights are scored. */
   patience?: number;
+  /** Class weights of the fit (`'balanced'`: over the split's training rows). */
+  classWeight?: ClassWeight;
   kernels: KernelPreference;
   metric: TuneMetric;
   /** Penalties, clipping and schedule (`fit`'s options of the same names). */
@@ -128,6 +131,7 @@ export async function runFoldFit(splits: SplitCache, job: FoldFitJob): Promise<F
       shards: job.shards,
       kernels: job.kernels,
       ...job.rules,
+      ...(job.classWeight !== undefined ? { classWeight: job.classWeight } : {}),
       // Validation during training costs an evaluation per epoch: only early stopping and a plateau need it.
       ...(job.patience !== undefined || job.rules?.lrSchedule?.name === 'plateau'
         ? { validationData: validation }

@@ -16,6 +16,8 @@ export interface TuneSettings {
   /** Hidden activation. */
   activation?: ActivationName | string;
   outputActivation?: ActivationName | string;
+  /** Dropout after every hidden layer, or one rate per hidden layer. */
+  dropout?: number | readonly number[];
   /** An optimizer name (its other settings from the base optimizer) or a whole config. */
   optimizer?: OptimizerName | OptimizerConfig;
   /** Overrides the optimizer's learning rate. */
@@ -44,6 +46,7 @@ export interface TuneBase {
   layers: readonly number[];
   activation?: ActivationName | string;
   outputActivation?: ActivationName | string;
+  dropout?: number | readonly number[];
   optimizer?: OptimizerConfig;
   batchSize?: number;
   epochs?: number;
@@ -102,7 +105,7 @@ export function resolveCandidate(
     const activation = parseActivation(candidate.activation ?? base.activation ?? 'sigmoid');
     const outputName = candidate.outputActivation ?? base.outputActivation;
     const outputActivation = outputName === undefined ? activation : parseActivation(outputName, 'outputActivation');
-    const spec = mlpSpec(inputSize, layers, activation, outputActivation);
+    const spec = mlpSpec(inputSize, layers, activation, outputActivation, candidate.dropout ?? base.dropout ?? 0);
     let config: OptimizerConfig = base.optimizer ?? { name: 'sgd' };
     if (typeof candidate.optimizer === 'string') config = { ...config, name: candidate.optimizer };
     else if (candidate.optimizer) config = candidate.optimizer;
