@@ -11,11 +11,7 @@ import {
   type EpochLog,
   LOSSES,
   type LossName,
-  LR_SCHEDULES,
-  type LrScheduleName,
   Mlp,
-  MONITORS,
-  type MonitorName,
   modelToArtifacts,
   type OptimizerSnapshot,
   parseLoss,
@@ -26,7 +22,6 @@ import {
 import { loadModel, saveModel, writeFileAtomic } from '@shardprop/core/node';
 import { type Encoding, inputWidth, normalization, parseEncoding, targetNames } from '@shardprop/tabular';
 import { z } from 'zod';
-import { MONITOR_FLAGS } from './config.js';
 import { dataError, oneLine } from './errors.js';
 import { lossSvg } from './plot.js';
 import { type CliMeta, type RunSettings, RunSettingsSchema, type RunState } from './run-state.js';
