@@ -72,6 +72,27 @@ export interface EngineSettings {
 /** Milliseconds the workers get to return after the last command before they are terminated. */
 const EXIT_GRACE_MS = 1_000;
 
+/** What one step of a run costs, for the thread choice (the engine's, and `fitParallel`'s before it starts one). */
+export function stepWorkOf(model: Mlp, rows: number, opts: ResolvedFitOptions, maxThreads: number): StepWork {
+  return {
+    paramCount: model.paramCount,
+    flopsPerRow: trainFlopsPerRow(model.layout),
+    batchSize: Math.min(opts.batchSize, rows),
+    shards: opts.shards,
+    maxThreads,
+  };
+}
+
+/** The `'auto'` plan of a run of `opts.epochs` epochs over `rows` rows: timed on its steps, or estimated. */
+export function autoThreadPlan(
+  work: StepWork,
+  rows: number,
+  opts: ResolvedFitOptions,
+  tuning?: Omit<MeasuredPlanOptions, 'totalSteps'>,
+): ThreadPlan {
+  return measuredThreadPlan(work, { ...tuning, totalSteps: opts.epochs * Math.ceil(rows / opts.batchSize) });
+}
+
 /** One run's workers over one shared arena: the {@link EpochEngine} that `trainLoop` drives. */
 export class SharedMemoryEngine implements EpochEngine {
   readonly backend: KernelBackend;
@@ -101,13 +122,8 @@ export class SharedMemoryEngine implements EpochEngine {
     const { backend } = settings;
     const targetCols = targetWidth(opts.loss, model.outputSize);
     const maxShards = shardCount(Math.min(opts.batchSize, train.rows), opts.shards);
-    const work: StepWork = {
-      paramCount: model.paramCount,
-      flopsPerRow: trainFlopsPerRow(model.layout),
-      batchSize: Math.min(opts.batchSize, train.rows),
-      shards: opts.shards,
-      maxThreads: settings.threads === 'auto' ? (settings.maxThreads ?? detectCores()) : settings.threads,
-    };
+    const maxThreads = settings.threads === 'auto' ? (settings.maxThreads ?? detectCores()) : settings.threads;
+    const work = stepWorkOf(model, train.rows, opts, maxThreads);
     const replicate = replicatesUpdate(work);
     const layout = arenaLayout(
       model.paramCount,
@@ -125,10 +141,7 @@ export class SharedMemoryEngine implements EpochEngine {
     this.control = v.control;
     this.plan =
       settings.threads === 'auto'
-        ? measuredThreadPlan(work, {
-            ...settings.autoThreads,
-            totalSteps: opts.epochs * Math.ceil(train.rows / opts.batchSize),
-          })
+        ? autoThreadPlan(work, train.rows, opts, settings.autoThreads)
         : fixedThreadPlan(settings.threads);
     // Workers for every count the plan may use: the most candidates when it times them, else its one count.
     const threads = this.plan.basis === 'measuring' ? Math.max(...this.plan.candidates) : this.plan.threads;

@@ -216,13 +216,8 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
   };
   const choose = (): number => {
     // The latest round of trials only: older ones describe the machine as it was.
-    const msOf = (t: number) =>
-      median(
-        trials
-          .filter((x) => x.threads === t)
-          .slice(-rounds)
-          .map((x) => x.msPerStep),
-      );
+    const latest = new Map(latestTrialMedians(trials, rounds).map((m) => [m.threads, m.msPerStep]));
+    const msOf = (t: number) => latest.get(t) ?? Number.POSITIVE_INFINITY;
     let best = candidates[0];
     let bestMs = msOf(best);
     for (const t of candidates.slice(1)) {

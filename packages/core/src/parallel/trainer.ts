@@ -9,21 +9,21 @@ import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { resolveBackend } from '../kernels/kernels.js';
 import { wasmKernelsModule, wasmKernelsSupported } from '../kernels/wasm/backend.js';
-import { trainFlopsPerRow } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
 import { fit, prepareData } from '../train/fit.js';
 import { type FitResult, trainLoop } from '../train/loop.js';
 import type { FitOptions, ResolvedFitOptions } from '../train/options.js';
 import { resolveFitOptions } from '../train/options.js';
 import {
+  autoThreadPlan,
   checkThreads,
   type EngineSettings,
   parallelFailure,
   SharedMemoryEngine,
+  stepWorkOf,
   type WorkerLauncher,
 } from './engine.js';
 import type { WorkerTask } from './protocol.js';
-import { measuredThreadPlan } from './thread-choice.js';
 
 export interface ParallelFitOptions
   extends FitOptions,
@@ -72,15 +72,8 @@ export function threadLauncher(workerUrl: URL = WORKER_URL): WorkerLauncher {
  * they save.
  */
 function staysOnOneThread(model: Mlp, train: Dataset, opts: ResolvedFitOptions, options: ParallelFitOptions): boolean {
-  const work = {
-    paramCount: model.paramCount,
-    flopsPerRow: trainFlopsPerRow(model.layout),
-    batchSize: Math.min(opts.batchSize, train.rows),
-    shards: opts.shards,
-    maxThreads: options.maxThreads ?? defaultThreads(),
-  };
-  const totalSteps = opts.epochs * Math.ceil(train.rows / opts.batchSize);
-  const plan = measuredThreadPlan(work, { ...options.autoThreads, totalSteps });
+  const work = stepWorkOf(model, train.rows, opts, options.maxThreads ?? defaultThreads());
+  const plan = autoThreadPlan(work, train.rows, opts, options.autoThreads);
   return plan.basis === 'only' || (plan.basis === 'estimated' && plan.threads === 1);
 }
 
