@@ -44,6 +44,40 @@ describe('tune', () => {
     expect(one.trials.every((t) => t.folds.length === 3 && Number.isFinite(t.mean) && t.std >= 0)).toBe(true);
   });
 
+  it('gives each fit of a search with fewer fits than threads a share of them, with the same results', async () => {
+    // One candidate on one holdout split: a single fit, long enough that threads 'auto' starts workers for it.
+    const wide = wideProblem({ rows: 4096, features: 256, classes: 10, seed: 2 });
+    const options: TuneOptions = {
+      loss: 'cce',
+      layers: [256, 256, 10],
+      activation: 'relu',
+      outputActivation: 'softmax',
+      optimizer: { name: 'sgd', learningRate: 0.05 },
+      epochs: 4,
+      batchSize: 256,
+      space: [{}],
+      validationSplit: 0.25,
+      seed: 5,
+      refit: false,
+    };
+    const one = await tune(wide, { ...options, threads: 1 });
+    const two = await tune(wide, { ...options, threads: 2 });
+    expect(one.trials[0].threads).toBeUndefined();
+    expect(two.trials[0].threads).toBe(2);
+    expect(two.trials[0].folds).toEqual(one.trials[0].folds);
+    expect(Number.isFinite(one.trials[0].mean)).toBe(true);
+    // An abort stops such a fit too: no trial, no score from a half-trained model.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 300);
+    const stopped = await tune(wide, { ...options, epochs: 400, threads: 2, signal: controller.signal });
+    clearTimeout(timer);
+    expect(stopped.aborted).toBe(true);
+    expect(stopped.trials).toEqual([]);
+    // The seed problem's small fits stay single-threaded on the pool, whatever the share.
+    const small = await tune(data, { ...base, threads: 2, space: [{}], validationSplit: 0.25, folds: undefined });
+    expect(small.trials[0].threads).toBeUndefined();
+  });
+
   it("scores a fold exactly as fit on the fold's training rows, and refits the best exactly as fit on all rows", async () => {
     const result = await tune(data, { ...base, threads: 2, space: [{ layers: [6, 6, 1], learningRate: 0.5 }] });
     const folds = kFolds(data.rows, 3, 7);

@@ -304,6 +304,7 @@ export async function runTune(flags: TuneFlags): Promise<number> {
     ms: Math.round(t.result.ms),
     epochs: t.result.epochs,
     ...(t.result.rung !== undefined ? { rung: t.result.rung } : {}),
+    ...(t.result.threads !== undefined ? { threads: t.result.threads } : {}),
     ...(t.result.error ? { error: t.result.error } : {}),
   });
 

@@ -71,10 +71,19 @@ export function threadLauncher(workerUrl: URL = WORKER_URL): WorkerLauncher {
  * core, or a run too short to time the counts whose cost model says that workers would cost more to start than
  * they save.
  */
-function staysOnOneThread(model: Mlp, train: Dataset, opts: ResolvedFitOptions, options: ParallelFitOptions): boolean {
-  const work = stepWorkOf(model, train.rows, opts, options.maxThreads ?? defaultThreads());
-  const plan = autoThreadPlan(work, train.rows, opts, options.autoThreads);
+function staysOnOneThread(model: Mlp, rows: number, opts: ResolvedFitOptions, options: ParallelFitOptions): boolean {
+  const work = stepWorkOf(model, rows, opts, options.maxThreads ?? defaultThreads());
+  const plan = autoThreadPlan(work, rows, opts, options.autoThreads);
   return plan.basis === 'only' || (plan.basis === 'estimated' && plan.threads === 1);
+}
+
+/**
+ * True when `fitParallel(model, data, options)` with `threads: 'auto'` would start workers for a training set of
+ * `rows` rows (validation rows excluded): the run is long enough to time the counts, or the cost model says more
+ * threads pay. `tune` asks this before giving a fit several threads of its own.
+ */
+export function autoStartsWorkers(model: Mlp, rows: number, options: ParallelFitOptions): boolean {
+  return !staysOnOneThread(model, rows, resolveFitOptions(options), options);
 }
 
 /**
@@ -97,7 +106,7 @@ export async function fitWithLauncher(
   const threads = checkThreads(options.threads ?? 'auto');
   const maxThreads = options.maxThreads ?? defaultThreads();
   const { train, validation } = prepareData(model, data, opts);
-  if (threads === 'auto' && staysOnOneThread(model, train, opts, options)) {
+  if (threads === 'auto' && staysOnOneThread(model, train.rows, opts, options)) {
     // One thread throughout: train on this thread, as `fit` does, without starting any worker.
     const { threads: _threads, maxThreads: _max, autoThreads: _auto, ...fitOptions } = options;
     const { barrierTimeoutMs: _timeout, progressIntervalMs: _interval, ...single } = fitOptions;

@@ -1,6 +1,7 @@
 /**
  * Model selection on every core: grid or random search with k-fold cross-validation (or one holdout split), and
- * optionally successive halving. Every (candidate x split) fit is one single-threaded job on a worker pool; the
+ * optionally successive halving. Every (candidate x split) fit is one single-threaded job on a worker pool (or,
+ * in a rung with fewer fits than threads, a data-parallel `fitParallel` on its share of the threads); the
  * data goes into shared memory once and each worker gathers a split's rows from it the first time it needs
  * them. A job's result depends only on the candidate, the split and the data, so the results are the same
  * for any thread count. The best candidate is then trained on all rows, as `fit` would, with `fitParallel`
@@ -20,9 +21,13 @@ import { isClassification } from '../train/metrics.js';
 import type { Callbacks, FitOptions } from '../train/options.js';
 import {
   checkMetric,
+  FoldFitAborted,
   type FoldFitJob,
   type FoldFitResult,
+  foldFitOptions,
   greaterIsBetter,
+  runFoldFit,
+  SplitCache,
   type TuneMetric,
 } from '../tune/fold-fit.js';
 import { expandGrid, gridPoint, type SearchSpace, sampleGrid } from '../tune/space.js';
@@ -37,7 +42,7 @@ import {
   type TrialResult,
   type TuneSettings,
 } from '../tune/trials.js';
-import { defaultThreads, fitParallel } from './trainer.js';
+import { autoStartsWorkers, defaultThreads, fitParallel } from './trainer.js';
 import type { TuneWorkerData } from './tune-worker.js';
 
 // Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one.
@@ -196,6 +201,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   const completed = options.completed ?? [];
   let done = 0;
   let pool: WorkerPool<FoldFitJob, FoldFitResult> | undefined;
+  let mainSplits: SplitCache | undefined;
   const signal = options.signal;
   let aborted = signal?.aborted === true;
   // One signal for every queued fit, without the listener-count warning a user's signal would give.
@@ -244,15 +250,36 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         }
       }
       if (jobs.length > 0) {
-        pool ??= startPool(data, folds, Math.min(threads, jobs.length), kernels !== 'js' ? wasmKernelsModule() : null);
+        // A rung with fewer fits than threads would leave cores idle: each fit then gets an equal share of the
+        // threads and trains data-parallel (fitParallel, threads 'auto', the same bits as fit) where 'auto' would
+        // start workers for it at all; the others stay single-threaded fits on the pool.
+        const share = Math.floor(threads / jobs.length);
+        const spread = new Set(share > 1 ? jobs.filter((job) => spreadsOver(job, share, folds)) : []);
+        const pooled = jobs.length - spread.size;
+        if (pooled > 0) {
+          pool ??= startPool(
+            data,
+            folds,
+            Math.min(threads - spread.size * share, pooled),
+            kernels !== 'js' ? wasmKernelsModule() : null,
+          );
+        }
         const p = pool;
+        const fitHere = (job: FoldFitJob) => {
+          mainSplits ??= new SplitCache(data, folds);
+          return runFoldFit(mainSplits, job, (model, rows, fitOptions) =>
+            fitParallel(model, rows, { ...fitOptions, threads: 'auto', maxThreads: share, signal: stop.signal }),
+          );
+        };
         await Promise.all(
           jobs.map(async (job) => {
             let result: FoldFitResult;
             try {
-              result = await p.run(job, { signal: stop.signal });
+              result = spread.has(job)
+                ? await fitHere(job)
+                : await (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
             } catch (error) {
-              if (signal?.aborted) {
+              if (signal?.aborted || error instanceof FoldFitAborted) {
                 aborted = true;
                 return;
               }
@@ -270,6 +297,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
                 list,
                 budget(job.trial),
                 rungs > 1 ? rung : undefined,
+                jobs.some((j) => j.trial === job.trial && spread.has(j)) ? share : 1,
               );
               finished.set(job.trial, trial);
               options.onTrialEnd?.(trial);
@@ -358,12 +386,21 @@ function startPool(
   return new WorkerPool<FoldFitJob, FoldFitResult>({ filename: TUNE_WORKER_URL, threads, workerData });
 }
 
+/** True when the job's fit, given `threads` of its own, would train data-parallel (see `autoStartsWorkers`). */
+function spreadsOver(job: FoldFitJob, threads: number, folds: Int32Array): boolean {
+  let rows = 0;
+  for (let i = 0; i < folds.length; i++) if (folds[i] !== job.fold) rows++;
+  const options = { ...foldFitOptions(job), maxThreads: threads };
+  return autoStartsWorkers(Mlp.create(job.spec, { seed: job.seed }), rows, options);
+}
+
 function trialOf(
   index: number,
   settings: TuneSettings,
   results: readonly FoldFitResult[],
   epochs: number,
   rung: number | undefined,
+  threads: number,
 ): TrialResult {
   const folds = results.map((r) => r.score);
   const { mean, std } = summarise(folds);
@@ -378,6 +415,7 @@ function trialOf(
     ms,
     epochs,
     ...(rung !== undefined ? { rung } : {}),
+    ...(threads > 1 ? { threads } : {}),
     ...(error !== undefined ? { error } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
- * One job of a search: train one candidate on one split's training rows with the single-thread `fit`, and score
- * it on the split's validation rows. The tuner's workers run it over the data in shared memory; it runs the same
- * way in any thread, so a job's result depends only on the job and the data, never on the thread count.
+ * One job of a search: train one candidate on one split's training rows with the single-thread `fit` (or, where
+ * a search has fewer fits than threads, with `fitParallel`, whose weights are the same bits), and score it on the
+ * split's validation rows. The tuner's workers run it over the data in shared memory; it runs the same way in any
+ * thread, so a job's result depends only on the job and the data, never on the thread count.
  */
 import { type Dataset, subset } from '../data/dataset.js';
 import { foldRows } from '../data/folds.js';
@@ -12,8 +13,9 @@ import { Mlp } from '../model/mlp.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
 import { fit } from '../train/fit.js';
-import { TrainingError } from '../train/loop.js';
+import { type FitResult, TrainingError } from '../train/loop.js';
 import { evaluate, isClassification, type Metrics } from '../train/metrics.js';
+import type { FitOptions } from '../train/options.js';
 import type { TrainingRules } from './trials.js';
 
 /** What a search ranks by: the validation loss (default), or accuracy, R^2 or mean absolute error. */
@@ -113,34 +115,62 @@ export class SplitCache {
 }
 
 /**
- * Trains a fresh model (`Mlp.create(spec, { seed })`) on the split's training rows with `fit`, exactly as
- * `fit` on those rows alone would, and scores it on the split's validation rows.
+ * `fit`'s options for a job; `validation` is its split's validation rows (left out, the options still describe
+ * the same training steps).
  */
-export async function runFoldFit(splits: SplitCache, job: FoldFitJob): Promise<FoldFitResult> {
-  const { train, validation } = splits.get(job.fold);
+export function foldFitOptions(job: FoldFitJob, validation?: Dataset): FitOptions {
+  return {
+    loss: job.loss,
+    optimizer: job.optimizer,
+    batchSize: job.batchSize,
+    epochs: job.epochs,
+    shuffle: job.shuffle,
+    seed: job.seed,
+    shards: job.shards,
+    kernels: job.kernels,
+    ...job.rules,
+    ...(job.classWeight !== undefined ? { classWeight: job.classWeight } : {}),
+    // Validation during training costs an evaluation per epoch: only early stopping and a plateau need it.
+    ...(validation && (job.patience !== undefined || job.rules?.lrSchedule?.name === 'plateau')
+      ? { validationData: validation }
+      : {}),
+    ...(job.patience !== undefined ? { earlyStopping: { patience: job.patience, monitor: 'valLoss' as const } } : {}),
+  };
+}
+
+/** What trains a job's model: `fit`, or `fitParallel` bound to its threads (the same bits either way). */
+export type FoldTrainer = (model: Mlp, data: Dataset, options: FitOptions) => Promise<FitResult>;
+
+/** A job stopped by the search's abort signal before its fit finished: it has no score. */
+export class FoldFitAborted extends Error {
+  override name = 'FoldFitAborted';
+}
+
+/**
+ * Trains a fresh model (`Mlp.create(spec, { seed })`) on the split's training rows with `train` (default `fit`),
+ * exactly as `fit` on those rows alone would, and scores it on the split's validation rows.
+ */
+export async function runFoldFit(
+  splits: SplitCache,
+  job: FoldFitJob,
+  train: FoldTrainer = fit,
+): Promise<FoldFitResult> {
+  const { train: rows, validation } = splits.get(job.fold);
   const started = performance.now();
   const model = Mlp.create(job.spec, { seed: job.seed });
   try {
-    const result = await fit(model, train, {
-      loss: job.loss,
-      optimizer: job.optimizer,
-      batchSize: job.batchSize,
-      epochs: job.epochs,
-      shuffle: job.shuffle,
-      seed: job.seed,
-      shards: job.shards,
-      kernels: job.kernels,
-      ...job.rules,
-      ...(job.classWeight !== undefined ? { classWeight: job.classWeight } : {}),
-      // Validation during training costs an evaluation per epoch: only early stopping and a plateau need it.
-      ...(job.patience !== undefined || job.rules?.lrSchedule?.name === 'plateau'
-        ? { validationData: validation }
-        : {}),
-      ...(job.patience !== undefined ? { earlyStopping: { patience: job.patience, monitor: 'valLoss' as const } } : {}),
-    });
+    const result = await train(model, rows, foldFitOptions(job, validation));
+    if (result.aborted) throw new FoldFitAborted(`trial ${job.trial}, split ${job.fold}: stopped before its end`);
     const score = metricValue(evaluate(model, validation, job.loss), job.metric);
     const ms = performance.now() - started;
-    return { trial: job.trial, fold: job.fold, score, epochsRun: result.epochsRun, ms, kernels: result.kernels };
+    return {
+      trial: job.trial,
+      fold: job.fold,
+      score,
+      epochsRun: result.epochsRun,
+      ms,
+      kernels: result.kernels,
+    };
   } catch (error) {
     if (!(error instanceof TrainingError)) throw error;
     const ms = performance.now() - started;

@@ -89,6 +89,12 @@ export interface TrialResult {
   epochs: number;
   /** Successive halving: the last rung the trial ran in (0 = the first). */
   rung?: number;
+  /**
+   * Threads each of its fits had, when more than one: a rung with fewer fits than threads gives each fit that
+   * would gain from it an equal share of them, to train data-parallel (threads 'auto' up to the share; the same
+   * bits as on one thread).
+   */
+  threads?: number;
   /** Why a split failed (training diverged); such a trial ranks last. */
   error?: string;
 }
