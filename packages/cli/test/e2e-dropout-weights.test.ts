@@ -108,6 +108,24 @@ describe('train --dropout --class-weight --weight-column', () => {
     expect(contradicts.stderr).toMatch(/^shardprop: error: --dropout 0.5 contradicts the run in .* \(0.2,0.1\)/);
   });
 
+  it('--resume refuses row weights that changed since the checkpoint: they are training data', async () => {
+    const file = irisWithWeights('iris-w-resume.csv');
+    const out = join(dir, 'w-resume');
+    const args = ['train', '--data', file, ...common, '--weight-column', 'w', '--threads', '1'];
+    const first = await cli([...args, '--epochs', '1', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    irisWithWeights('iris-w-resume.csv', { at: 5, value: '7' });
+    const edited = await cli(['train', '--resume', out, '--epochs', '2']);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toMatch(
+      /^shardprop: error: --resume .*: the training data changed since the checkpoint \(.*iris-w-resume\.csv: it gives as many rows \(150\) but different values\)/,
+    );
+    // The same weights again: the run resumes.
+    irisWithWeights('iris-w-resume.csv');
+    const restored = await cli(['train', '--resume', out, '--epochs', '2']);
+    expect(restored.code, restored.stderr).toBe(0);
+  });
+
   it('with the penalties, clipping and a schedule too: 2 threads and --resume give the bits of 1 thread straight', async () => {
     // The cosine's length is fixed (by default it is the run's epochs, which differ between the two runs).
     const rules = [

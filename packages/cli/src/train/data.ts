@@ -95,7 +95,9 @@ export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
   const width = inputWidth(encoding.features);
 
   const dataset = encodeDataset(table, encoding, rows, loss, units, { missing, unknown, advice: ADVICE });
-  const dataFingerprint = fingerprintOf(dataset);
+  const rowWeights =
+    settings.weightColumn === undefined ? undefined : weightColumnValues(table, settings.weightColumn, rows);
+  const dataFingerprint = fingerprintOf(dataset, rowWeights);
   const changed = saved?.dataFingerprint && describeChange(saved.dataFingerprint, dataFingerprint);
   if (changed) {
     throw dataError(
@@ -111,10 +113,7 @@ export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
   }
   const classWeight = settings.classWeight === undefined ? undefined : classWeightFor(settings.classWeight, target);
   // The held-out rows are the last ones: their weights go with them (validation losses are unweighted).
-  const sampleWeight =
-    settings.weightColumn === undefined
-      ? undefined
-      : weightColumnValues(table, settings.weightColumn, rows).subarray(0, train.rows);
+  const sampleWeight = rowWeights?.subarray(0, train.rows);
   return {
     table,
     rows,
