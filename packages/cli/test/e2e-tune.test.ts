@@ -160,14 +160,16 @@ describe('shardprop tune: results', () => {
 
   it('Ctrl-C keeps the finished trials in tune.csv and exits 130', async () => {
     const out = join(dir, 'stopped');
+    // Three candidates of the same cost: when the first has finished, two more of its length remain, so the
+    // signal lands mid-search even on a slow, loaded machine (costliest-first order would leave the short ones).
     const args = [
       'tune',
       '--layers',
-      '8,1|16,1|24,1',
+      '16,1',
       '--lr',
-      '0.5',
+      '0.5|0.3|0.1',
       '--epochs',
-      '20',
+      '40',
       '--folds',
       '2',
       '--threads',
