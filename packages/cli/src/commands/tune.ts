@@ -119,7 +119,7 @@ export function registerTune(program: Command, runner: Runner): Command {
     .option('--halving', 'successive halving: every candidate on a few epochs, the best third on 3x as many, ...')
     .option(
       '--threads <n>',
-      `fits at once, each on one thread: auto (every core, one fit per core; here ${defaultThreads()}) or a number (default: auto)`,
+      `threads for the fits: auto (every core; here ${defaultThreads()}) or a number (default: auto); one fit per thread, and a fit of a round with fewer fits than threads trains data-parallel on its share where that pays`,
       parseThreads,
     )
     .option(
