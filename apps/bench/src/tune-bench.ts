@@ -66,6 +66,12 @@ export interface TuneSample {
   cpuMs: number | null;
   /** Wall milliseconds of the refit alone (shardprop only; threads auto, up to the search's count). */
   refitMs: number | null;
+  /**
+   * Where a shardprop run's wall time goes (null for scikit-learn): from the call until the first fit finished
+   * (the pool's start-up and the first, cold fit), until the last fit finished (the search), and the fits' own
+   * milliseconds summed over all of them (what the threads share).
+   */
+  phases: { firstFitMs: number; searchMs: number; fitsMs: number } | null;
   /** Cores other processes kept busy meanwhile (shardprop only). */
   otherCores: number | null;
   best: { settings: string; mse: number };
@@ -106,7 +112,15 @@ function shardpropRunner(data: Dataset, epochs: number, threads: number): Runner
     async run() {
       const cpu0 = process.cpuUsage();
       const started = performance.now();
-      const { value, otherCores } = await withOtherLoad(() => tune(data, searchOptions(epochs, threads)));
+      let firstFitMs = 0;
+      let searchMs = 0;
+      const onFitEnd = () => {
+        searchMs = performance.now() - started;
+        if (firstFitMs === 0) firstFitMs = searchMs;
+      };
+      const { value, otherCores } = await withOtherLoad(() =>
+        tune(data, { ...searchOptions(epochs, threads), onFitEnd }),
+      );
       const ms = performance.now() - started;
       const cpu = process.cpuUsage(cpu0);
       const best = value.best;
@@ -116,6 +130,7 @@ function shardpropRunner(data: Dataset, epochs: number, threads: number): Runner
         ms,
         cpuMs: (cpu.user + cpu.system) / 1000,
         refitMs: value.refit.result.history.reduce((sum, h) => sum + h.msPerEpoch, 0),
+        phases: { firstFitMs, searchMs, fitsMs: value.trials.reduce((sum, t) => sum + t.ms, 0) },
         otherCores: otherCores ?? null,
         best: { settings, mse: best.mean },
       };
@@ -159,6 +174,7 @@ function sklearnRunner(python: string, dataDir: string, data: Dataset, epochs: n
         ms: out.ms,
         cpuMs: null,
         refitMs: null,
+        phases: null,
         otherCores: null,
         best: { settings: `layers ${layers}, lr ${out.bestParams.learning_rate_init}`, mse: out.bestMse },
       };
@@ -201,6 +217,25 @@ export function toMarkdown(r: TuneBenchResult): string {
     lines.push(
       `| ${row.runner} | ${f2(row.spread.median / 1000)} | ${f2(row.spread.min / 1000)} - ${f2(row.spread.max / 1000)} | ${opt(row.cpuS)} | ${opt(row.refitS)} | ${row.best.settings} | ${row.best.mse.toFixed(6)} |`,
     );
+  }
+  const phased = r.results.filter((row) => row.samples.every((x) => x.phases !== null));
+  if (phased.length > 0) {
+    lines.push(
+      '',
+      'Where the time goes (medians, s): until the first fit is done (pool start-up and one cold fit), the rest of',
+      'the search, after it (the refit and closing the pool); the fits' own time summed, and divided by the threads.',
+      '',
+      '| runner | first fit done | rest of the search | after the search | fits summed | per thread |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const row of phased) {
+      const med = (f: (x: TuneSample) => number) => spread(row.samples.map(f)).median / 1000;
+      const threads = Number(/(\d+) thread/.exec(row.runner)?.[1] ?? 1);
+      const p = (x: TuneSample) => x.phases as NonNullable<TuneSample['phases']>;
+      lines.push(
+        `| ${row.runner} | ${f2(med((x) => p(x).firstFitMs))} | ${f2(med((x) => p(x).searchMs - p(x).firstFitMs))} | ${f2(med((x) => x.ms - p(x).searchMs))} | ${f2(med((x) => p(x).fitsMs))} | ${f2(med((x) => p(x).fitsMs) / threads)} |`,
+      );
+    }
   }
   const find = (prefix: string) => r.results.find((row) => row.runner.startsWith(prefix));
   const t1 = find('shardprop tune, 1 thread');

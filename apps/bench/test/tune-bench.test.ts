@@ -1,7 +1,14 @@
 // The tune benchmark's pieces: the search is the issue's, a missing Python is skipped rather than fatal, and the
 // report states the two target ratios from the medians.
 import { describe, expect, it } from 'vitest';
-import { findPython, searchOptions, summarise, type TuneBenchResult, toMarkdown } from '../src/tune-bench.js';
+import {
+  findPython,
+  searchOptions,
+  summarise,
+  type TuneBenchResult,
+  type TuneSample,
+  toMarkdown,
+} from '../src/tune-bench.js';
 
 describe('bench:tune', () => {
   it("searches the issue's grid: (16) or (39, 39) x lr 0.1 or 0.5, sgd, batch 32, 3 folds", () => {
@@ -22,9 +29,16 @@ describe('bench:tune', () => {
   });
 
   it('reports the 2-thread and GridSearchCV ratios from the medians', () => {
-    const row = (runner: string, ms: number) =>
+    const row = (runner: string, ms: number, phases: TuneSample['phases'] = null) =>
       summarise(runner, [
-        { ms, cpuMs: null, refitMs: null, otherCores: null, best: { settings: 'layers 16,1, lr 0.5', mse: 0.005 } },
+        {
+          ms,
+          cpuMs: null,
+          refitMs: null,
+          phases,
+          otherCores: null,
+          best: { settings: 'layers 16,1, lr 0.5', mse: 0.005 },
+        },
       ]);
     const result = {
       date: '2026-12-02',
@@ -34,8 +48,8 @@ describe('bench:tune', () => {
       reps: 1,
       machine: { cores: 2, cpuModel: 'cpu', node: 'v20' },
       results: [
-        row('shardprop tune, 1 thread', 2000),
-        row('shardprop tune, 2 threads', 1000),
+        row('shardprop tune, 1 thread', 2000, { firstFitMs: 300, searchMs: 1900, fitsMs: 1700 }),
+        row('shardprop tune, 2 threads', 1000, { firstFitMs: 350, searchMs: 900, fitsMs: 1600 }),
         row('scikit-learn GridSearchCV, n_jobs=2', 9000),
       ],
       skipped: [],
@@ -44,10 +58,23 @@ describe('bench:tune', () => {
     expect(md).toMatch(/2 threads vs 1 thread: 2\.00x faster \(target >= 1\.7x\)/);
     expect(md).toMatch(/GridSearchCV n_jobs=2: 9\.00x faster \(target >= 5x\)/);
     expect(md).toMatch(/\| shardprop tune, 2 threads \| 1\.00 \| 1\.00 - 1\.00 \| - \| - \|/);
+    // The phases: first fit, the rest of the search, after it; the fits summed and shared by the threads.
+    expect(md).toContain('| shardprop tune, 1 thread | 0.30 | 1.60 | 0.10 | 1.70 | 1.70 |');
+    expect(md).toContain('| shardprop tune, 2 threads | 0.35 | 0.55 | 0.10 | 1.60 | 0.80 |');
+    const phaseTable = md.slice(md.indexOf('| runner | first fit done'), md.indexOf('- 2 threads vs'));
+    expect(phaseTable).toContain('shardprop tune, 1 thread');
+    expect(phaseTable).not.toContain('scikit-learn');
     expect(
       summarise(
         'x',
-        [1, 3, 2].map((ms) => ({ ms, cpuMs: ms * 2, refitMs: null, otherCores: null, best: { settings: '', mse: 0 } })),
+        [1, 3, 2].map((ms) => ({
+          ms,
+          cpuMs: ms * 2,
+          refitMs: null,
+          phases: null,
+          otherCores: null,
+          best: { settings: '', mse: 0 },
+        })),
       ),
     ).toMatchObject({ spread: { median: 2, min: 1, max: 3 }, cpuS: 0.004, refitS: null });
   });
