@@ -223,7 +223,7 @@ export function toMarkdown(r: TuneBenchResult): string {
     lines.push(
       '',
       'Where the time goes (medians, s): until the first fit is done (pool start-up and one cold fit), the rest of',
-      'the search, after it (the refit and closing the pool); the fits' own time summed, and divided by the threads.',
+      'the search, after it (the refit and closing the pool); the time of the fits themselves summed, and divided by the threads.',
       '',
       '| runner | first fit done | rest of the search | after the search | fits summed | per thread |',
       '|---|---:|---:|---:|---:|---:|',
