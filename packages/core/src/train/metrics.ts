@@ -42,12 +42,7 @@ export function isClassification(loss: LossName): boolean {
  * @throws Error for an unknown loss name (a name from untyped input is checked at run time too); RangeError when `data` does not fit the model or a sparse label is
  *   not a class index (naming the row)
  */
-export function evaluate(
-  model: Mlp,
-  data: Dataset,
-  lossName: LossInput,
-  kernels: Kernels = jsKernels,
-): Metrics {
+export function evaluate(model: Mlp, data: Dataset, lossName: LossInput, kernels: Kernels = jsKernels): Metrics {
   const loss = parseLoss(lossName);
   const mark = kernels.wasm?.mark();
   try {
