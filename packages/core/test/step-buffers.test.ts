@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKernels } from '../src/kernels/kernels.js';
-import type { LossName } from '../src/losses/loss.js';
 import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
+import type { LossName } from '../src/losses/loss.js';
 import { paramLayout } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
 import { type ModelSpec, mlpSpec } from '../src/model/spec.js';
