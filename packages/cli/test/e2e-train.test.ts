@@ -274,4 +274,23 @@ describe('train -> evaluate -> predict', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('stopped early at epoch 3; nothing to resume');
   });
+
+  it('--early-stop keeps the weights of the best epoch: those of a run that ends there', async () => {
+    // A rate at which the validation loss bottoms out at epoch 17 and the weights keep moving after it.
+    const base = { data: files.reg, target: 'y', layers: '8,1', optimizer: 'sgd', lr: 0.3, valSplit: 0.25, threads: 1 };
+    const early = join(dir, 'early-best');
+    expect((await cli(['train', ...flags({ ...base, epochs: 40, earlyStop: 2, out: early })])).code).toBe(0);
+    const inspect = JSON.parse((await cli(['inspect', '--model', early, '--json'])).stdout);
+    const { bestEpoch } = inspect.training.earlyStopping;
+    expect(inspect.training.nextEpoch).toBe(bestEpoch + 3);
+    // The reference: the same run stopped by --epochs right after the best epoch, no early stopping.
+    const ended = join(dir, 'ended-at-best');
+    expect((await cli(['train', ...flags({ ...base, epochs: bestEpoch + 1, out: ended })])).code).toBe(0);
+    const last = join(dir, 'ended-at-last');
+    expect((await cli(['train', ...flags({ ...base, epochs: bestEpoch + 3, out: last })])).code).toBe(0);
+    const kept = readDataFile(early, 'weights');
+    expect(kept.equals(readDataFile(ended, 'weights'))).toBe(true);
+    // The weights moved after the best epoch, so keeping the last ones instead would show.
+    expect(kept.equals(readDataFile(last, 'weights'))).toBe(false);
+  });
 });
