@@ -4,7 +4,12 @@
 // built code), run the affected package's tests, and record caught (a test failed) or survived. The copy is
 // built once; each bug is reverted before the next.
 //
-//   node scripts/planted-bugs.mjs [--rev REV] [--only id,id] [--json FILE]
+//   node scripts/planted-bugs.mjs [--rev REV] [--only id,id] [--tests file,file] [--json FILE] [--dry]
+//
+// --tests runs only the given test files (paths from the repository root) instead of the bugs' packages' suites:
+// a quick check that a named test catches a bug; a "survived" then says nothing about the rest of the suite.
+//
+// --dry only checks that every bug's text occurs once in REV's sources (no copy, no build, no tests).
 //
 // Comparing two revisions (e.g. before and after a change to the tests) shows what the new tests catch. A bug
 // whose text is not in REV's sources is reported as "n/a" and left out of the rate.
@@ -33,10 +38,12 @@ const flag = (name) => {
 const rev = flag('--rev') ?? 'HEAD';
 const only = flag('--only')?.split(',');
 const jsonOut = flag('--json');
+const dry = args.includes('--dry');
+const tests = flag('--tests')?.split(',');
 
 /**
  * One bug each: `file` (relative to the repository), `find` (one of these texts must occur exactly once) and
- * `replace` (the same index), and the package whose tests judge it. Each is a slip a person could make.
+ * `replace` (the same index), and the package (or packages) whose tests judge it. Each is a slip a person could make.
  */
 const BUGS = [
   {
@@ -55,9 +62,9 @@ const BUGS = [
   },
   {
     id: 'partial-batch-divides-by-batch-size',
-    file: 'packages/core/src/train/fit.ts',
-    find: ['        batchRows,\n        this.step,'],
-    replace: ['        opts.batchSize,\n        this.step,'],
+    file: 'packages/core/src/train/epoch-steps.ts',
+    find: ['k.reduceSlots(gradSlots, shards, P, grad, from, to, 1 / batchRows);'],
+    replace: ['k.reduceSlots(gradSlots, shards, P, grad, from, to, 1 / batchSize);'],
     pkg: 'core',
   },
   {
@@ -184,8 +191,8 @@ const BUGS = [
   {
     id: 'adamw-decay-not-scaled-by-lr',
     file: 'packages/core/src/optim/adam.ts',
-    find: ['this.#decay = config.learningRate * config.weightDecay;'],
-    replace: ['this.#decay = config.weightDecay;'],
+    find: ['      learningRate * this.#weightDecay,\n'],
+    replace: ['      this.#weightDecay,\n'],
     pkg: 'core',
   },
   {
@@ -194,6 +201,90 @@ const BUGS = [
     find: ['if (!snap) return { step: 0, state: new Float32Array(length) };'],
     replace: ['if (!snap || snap) return { step: 0, state: new Float32Array(length) };'],
     pkg: 'core',
+  },
+  {
+    id: 'write-atomic-writes-in-place',
+    file: 'packages/core/src/io/file-system.ts',
+    find: ['const tmp = join(dir, tempFileName(basename(path)));'],
+    replace: ['const tmp = path;'],
+    pkg: ['core', 'cli'],
+  },
+  {
+    id: 'l2-gradient-missing-factor-2',
+    file: 'packages/core/src/train/penalty.ts',
+    find: ['const twoL2 = 2 * l2;'],
+    replace: ['const twoL2 = l2;'],
+    pkg: 'core',
+  },
+  {
+    id: 'cosine-schedule-not-clamped-after-t',
+    file: 'packages/core/src/train/lr-schedule.ts',
+    find: ['const t = Math.min(e, schedule.stepEpochs) / schedule.stepEpochs;'],
+    replace: ['const t = e / schedule.stepEpochs;'],
+    pkg: 'core',
+  },
+  {
+    id: 'dropout-not-inverted',
+    file: 'packages/core/src/model/dropout.ts',
+    find: ['const scale = 1 / (1 - rate);'],
+    replace: ['const scale = 1 - rate;'],
+    pkg: 'core',
+  },
+  {
+    id: 'shuffle-sattolo-never-fixes-a-row',
+    file: 'packages/core/src/data/shuffle.ts',
+    find: ['const j = rng.int(i + 1);'],
+    replace: ['const j = rng.int(i);'],
+    pkg: 'core',
+  },
+  {
+    id: 'parallel-partition-drops-remainder',
+    file: 'packages/worker-pool/src/reduce.ts',
+    find: ['const endUnit = startUnit + base + (index < extra ? 1 : 0);'],
+    replace: ['const endUnit = startUnit + base;'],
+    pkg: ['worker-pool', 'core'],
+  },
+  {
+    id: 'parallel-reduce-f32-sums-in-f64',
+    file: 'packages/worker-pool/src/reduce.ts',
+    find: ['acc = fround(acc + slots[j]);'],
+    replace: ['acc = acc + slots[j];'],
+    pkg: ['worker-pool', 'core'],
+  },
+  {
+    id: 'cli-second-signal-ignored',
+    file: 'packages/cli/src/checkpoint.ts',
+    find: ['        process.exit(signalExitCode(sig));\n'],
+    replace: [''],
+    pkg: 'cli',
+  },
+  {
+    id: 'cli-usage-error-exits-1',
+    file: 'packages/cli/src/errors.ts',
+    find: ['return new UserError(message, EXIT_USAGE);'],
+    replace: ['return new UserError(message, EXIT_DATA);'],
+    pkg: 'cli',
+  },
+  {
+    id: 'cli-resume-drops-optimizer-state',
+    file: 'packages/cli/src/train/loop.ts',
+    find: ['optState: resumed?.optimizer,'],
+    replace: ['optState: undefined,'],
+    pkg: 'cli',
+  },
+  {
+    id: 'cli-best-weights-alias-live-params',
+    file: 'packages/cli/src/train/loop.ts',
+    find: ['p.bestParams = model.params.slice();'],
+    replace: ['p.bestParams = model.params;'],
+    pkg: 'cli',
+  },
+  {
+    id: 'tabular-standardize-precedence',
+    file: 'packages/tabular/src/features.ts',
+    find: ['x[at] = (v - mean) / std;'],
+    replace: ['x[at] = v - mean / std;'],
+    pkg: ['tabular', 'cli'],
   },
 ];
 
@@ -216,7 +307,11 @@ function makeCopy() {
     }
   }
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = sh(process.execPath, [tsc, '-b', 'packages/cli', 'packages/core', 'packages/tabular'], copy);
+  const build = sh(
+    process.execPath,
+    [tsc, '-b', 'packages/cli', 'packages/core', 'packages/tabular', 'packages/worker-pool'],
+    copy,
+  );
   if (build.status !== 0) throw new Error(`build of ${rev} failed:\n${build.stdout}${build.stderr}`);
   return copy;
 }
@@ -230,15 +325,38 @@ async function transpile(source, file) {
   }).outputText;
 }
 
+/** The test files of the package(s) that judge a bug (`pkg`: a name or a list of names). */
 function testFiles(copy, pkg) {
-  const dir = join('packages', pkg, 'test');
-  return readdirSync(join(copy, dir))
-    .filter((f) => f.endsWith('.test.ts') && !SKIP_TESTS.has(f))
-    .map((f) => join(dir, f));
+  return [pkg].flat().flatMap((name) => {
+    const dir = join('packages', name, 'test');
+    return readdirSync(join(copy, dir))
+      .filter((f) => f.endsWith('.test.ts') && !SKIP_TESTS.has(f))
+      .map((f) => join(dir, f));
+  });
+}
+
+if (dry) {
+  let missing = 0;
+  for (const bug of BUGS) {
+    if (only && !only.includes(bug.id)) continue;
+    const source = execFileSync('git', ['-C', root, 'show', `${rev}:${bug.file}`], { encoding: 'utf8' });
+    const k = bug.find.findIndex((f) => source.split(f).length === 2);
+    if (k < 0) missing++;
+    console.log(`${k < 0 ? 'n/a' : 'ok '} ${bug.id} (${bug.pkg})`);
+  }
+  console.log(`${BUGS.length - missing} of ${BUGS.length} bugs apply at ${rev}`);
+  process.exit(0);
 }
 
 const copy = makeCopy();
 const results = [];
+// A signal (Ctrl-C, a time limit) must not leave the copy behind.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    rmSync(copy, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   for (const bug of BUGS) {
     if (only && !only.includes(bug.id)) continue;
@@ -272,7 +390,7 @@ try {
         '--reporter=dot',
         '--testTimeout=0',
         '--hookTimeout=0',
-        ...testFiles(copy, bug.pkg),
+        ...(tests ?? testFiles(copy, bug.pkg)),
       ],
       copy,
       900_000,

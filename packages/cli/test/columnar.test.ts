@@ -12,7 +12,7 @@ import { readArrow, readParquet } from '../src/columnar.js';
 import { readCsv } from '../src/csv.js';
 import { UserError } from '../src/errors.js';
 import { loadTable, tableFormat } from '../src/load.js';
-import { cli, readDataFile, tempDir } from './helpers.js';
+import { cli, flags, readDataFile, tempDir } from './helpers.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string) => join(fixtures, name);
@@ -98,18 +98,7 @@ describe('training on Parquet and Arrow', () => {
       const out = join(dir, `m${weights.length}`);
       const run = await cli([
         'train',
-        '--data',
-        data,
-        '--target',
-        'species',
-        '--layers',
-        '8,3',
-        '--epochs',
-        '3',
-        '--threads',
-        '1',
-        '--out',
-        out,
+        ...flags({ data, target: 'species', layers: '8,3', epochs: 3, threads: 1, out }),
       ]);
       expect(run.code, run.stderr).toBe(0);
       weights.push(readDataFile(out, 'weights'));

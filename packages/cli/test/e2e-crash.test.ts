@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, readDataFile, tempDir, writeFixtures } from './helpers.js';
+import { BIN, cli, flags, readDataFile, tempDir, writeFixtures } from './helpers.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 const dir = tempDir();
@@ -15,26 +15,18 @@ const files = writeFixtures(dir);
 // Adam (optimizer state), validation and early stopping (best weights): every data file a save has.
 const args = [
   'train',
-  '--data',
-  files.reg,
-  '--target',
-  'y',
-  '--layers',
-  '6,1',
-  '--optimizer',
-  'adam',
-  '--lr',
-  '0.01',
-  '--batch-size',
-  '16',
-  '--epochs',
-  '4',
-  '--threads',
-  '1',
-  '--val-split',
-  '0.25',
-  '--early-stop',
-  '10',
+  ...flags({
+    data: files.reg,
+    target: 'y',
+    layers: '6,1',
+    optimizer: 'adam',
+    lr: 0.01,
+    batchSize: 16,
+    epochs: 4,
+    threads: 1,
+    valSplit: 0.25,
+    earlyStop: 10,
+  }),
 ];
 
 /** Runs train under strace, killed on entry to the k-th call of `syscall` (k = 0: not killed); its exit status. */

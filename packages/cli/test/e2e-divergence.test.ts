@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadModelDir, saveModelDir } from '../src/modeldir.js';
-import { cli, readDataFile, tempDir } from './helpers.js';
+import { cli, flags, readDataFile, tempDir } from './helpers.js';
 
 const IRIS = fileURLToPath(new URL('../data/iris.csv', import.meta.url));
 const dir = tempDir();
@@ -12,24 +12,17 @@ const dir = tempDir();
 /** The case: petal width regression, one step per epoch, a learning rate that overflows the weights. */
 const diverging = (lr: string, out: string) => [
   'train',
-  '--data',
-  IRIS,
-  '--target',
-  'petal_width',
-  '--layers',
-  '16,1',
-  '--activation',
-  'relu',
-  '--lr',
-  lr,
-  '--epochs',
-  '4',
-  '--batch-size',
-  '150',
-  '--threads',
-  '1',
-  '--out',
-  out,
+  ...flags({
+    data: IRIS,
+    target: 'petal_width',
+    layers: '16,1',
+    activation: 'relu',
+    lr,
+    epochs: 4,
+    batchSize: 150,
+    threads: 1,
+    out,
+  }),
 ];
 
 function savedWeights(out: string): Float32Array {

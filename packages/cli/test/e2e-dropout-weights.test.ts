@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, PACKAGE_DIR, readDataFile, tempDir } from './helpers.js';
+import { cli, flags, PACKAGE_DIR, readDataFile, tempDir } from './helpers.js';
 
 const dir = tempDir();
 const iris = readFileSync(join(PACKAGE_DIR, 'data', 'iris.csv'), 'utf8')
@@ -219,14 +219,7 @@ describe('train --dropout --class-weight --weight-column', () => {
   it('class weights on a regression target, and bad values in --config, are usage errors', async () => {
     const reg = await cli([
       'train',
-      '--data',
-      data,
-      '--target',
-      'petal_width',
-      '--class-weight',
-      'balanced',
-      '--out',
-      join(dir, 'bad'),
+      ...flags({ data, target: 'petal_width', classWeight: 'balanced', out: join(dir, 'bad') }),
     ]);
     expect(reg.code).toBe(2);
     expect(reg.stderr).toMatch(/--class-weight needs a classification target; petal_width is a regression target/);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir, writeFixtures } from './helpers.js';
+import { cli, flags, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -15,19 +15,7 @@ beforeAll(async () => {
   writeFileSync(at('header.csv'), 'a,b,y\n');
   mkdirSync(at('corrupt'));
   writeFileSync(at('corrupt/model.json'), '{ not json');
-  const r = await cli([
-    'train',
-    '--data',
-    files.reg,
-    '--layers',
-    '3,1',
-    '--epochs',
-    '1',
-    '--threads',
-    '1',
-    '--out',
-    model,
-  ]);
+  const r = await cli(['train', ...flags({ data: files.reg, layers: '3,1', epochs: 1, threads: 1, out: model })]);
   expect(r.code).toBe(0);
 });
 
@@ -164,20 +152,15 @@ describe('user errors: one line on stderr, the promised exit code, no stack', ()
     expect(act.stderr).toMatch(/--activation relu contradicts the model/);
     const agree = await cli([
       'train',
-      '--data',
-      files.reg,
-      '--init',
-      model,
-      '--layers',
-      '3,1',
-      '--activation',
-      'sigmoid',
-      '--epochs',
-      '1',
-      '--threads',
-      '1',
-      '--out',
-      at('x'),
+      ...flags({
+        data: files.reg,
+        init: model,
+        layers: '3,1',
+        activation: 'sigmoid',
+        epochs: 1,
+        threads: 1,
+        out: at('x'),
+      }),
     ]);
     expect(agree.code).toBe(0);
     const resume = await cli(['train', '--resume', model, '--lr', '0.5']);

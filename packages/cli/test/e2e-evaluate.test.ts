@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir, writeFixtures } from './helpers.js';
+import { cli, flags, tempDir, writeFixtures } from './helpers.js';
 
 let dir: string;
 let files: ReturnType<typeof writeFixtures>;
@@ -18,24 +18,17 @@ describe('evaluate metrics', () => {
     const out = join(dir, 'multi');
     const train = await cli([
       'train',
-      '--data',
-      files.multi,
-      '--target',
-      'kind',
-      '--layers',
-      '8,3',
-      '--activation',
-      'relu',
-      '--optimizer',
-      'adam',
-      '--lr',
-      '0.02',
-      '--epochs',
-      '5',
-      '--threads',
-      '1',
-      '--out',
-      out,
+      ...flags({
+        data: files.multi,
+        target: 'kind',
+        layers: '8,3',
+        activation: 'relu',
+        optimizer: 'adam',
+        lr: 0.02,
+        epochs: 5,
+        threads: 1,
+        out,
+      }),
     ]);
     expect(train.code, train.stderr).toBe(0);
     const evaluation = await cli(['evaluate', '--model', out, '--data', files.multi, '--json']);
@@ -81,26 +74,18 @@ describe('evaluate metrics', () => {
     const out = join(dir, 'reg');
     const train = await cli([
       'train',
-      '--data',
-      files.reg,
-      '--target',
-      'y',
-      '--layers',
-      '8,1',
-      '--activation',
-      'relu',
-      '--output-activation',
-      'linear',
-      '--optimizer',
-      'adam',
-      '--lr',
-      '0.01',
-      '--epochs',
-      '3',
-      '--threads',
-      '1',
-      '--out',
-      out,
+      ...flags({
+        data: files.reg,
+        target: 'y',
+        layers: '8,1',
+        activation: 'relu',
+        outputActivation: 'linear',
+        optimizer: 'adam',
+        lr: 0.01,
+        epochs: 3,
+        threads: 1,
+        out,
+      }),
     ]);
     expect(train.code, train.stderr).toBe(0);
     const r = JSON.parse((await cli(['evaluate', '--model', out, '--data', files.reg, '--json'])).stdout);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { modelFromSafetensors, parseOnnx } from '@shardprop/core/export';
 import { loadModel } from '@shardprop/core/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir, writeFixtures } from './helpers.js';
+import { cli, flags, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -13,18 +13,7 @@ const model = join(dir, 'model');
 beforeAll(async () => {
   const r = await cli([
     'train',
-    '--data',
-    files.multi,
-    '--target',
-    'kind',
-    '--layers',
-    '6,3',
-    '--epochs',
-    '2',
-    '--threads',
-    '1',
-    '--out',
-    model,
+    ...flags({ data: files.multi, target: 'kind', layers: '6,3', epochs: 2, threads: 1, out: model }),
   ]);
   expect(r.code).toBe(0);
 });

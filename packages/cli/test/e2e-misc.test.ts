@@ -5,7 +5,7 @@ import { Mlp, mlpSpec } from '@shardprop/core';
 import { tfjsFileHandler } from '@shardprop/core/node';
 import { seedCsv } from '@shardprop/tabular';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, dataFile, PACKAGE_DIR, parseCsv, readDataFile, tempDir, writeFixtures } from './helpers.js';
+import { cli, dataFile, flags, PACKAGE_DIR, parseCsv, readDataFile, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -15,18 +15,7 @@ const COMMANDS = ['train', 'evaluate', 'predict', 'gradcheck', 'bench', 'inspect
 beforeAll(async () => {
   const r = await cli([
     'train',
-    '--data',
-    files.multi,
-    '--target',
-    'kind',
-    '--layers',
-    '6,3',
-    '--epochs',
-    '3',
-    '--threads',
-    '2',
-    '--out',
-    model,
+    ...flags({ data: files.multi, target: 'kind', layers: '6,3', epochs: 3, threads: 2, out: model }),
   ]);
   expect(r.code).toBe(0);
 });
@@ -91,17 +80,14 @@ describe('gradcheck', () => {
   it('exits 1 above the threshold, and --json reports every tensor', async () => {
     const r = await cli([
       'gradcheck',
-      '--layers',
-      '4,3',
-      '--activation',
-      'tanh',
-      '--data',
-      files.multi,
-      '--target',
-      'kind',
-      '--threshold',
-      '1e-30',
-      '--json',
+      ...flags({
+        layers: '4,3',
+        activation: 'tanh',
+        data: files.multi,
+        target: 'kind',
+        threshold: '1e-30',
+        json: true,
+      }),
     ]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, type RunResult, tempDir, writeFixtures } from './helpers.js';
+import { BIN, cli, flags, type RunResult, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -13,19 +13,7 @@ const model = join(dir, 'model');
 const OLD = 'the previous predictions\n';
 
 beforeAll(async () => {
-  const r = await cli([
-    'train',
-    '--data',
-    files.reg,
-    '--target',
-    'y',
-    '--layers',
-    '4,1',
-    '--epochs',
-    '1',
-    '--out',
-    model,
-  ]);
+  const r = await cli(['train', ...flags({ data: files.reg, target: 'y', layers: '4,1', epochs: 1, out: model })]);
   expect(r.code).toBe(0);
 });
 

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, lcg, tempDir } from './helpers.js';
+import { cli, flags, lcg, tempDir } from './helpers.js';
 
 const dir = tempDir('shardprop-predict-');
 const model = join(dir, 'model');
@@ -21,17 +21,7 @@ beforeAll(async () => {
     train.push(`${a.toFixed(4)},${b.toFixed(4)},${(a + 2 * b).toFixed(4)}`);
   }
   writeFileSync(join(dir, 'train.csv'), `${train.join('\n')}\n`);
-  const run = await cli([
-    'train',
-    '--data',
-    join(dir, 'train.csv'),
-    '--layers',
-    '4,1',
-    '--epochs',
-    '1',
-    '--out',
-    model,
-  ]);
+  const run = await cli(['train', ...flags({ data: join(dir, 'train.csv'), layers: '4,1', epochs: 1, out: model })]);
   expect(run.code, run.stderr).toBe(0);
   const lines = ['x1,x2'];
   for (let r = 0; r < 20000; r++) lines.push(`${rnd().toFixed(4)},${missing.has(r) ? '' : rnd().toFixed(4)}`);
@@ -62,13 +52,7 @@ describe('predict streaming', () => {
   it('names --out in one line when it cannot be written', async () => {
     const run = await cli([
       'predict',
-      '--model',
-      model,
-      '--data',
-      data,
-      '--drop-missing',
-      '--out',
-      join(dir, 'no-such-dir', 'p.csv'),
+      ...flags({ model, data, dropMissing: true, out: join(dir, 'no-such-dir', 'p.csv') }),
     ]);
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);

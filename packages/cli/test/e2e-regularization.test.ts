@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, nextEpoch, readDataFile, tempDir } from './helpers.js';
+import { BIN, cli, flags, nextEpoch, readDataFile, tempDir } from './helpers.js';
 
 const dir = tempDir();
 const IRIS = join(__dirname, '..', 'data', 'iris.csv');
@@ -14,26 +14,18 @@ describe('train with --l2, --clip-norm and --lr-schedule plateau', () => {
   it('an interrupted and resumed run ends with the same bits as an uninterrupted one; lr in every line and in --json', async () => {
     const args = [
       'train',
-      '--optimizer',
-      'adam',
-      '--lr',
-      '0.01',
-      '--epochs',
-      '6',
-      '--threads',
-      '2',
-      '--val-split',
-      '0.1',
-      '--l2',
-      '0.001',
-      '--clip-norm',
-      '0.5',
-      '--lr-schedule',
-      'plateau',
-      '--lr-patience',
-      '1',
-      '--lr-decay',
-      '0.5',
+      ...flags({
+        optimizer: 'adam',
+        lr: 0.01,
+        epochs: 6,
+        threads: 2,
+        valSplit: 0.1,
+        l2: 0.001,
+        clipNorm: 0.5,
+        lrSchedule: 'plateau',
+        lrPatience: 1,
+        lrDecay: 0.5,
+      }),
     ];
     const straight = join(dir, 'straight');
     const interrupted = join(dir, 'interrupted');

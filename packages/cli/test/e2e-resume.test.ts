@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, dataFile, nextEpoch, readDataFile, tempDir } from './helpers.js';
+import { BIN, cli, dataFile, flags, nextEpoch, readDataFile, tempDir } from './helpers.js';
 
 const dir = tempDir();
 
@@ -15,19 +15,7 @@ describe('Ctrl-C and --resume', () => {
   ])(
     '%s: an interrupted and resumed run ends with the same weights, bit for bit, as an uninterrupted one',
     async (optimizer, lr, epochs) => {
-      const args = [
-        'train',
-        '--optimizer',
-        optimizer,
-        '--lr',
-        lr,
-        '--epochs',
-        String(epochs),
-        '--threads',
-        '2',
-        '--val-split',
-        '0.1',
-      ];
+      const args = ['train', ...flags({ optimizer, lr, epochs: String(epochs), threads: 2, valSplit: 0.1 })];
       const straight = join(dir, `straight-${optimizer}`);
       const interrupted = join(dir, `interrupted-${optimizer}`);
       const [full, stopped] = await Promise.all([

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Mlp, mlpSpec } from '@shardprop/core';
 import { describe, expect, it } from 'vitest';
-import { cli, dataFile, PACKAGE_DIR, parseCsv, readDataFile, tempDir, writeFixtures } from './helpers.js';
+import { cli, dataFile, flags, PACKAGE_DIR, parseCsv, readDataFile, tempDir, writeFixtures } from './helpers.js';
 
 const dir = tempDir();
 const files = writeFixtures(dir);
@@ -13,23 +13,17 @@ describe('train -> evaluate -> predict', () => {
     const out = join(dir, 'reg-model');
     const train = await cli([
       'train',
-      '--data',
-      files.reg,
-      '--target',
-      'y',
-      '--layers',
-      '8,1',
-      '--activation',
-      'tanh',
-      '--lr',
-      '0.05',
-      '--epochs',
-      '30',
-      '--threads',
-      '2',
-      '--out',
-      out,
-      '--json',
+      ...flags({
+        data: files.reg,
+        target: 'y',
+        layers: '8,1',
+        activation: 'tanh',
+        lr: 0.05,
+        epochs: 30,
+        threads: 2,
+        out,
+        json: true,
+      }),
     ]);
     expect(train.stderr).not.toMatch(/\n\s+at /);
     expect(train.code).toBe(0);
@@ -79,20 +73,7 @@ describe('train -> evaluate -> predict', () => {
     const out = join(dir, 'bin-model');
     const train = await cli([
       'train',
-      '--data',
-      files.bin,
-      '--target',
-      'label',
-      '--layers',
-      '6,1',
-      '--lr',
-      '0.5',
-      '--epochs',
-      '40',
-      '--threads',
-      '2',
-      '--out',
-      out,
+      ...flags({ data: files.bin, target: 'label', layers: '6,1', lr: 0.5, epochs: 40, threads: 2, out }),
     ]);
     expect(train.code).toBe(0);
     expect(train.stdout).toContain(
@@ -129,23 +110,17 @@ describe('train -> evaluate -> predict', () => {
     const out = join(dir, 'multi-model');
     const train = await cli([
       'train',
-      '--data',
-      files.multi,
-      '--target',
-      'kind',
-      '--layers',
-      '12,3',
-      '--activation',
-      'relu',
-      '--lr',
-      '0.2',
-      '--epochs',
-      '60',
-      '--threads',
-      '2',
-      '--out',
-      out,
-      '--json',
+      ...flags({
+        data: files.multi,
+        target: 'kind',
+        layers: '12,3',
+        activation: 'relu',
+        lr: 0.2,
+        epochs: 60,
+        threads: 2,
+        out,
+        json: true,
+      }),
     ]);
     expect(train.code).toBe(0);
     const doc = JSON.parse(train.stdout);
@@ -181,49 +156,35 @@ describe('train -> evaluate -> predict', () => {
     const out = join(dir, 'iris-model');
     const train = await cli([
       'train',
-      '--data',
-      IRIS,
-      '--target',
-      'species',
-      '--layers',
-      '16,3',
-      '--lr',
-      '0.3',
-      '--epochs',
-      '60',
-      '--batch-size',
-      '16',
-      '--threads',
-      '2',
-      '--out',
-      out,
-      '--json',
+      ...flags({
+        data: IRIS,
+        target: 'species',
+        layers: '16,3',
+        lr: 0.3,
+        epochs: 60,
+        batchSize: 16,
+        threads: 2,
+        out,
+        json: true,
+      }),
     ]);
     expect(train.code).toBe(0);
     expect(JSON.parse(train.stdout).metrics.train.accuracy).toBeGreaterThan(0.9);
     const reg = await cli([
       'train',
-      '--data',
-      IRIS,
-      '--target',
-      'petal_width',
-      '--layers',
-      '8,1',
-      '--activation',
-      'tanh',
-      '--optimizer',
-      'momentum',
-      '--lr',
-      '0.05',
-      '--epochs',
-      '20',
-      '--val-split',
-      '0.2',
-      '--threads',
-      '2',
-      '--out',
-      join(dir, 'iris-reg'),
-      '--json',
+      ...flags({
+        data: IRIS,
+        target: 'petal_width',
+        layers: '8,1',
+        activation: 'tanh',
+        optimizer: 'momentum',
+        lr: 0.05,
+        epochs: 20,
+        valSplit: 0.2,
+        threads: 2,
+        out: join(dir, 'iris-reg'),
+        json: true,
+      }),
     ]);
     expect(reg.code).toBe(0);
     const doc = JSON.parse(reg.stdout);
@@ -235,19 +196,7 @@ describe('train -> evaluate -> predict', () => {
 
   it('--epochs 0 writes the initialised model', async () => {
     const out = join(dir, 'init0');
-    const train = await cli([
-      'train',
-      '--data',
-      files.reg,
-      '--epochs',
-      '0',
-      '--layers',
-      '5,1',
-      '--seed',
-      '3',
-      '--out',
-      out,
-    ]);
+    const train = await cli(['train', ...flags({ data: files.reg, epochs: 0, layers: '5,1', seed: 3, out })]);
     expect(train.code).toBe(0);
     const weights = new Float32Array(new Uint8Array(readDataFile(out, 'weights')).buffer);
     const expected = Mlp.create(mlpSpec(3, [5, 1], 'sigmoid', 'linear'), { seed: 3 }).params;
@@ -282,32 +231,13 @@ describe('train -> evaluate -> predict', () => {
     );
     const drop = await cli([
       'train',
-      '--data',
-      holes,
-      '--epochs',
-      '1',
-      '--layers',
-      '2,1',
-      '--drop-missing',
-      '--out',
-      join(dir, 'drop'),
-      '--json',
+      ...flags({ data: holes, epochs: 1, layers: '2,1', dropMissing: true, out: join(dir, 'drop'), json: true }),
     ]);
     expect(drop.code).toBe(0);
     expect(JSON.parse(drop.stdout)).toMatchObject({ rows: 2, droppedRows: 2 });
     const impute = await cli([
       'train',
-      '--data',
-      holes,
-      '--epochs',
-      '1',
-      '--layers',
-      '2,1',
-      '--impute',
-      'mean',
-      '--out',
-      join(dir, 'impute'),
-      '--json',
+      ...flags({ data: holes, epochs: 1, layers: '2,1', impute: 'mean', out: join(dir, 'impute'), json: true }),
     ]);
     expect(impute.code).toBe(0);
     expect(JSON.parse(impute.stdout)).toMatchObject({ rows: 4, droppedRows: 0 });
@@ -318,22 +248,17 @@ describe('train -> evaluate -> predict', () => {
     const out = join(dir, 'early');
     const r = await cli([
       'train',
-      '--data',
-      files.reg,
-      '--layers',
-      '3,1',
-      '--lr',
-      '1e-30',
-      '--no-shuffle',
-      '--epochs',
-      '10',
-      '--early-stop',
-      '2',
-      '--threads',
-      '2',
-      '--out',
-      out,
-      '--json',
+      ...flags({
+        data: files.reg,
+        layers: '3,1',
+        lr: '1e-30',
+        noShuffle: true,
+        epochs: 10,
+        earlyStop: 2,
+        threads: 2,
+        out,
+        json: true,
+      }),
     ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -348,5 +273,24 @@ describe('train -> evaluate -> predict', () => {
     const again = await cli(['train', '--resume', out]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('stopped early at epoch 3; nothing to resume');
+  });
+
+  it('--early-stop keeps the weights of the best epoch: those of a run that ends there', async () => {
+    // A rate at which the validation loss bottoms out at epoch 17 and the weights keep moving after it.
+    const base = { data: files.reg, target: 'y', layers: '8,1', optimizer: 'sgd', lr: 0.3, valSplit: 0.25, threads: 1 };
+    const early = join(dir, 'early-best');
+    expect((await cli(['train', ...flags({ ...base, epochs: 40, earlyStop: 2, out: early })])).code).toBe(0);
+    const inspect = JSON.parse((await cli(['inspect', '--model', early, '--json'])).stdout);
+    const { bestEpoch } = inspect.training.earlyStopping;
+    expect(inspect.training.nextEpoch).toBe(bestEpoch + 3);
+    // The reference: the same run stopped by --epochs right after the best epoch, no early stopping.
+    const ended = join(dir, 'ended-at-best');
+    expect((await cli(['train', ...flags({ ...base, epochs: bestEpoch + 1, out: ended })])).code).toBe(0);
+    const last = join(dir, 'ended-at-last');
+    expect((await cli(['train', ...flags({ ...base, epochs: bestEpoch + 3, out: last })])).code).toBe(0);
+    const kept = readDataFile(early, 'weights');
+    expect(kept.equals(readDataFile(ended, 'weights'))).toBe(true);
+    // The weights moved after the best epoch, so keeping the last ones instead would show.
+    expect(kept.equals(readDataFile(last, 'weights'))).toBe(false);
   });
 });

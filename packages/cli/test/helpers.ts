@@ -105,3 +105,14 @@ export function dataFile(dir: string, role: string): string {
 export function readDataFile(dir: string, role: string): Buffer {
   return readFileSync(join(dir, dataFile(dir, role)));
 }
+
+/**
+ * Command-line flags from an object, in its key order: `{ batchSize: 16, json: true }` gives
+ * `['--batch-size', '16', '--json']` (camelCase keys as kebab-case flags; `true` is a flag without a value).
+ */
+export function flags(values: Record<string, string | number | true>): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    return value === true ? [flag] : [flag, String(value)];
+  });
+}

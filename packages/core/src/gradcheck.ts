@@ -6,7 +6,7 @@
 import type { Dataset } from './data/dataset.js';
 import { gatherRows } from './data/gather.js';
 import { jsKernels } from './kernels/kernels.js';
-import { type LossName, parseLoss, targetWidth } from './losses/loss.js';
+import { type LossInput, parseLoss, targetWidth } from './losses/loss.js';
 import { paramLayout } from './model/layout.js';
 import type { ModelSpec } from './model/spec.js';
 import { validateSpec } from './model/spec.js';
@@ -16,8 +16,8 @@ import { blockLossAndGradient, type StepContext, shardGradient, trainForwardRows
 import { createWorkspace } from './train/workspace.js';
 
 export interface GradcheckOptions {
-  /** Loss name or alias. */
-  loss: LossName | string;
+  /** Loss name or alias, as `fit`'s `loss`. */
+  loss: LossInput;
   /** Finite-difference step (default 1e-4). */
   epsilon?: number;
   /**

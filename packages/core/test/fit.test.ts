@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
-import type { LossInput } from '../src/losses/loss.js';
+import type { LossInput, LossName } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { fit } from '../src/train/fit.js';
@@ -282,7 +282,7 @@ describe('evaluate: loss names', () => {
   it('accepts the names fit accepts (aliases, any case) and computes the same metrics', () => {
     const m = untrained();
     expect(evaluate(m, data, 'mse')).toEqual(evaluate(m, data, 'meanSquaredError'));
-    expect(evaluate(m, data, 'MSE')).toEqual(evaluate(m, data, 'meanSquaredError'));
+    expect(evaluate(m, data, 'MSE' as LossInput)).toEqual(evaluate(m, data, 'meanSquaredError'));
     const bce = evaluate(m, data, 'bce');
     expect(bce).toEqual(evaluate(m, data, 'binaryCrossentropy'));
     // An untrained sigmoid output is near 0.5 everywhere: BCE near ln 2, not 0.
@@ -290,10 +290,36 @@ describe('evaluate: loss names', () => {
     expect(evaluate(m, data, 'mse').loss).toBeGreaterThan(0);
   });
 
-  it('rejects an unknown loss name with the list of known ones', () => {
-    expect(() => evaluate(untrained(), data, 'bogus')).toThrow(
+  // Keras' names for each loss, written out here rather than read from the library's alias table.
+  const spellings: [LossName, string[]][] = [
+    ['meanSquaredError', ['mse', 'mean_squared_error', 'MSE', 'Mean_Squared_Error']],
+    ['binaryCrossentropy', ['bce', 'binary_crossentropy', 'BCE']],
+    ['categoricalCrossentropy', ['cce', 'categorical_crossentropy', 'CCE']],
+    ['sparseCategoricalCrossentropy', ['scce', 'sparse_categorical_crossentropy', 'SCCE']],
+  ];
+  for (const [name, aliases] of spellings) {
+    it(`every alias of ${name} that fit accepts gives evaluate the same metrics as the full name`, async () => {
+      const outputs = name === 'meanSquaredError' || name === 'binaryCrossentropy' ? 1 : 3;
+      const spec = mlpSpec(3, [4, outputs], 'tanh', outputs === 1 ? 'sigmoid' : 'softmax');
+      const ds = randomData(24, 3, outputs, name);
+      const m = Mlp.create(spec, { seed: 3 });
+      const reference = evaluate(m, ds, name);
+      expect(reference.loss).toBeGreaterThan(0);
+      for (const alias of aliases) {
+        // fit takes the alias too: the two accept the same names.
+        const trained = Mlp.create(spec, { seed: 3 });
+        await fit(trained, ds, { loss: alias as LossInput, epochs: 1, batchSize: 8, seed: 1 });
+        expect(evaluate(m, ds, alias as LossInput), alias).toEqual(reference);
+      }
+    });
+  }
+
+  it('rejects an unknown loss name with the list of known ones, as fit does', async () => {
+    expect(() => evaluate(untrained(), data, 'bogus' as LossInput)).toThrow(
       /unknown loss "bogus" \(expected one of meanSquaredError/,
     );
+    expect(() => evaluate(untrained(), data, 'hinge' as LossInput)).toThrow('unknown loss "hinge"');
+    await expect(fit(untrained(), data, { loss: 'bogus' as LossInput })).rejects.toThrow('unknown loss "bogus"');
   });
 });
 

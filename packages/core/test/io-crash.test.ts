@@ -7,6 +7,7 @@ import { link, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sameBits } from '../../../test-utils/bits.js';
 import { FaultyFileSystem } from '../../../test-utils/faulty-fs.js';
 import { modelToArtifacts, optimizerStateToBytes } from '../src/io/artifacts.js';
 import { crc32 } from '../src/io/crc32.js';
@@ -50,16 +51,14 @@ function save(dir: string, s: Save, fileSystem?: FaultyFileSystem): Promise<void
   });
 }
 
-const bits = (a: Float32Array | Uint8Array) => Array.from(new Uint32Array(a.slice().buffer));
-
 /** Whether the loaded directory is exactly `s`. */
 function isExactly(loaded: LoadedModelDir, s: Save): boolean {
   return (
     loaded.meta?.epoch === s.epoch &&
-    JSON.stringify(bits(loaded.params)) === JSON.stringify(bits(s.params)) &&
+    sameBits(loaded.params, s.params) &&
     loaded.optimizer?.step === s.optimizer.step &&
-    JSON.stringify(bits(loaded.optimizer.state)) === JSON.stringify(bits(s.optimizer.state)) &&
-    JSON.stringify(bits(loaded.extraFiles['best-weights'] ?? new Uint8Array())) === JSON.stringify(bits(s.best))
+    sameBits(loaded.optimizer.state, s.optimizer.state) &&
+    Buffer.from(loaded.extraFiles['best-weights'] ?? []).equals(s.best)
   );
 }
 

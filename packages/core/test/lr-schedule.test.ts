@@ -30,6 +30,11 @@ const CASES: Array<{ schedule: LrScheduleOptions; rates: number[] }> = [
   { schedule: { name: 'step', decay: 0.5, stepEpochs: 2 }, rates: [0.1, 0.1, 0.05, 0.05, 0.025, 0.025] },
   { schedule: { name: 'exponential', decay: 0.8 }, rates: [0.1, 0.08, 0.064, 0.0512, 0.04096, 0.032768] },
   { schedule: { name: 'cosine', minLearningRate: 0.01 }, rates: [0, 1, 2, 3, 4, 5].map(cos) },
+  // A cosine shorter than the run (Keras CosineDecay's decay_steps): at the final rate from epoch T on, not back up.
+  {
+    schedule: { name: 'cosine', stepEpochs: 3, minLearningRate: 0.01 },
+    rates: [0.1, 0.01 + 0.09 * 0.75, 0.01 + 0.09 * 0.25, 0.01, 0.01, 0.01],
+  },
   {
     schedule: { name: 'step', decay: 0.5, stepEpochs: 2, warmupEpochs: 2 },
     rates: [0.05, 0.1, 0.1, 0.1, 0.05, 0.05],

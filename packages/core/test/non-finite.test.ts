@@ -2,6 +2,7 @@
 // training diverges: a TrainingError whose message and `epoch` agree, and the weights of the failed epoch's
 // start. Needs the compiled worker for fitParallel (the test task builds first).
 import { describe, expect, it } from 'vitest';
+import { bits } from '../../../test-utils/bits.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { checkFiniteData, firstNonFinite } from '../src/data/finite.js';
 import { Mlp } from '../src/model/mlp.js';
@@ -11,8 +12,6 @@ import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import type { FitOptions } from '../src/train/options.js';
 import { randomData } from './helpers.js';
-
-const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 type Trainer = (m: Mlp, data: Dataset, opts: FitOptions) => Promise<unknown>;
 // Name, backend (results are bitwise equal per backend), trainer.

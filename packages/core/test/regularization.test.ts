@@ -107,7 +107,7 @@ describe('gradient check with penalties on (float64 finite differences)', () => 
     const model = Mlp.create(mlpSpec(5, [7, 6, 3], 'tanh', 'softmax', [0.3, 0.5]), { seed: 4 });
     const batch = randomData(9, 5, 3, 'categoricalCrossentropy', 6);
     const weights = [0.5, 2, 1, 0, 3, 1.5, 1, 0.25, 2];
-    const options = { loss: 'cce', l1: 0.01, l2: 0.1, weights, runSeed: 4, epoch: 1 };
+    const options = { loss: 'cce' as const, l1: 0.01, l2: 0.1, weights, runSeed: 4, epoch: 1 };
     // (Each part alone is checked, and shown to change the gradient, in its own tests.)
     expect(gradcheck(model, batch, options).maxRelError).toBeLessThan(1e-6);
   });

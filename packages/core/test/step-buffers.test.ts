@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bits } from '../../../test-utils/bits.js';
 import { createKernels } from '../src/kernels/kernels.js';
 import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
+import type { LossName } from '../src/losses/loss.js';
 import { paramLayout } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
-import { mlpSpec } from '../src/model/spec.js';
+import { type ModelSpec, mlpSpec } from '../src/model/spec.js';
 import { createOptimizer } from '../src/optim/create.js';
+import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { normBlockCount } from '../src/train/clipping.js';
 import { checkStepBuffers, runSteps, type StepBuffers, singleThreadShare } from '../src/train/epoch-steps.js';
 import { maxShareRows, plainUpdateRules, shardCount } from '../src/train/step.js';
@@ -13,8 +14,8 @@ import { createWorkspace } from '../src/train/workspace.js';
 import { randomData } from './helpers.js';
 
 // The wasm step kernels skip the per-call checks because checkStepBuffers made them once: it must refuse every
-// buffer the kernels could not address at the size the steps use, and the unchecked calls must compute what the
-// checked ones do.
+// buffer the kernels could not address at the size the steps use, and the unchecked calls must compute the steps
+// of the TypeScript kernels.
 describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
   const spec = mlpSpec(5, [7, 3], 'sigmoid');
   const layout = paramLayout(spec);
@@ -67,21 +68,97 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
     expect(() => checkStepBuffers({ ...b, ws })).toThrow(RangeError);
   });
 
-  it('the unchecked kernels take the same steps as the checked ones, bit for bit', () => {
-    const order = Int32Array.from({ length: data.rows }, (_, i) => (i * 7) % data.rows);
-    const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
-    const run = (b: StepBuffers) => {
-      const start = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: 0 };
-      const r = runSteps(b, singleThreadShare(layout.paramCount), sync, order, data.rows, start, Infinity);
-      return { params: bits(b.params), state: bits(b.optState), lossSum: r.lossSum };
-    };
-    const checked = buffers();
-    const unchecked = checkStepBuffers(buffers());
-    expect(unchecked.ctx.kernels.gemmBias).not.toBe(checked.ctx.kernels.gemmBias);
-    const a = run(checked);
-    const b = run(unchecked);
-    expect(b.params.equals(a.params)).toBe(true);
-    expect(b.state.equals(a.state)).toBe(true);
-    expect(b.lossSum).toBe(a.lossSum);
-  });
+  // The reference is the TypeScript kernels (the optimizers in float64, gemm in plain loops): the checked
+  // wrappers now call the unchecked ones, so comparing the two with each other would prove nothing. A wrong
+  // address in an unchecked call (another state slot, an offset in elements instead of bytes) is far off it.
+  const cases: { name: string; optimizer: OptimizerConfig; loss: LossName; spec: ModelSpec }[] = [
+    {
+      name: 'adamw, mse',
+      optimizer: { name: 'adamw', learningRate: 0.01, weightDecay: 0.1 },
+      loss: 'meanSquaredError',
+      spec: mlpSpec(5, [7, 3], 'sigmoid'),
+    },
+    {
+      name: 'centered rmsprop with momentum, categorical cross-entropy',
+      optimizer: { name: 'rmsprop', learningRate: 0.01, momentum: 0.5, centered: true },
+      loss: 'categoricalCrossentropy',
+      spec: mlpSpec(5, [7, 3], 'tanh', 'softmax'),
+    },
+    {
+      name: 'nesterov momentum, sparse categorical cross-entropy',
+      optimizer: { name: 'momentum', learningRate: 0.1, momentum: 0.9, nesterov: true },
+      loss: 'sparseCategoricalCrossentropy',
+      spec: mlpSpec(5, [7, 3], 'relu', 'softmax'),
+    },
+    {
+      name: 'sgd, binary cross-entropy',
+      optimizer: { name: 'sgd', learningRate: 0.5 },
+      loss: 'binaryCrossentropy',
+      spec: mlpSpec(5, [7, 3], 'elu', 'sigmoid'),
+    },
+  ];
+  for (const c of cases) {
+    it(`the unchecked wasm kernels take the TypeScript kernels' steps (${c.name})`, () => {
+      const cLayout = paramLayout(c.spec);
+      const cData = randomData(50, 5, 3, c.loss, 11);
+      const tCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : 3;
+      const setUp = (backend: 'js' | 'wasm'): StepBuffers => {
+        const kernels = createKernels(backend);
+        const alloc = kernels.allocF32;
+        const optimizer = createOptimizer(c.optimizer);
+        const params = alloc(cLayout.paramCount);
+        params.set(Mlp.create(c.spec, { seed: 3 }).params);
+        const slots = shardCount(batchSize, shards);
+        return {
+          ctx: { kernels, layout: cLayout, loss: c.loss, targetCols: tCols },
+          optimizer,
+          batchSize,
+          shards,
+          x: cData.x,
+          y: cData.y,
+          params,
+          slotSets: [{ grad: alloc(slots * cLayout.paramCount), loss: new Float64Array(slots) }],
+          grad: alloc(cLayout.paramCount),
+          optState: alloc(optimizer.stateSlots * cLayout.paramCount),
+          rules: plainUpdateRules(c.optimizer.learningRate ?? 0.01),
+          normParts: new Float64Array(normBlockCount(cLayout.paramCount)),
+          ws: createWorkspace(cLayout, tCols, maxShareRows(batchSize, shards, 1), alloc),
+        };
+      };
+      // Two epochs' worth of steps in a fixed order, the last batch of each partial (50 rows, batches of 16).
+      const order = Int32Array.from({ length: cData.rows }, (_, i) => (i * 7) % cData.rows);
+      const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
+      const run = (b: StepBuffers) => {
+        let lossSum = 0;
+        for (let epoch = 0; epoch < 2; epoch++) {
+          const at = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: epoch * 4 };
+          lossSum += runSteps(b, singleThreadShare(cLayout.paramCount), sync, order, cData.rows, at, Infinity).lossSum;
+        }
+        return { params: b.params, state: b.optState, lossSum };
+      };
+      const reference = run(setUp('js'));
+      const unchecked = checkStepBuffers(setUp('wasm'));
+      const checked = setUp('wasm');
+      expect(unchecked.ctx.kernels.gemmBias).not.toBe(checked.ctx.kernels.gemmBias);
+      for (const [what, got] of [
+        ['unchecked', run(unchecked)],
+        ['checked', run(checked)],
+      ] as const) {
+        // float32 SIMD against float64 updates and other summation orders: a few float32 ulps per step.
+        expect(maxRelativeError(got.params, reference.params), `${what} params`).toBeLessThan(1e-4);
+        expect(maxRelativeError(got.state, reference.state), `${what} optimizer state`).toBeLessThan(1e-4);
+        expect(Math.abs(got.lossSum - reference.lossSum) / reference.lossSum, `${what} loss`).toBeLessThan(1e-5);
+      }
+      // The parameters moved: the comparison is of the updates, not of the initial weights alone.
+      expect(maxRelativeError(reference.params, Mlp.create(c.spec, { seed: 3 }).params)).toBeGreaterThan(1e-2);
+    });
+  }
 });
+
+/** The largest `|a - b| / max(|b|, 1e-3)` over the elements. */
+function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-3));
+  return worst;
+}

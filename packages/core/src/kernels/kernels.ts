@@ -78,7 +78,7 @@ export function wasmKernels(k: WasmKernels): Kernels {
  * buffers were checked once (`checkStepBuffers`). Internal: not exported from the package.
  */
 export function uncheckedKernels(kernels: Kernels): Kernels {
-  return kernels.wasm ? wasmKernelsWith(kernels.wasm, directWasmKernels(kernels.wasm)) : kernels;
+  return kernels.wasm ? wasmKernelsWith(kernels.wasm, directWasmKernels(kernels.wasm.raw)) : kernels;
 }
 
 /** The common interface over `k`'s memory, making the kernel calls through `calls` (checked or direct). */

@@ -7,7 +7,7 @@ import type { Dataset } from '../data/dataset.js';
 import { gatherRows } from '../data/gather.js';
 import { checkSparseLabels } from '../data/labels.js';
 import { jsKernels, type Kernels } from '../kernels/kernels.js';
-import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
+import { type LossInput, type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { forwardRows } from './step.js';
 import { createWorkspace } from './workspace.js';
@@ -37,16 +37,12 @@ export function isClassification(loss: LossName): boolean {
  * a copy of the parameters and a workspace inside their memory, released when done: do not run it while other
  * threads allocate in that memory.
  *
- * @param lossName a Keras loss name or the alias `fit` accepts (`mse`, `bce`, `cce`, `scce`, any case)
- * @throws Error for an unknown loss name; RangeError when `data` does not fit the model or a sparse label is
+ * @param lossName a Keras loss name or an alias, exactly as `fit`'s `loss` takes them (`mse`, `bce`, `cce`,
+ *   `scce`, their snake_case forms, any case)
+ * @throws Error for an unknown loss name (a name from untyped input is checked at run time too); RangeError when `data` does not fit the model or a sparse label is
  *   not a class index (naming the row)
  */
-export function evaluate(
-  model: Mlp,
-  data: Dataset,
-  lossName: LossName | string,
-  kernels: Kernels = jsKernels,
-): Metrics {
+export function evaluate(model: Mlp, data: Dataset, lossName: LossInput, kernels: Kernels = jsKernels): Metrics {
   const loss = parseLoss(lossName);
   const mark = kernels.wasm?.mark();
   try {

@@ -2,11 +2,13 @@
  * The checked kernels: the compiled module's exports behind wrappers with the signatures of the TypeScript kernels
  * (typed arrays and element offsets instead of byte pointers). Each wrapper checks that every array is a Float32Array
  * view of the kernels' memory and that the elements it touches lie inside the view, so a wrong argument is a
- * RangeError or TypeError, never a silent read or write of another array's bytes.
+ * RangeError or TypeError, never a silent read or write of another array's bytes. Having checked, each wrapper
+ * calls the direct one (`direct.ts`), which turns the arrays into byte addresses: the two cannot disagree.
  */
 import type { ActivationName } from '../../model/activation-names.js';
 import { WASM_ACTIVATION_CODES, type WasmKernelExports } from './abi.js';
 import { type Arena, type ArenaArray, type ArenaArrayConstructor, isCount } from './arena.js';
+import { directWasmKernels } from './direct.js';
 
 export interface WasmKernels {
   /** The shared memory every kernel reads and writes (its `buffer` is a SharedArrayBuffer). */
@@ -243,16 +245,43 @@ export function checkedKernels(
     }
   }
 
-  /** Byte address of slot `s` (element 0) of a slot-major optimizer state, checking the slot fits. */
-  function slot(state: Float32Array, paramCount: number, s: number): number {
-    return ptr(state, s * paramCount, paramCount);
+  /** Checks that `view` is a Float32Array of this memory holding `len` elements from `off`. */
+  function fits(view: Float32Array, off: number, len: number): void {
+    ptr(view, off, len);
   }
 
-  function code(act: ActivationName): number {
-    const c = WASM_ACTIVATION_CODES[act];
-    if (c === undefined) throw new RangeError(`wasm kernels: unknown activation "${String(act)}"`);
-    return c;
+  /** Checks that a slot-major optimizer state holds `count` slots of `paramCount`. */
+  function slots(state: Float32Array, paramCount: number, count: number): void {
+    for (let s = 0; s < count; s++) fits(state, s * paramCount, paramCount);
   }
+
+  /** A loss gradient's checks: sizes, the outputs and dz (`rows x cols`) and the targets (`yLen`). */
+  function lossArgs(
+    a: Float32Array,
+    aOff: number,
+    y: Float32Array,
+    yOff: number,
+    yLen: number,
+    dz: Float32Array,
+    dzOff: number,
+    rows: number,
+    cols: number,
+  ): void {
+    dims(rows, cols, 0);
+    fits(a, aOff, rows * cols);
+    fits(y, yOff, yLen);
+    fits(dz, dzOff, rows * cols);
+  }
+
+  /** Checks that the module has a code for `act` (the direct call would pass it on as undefined). */
+  function knownActivation(act: ActivationName): void {
+    if (WASM_ACTIVATION_CODES[act] === undefined) {
+      throw new RangeError(`wasm kernels: unknown activation "${String(act)}"`);
+    }
+  }
+
+  // The calls themselves are the direct ones: each wrapper below only checks, then passes its arguments on.
+  const direct = directWasmKernels(raw);
 
   return {
     memory,
@@ -266,32 +295,39 @@ export function checkedKernels(
     release: arena.release,
     gemmBias(out, outOff, a, aOff, b, bOff, bias, biasOff, m, k, n) {
       dims(m, k, n);
-      raw.gemmBias(ptr(out, outOff, m * n), ptr(a, aOff, m * k), ptr(b, bOff, k * n), ptr(bias, biasOff, n), m, k, n);
+      fits(out, outOff, m * n);
+      fits(a, aOff, m * k);
+      fits(b, bOff, k * n);
+      fits(bias, biasOff, n);
+      direct.gemmBias(out, outOff, a, aOff, b, bOff, bias, biasOff, m, k, n);
     },
     gemmTnBias(out, outOff, biasOut, biasOff, a, aOff, d, dOff, m, k, n) {
       dims(m, k, n);
-      raw.gemmTnBias(
-        ptr(out, outOff, k * n),
-        ptr(biasOut, biasOff, n),
-        ptr(a, aOff, m * k),
-        ptr(d, dOff, m * n),
-        m,
-        k,
-        n,
-      );
+      fits(out, outOff, k * n);
+      fits(biasOut, biasOff, n);
+      fits(a, aOff, m * k);
+      fits(d, dOff, m * n);
+      direct.gemmTnBias(out, outOff, biasOut, biasOff, a, aOff, d, dOff, m, k, n);
     },
     gemmNt(out, outOff, d, dOff, b, bOff, m, k, n) {
       dims(m, k, n);
-      raw.gemmNt(ptr(out, outOff, m * k), ptr(d, dOff, m * n), ptr(b, bOff, k * n), m, k, n);
+      fits(out, outOff, m * k);
+      fits(d, dOff, m * n);
+      fits(b, bOff, k * n);
+      direct.gemmNt(out, outOff, d, dOff, b, bOff, m, k, n);
     },
     activationForward(act, z, off, rows, cols) {
       dims(rows, cols, 0);
-      raw.activationForward(code(act), ptr(z, off, rows * cols), rows, cols);
+      knownActivation(act);
+      fits(z, off, rows * cols);
+      direct.activationForward(act, z, off, rows, cols);
     },
     activationBackward(act, g, gOff, a, aOff, rows, cols) {
       dims(rows, cols, 0);
-      const len = rows * cols;
-      raw.activationBackward(code(act), ptr(g, gOff, len), ptr(a, aOff, len), rows, cols);
+      knownActivation(act);
+      fits(g, gOff, rows * cols);
+      fits(a, aOff, rows * cols);
+      direct.activationBackward(act, g, gOff, a, aOff, rows, cols);
     },
     reduceSlots(slots, slotCount, slotLength, out, from, to, scale = 1) {
       if (!(isCount(slotCount) && slotCount >= 1 && isCount(slotLength))) {
@@ -301,71 +337,51 @@ export function checkedKernels(
         throw new RangeError(`reduceSlots: need 0 <= from <= to <= slotLength (${slotLength}), got ${from}, ${to}`);
       }
       if (typeof scale !== 'number') throw new TypeError(`reduceSlots: scale must be a number, got ${typeof scale}`);
-      raw.reduceSlots(ptr(slots, 0, slotCount * slotLength), slotCount, slotLength, ptr(out, 0, to), from, to, scale);
+      fits(slots, 0, slotCount * slotLength);
+      fits(out, 0, to);
+      direct.reduceSlots(slots, slotCount, slotLength, out, from, to, scale);
     },
     sgdUpdate(params, grads, from, to, learningRate) {
       range('sgdUpdate', to, from, to);
-      raw.sgdUpdate(ptr(params, 0, to), ptr(grads, 0, to), from, to, learningRate);
+      fits(params, 0, to);
+      fits(grads, 0, to);
+      direct.sgdUpdate(params, grads, from, to, learningRate);
     },
     momentumUpdate(params, grads, state, paramCount, from, to, learningRate, momentum, nesterov) {
       range('momentumUpdate', paramCount, from, to);
-      const p = ptr(params, 0, to);
-      const g = ptr(grads, 0, to);
-      raw.momentumUpdate(p, g, slot(state, paramCount, 0), from, to, learningRate, momentum, nesterov ? 1 : 0);
+      fits(params, 0, to);
+      fits(grads, 0, to);
+      slots(state, paramCount, 1);
+      direct.momentumUpdate(params, grads, state, paramCount, from, to, learningRate, momentum, nesterov);
     },
     adamUpdate(params, grads, state, paramCount, from, to, step, learningRate, beta1, beta2, epsilon, decay) {
       range('adamUpdate', paramCount, from, to);
       if (!(Number.isSafeInteger(step) && step >= 1)) {
         throw new RangeError(`adamUpdate: step is 1-based and must be a positive integer, got ${step}`);
       }
-      const p = ptr(params, 0, to);
-      const g = ptr(grads, 0, to);
-      const m = slot(state, paramCount, 0);
-      const v = slot(state, paramCount, 1);
-      // The bias corrections as adam.ts hoists them, in float64.
-      const stepSize = learningRate / (1 - beta1 ** step);
-      const invCorrection2 = 1 / (1 - beta2 ** step);
-      raw.adamUpdate(
-        p,
-        g,
-        m,
-        v,
-        from,
-        to,
-        beta1,
-        1 - beta1,
-        beta2,
-        1 - beta2,
-        epsilon,
-        stepSize,
-        invCorrection2,
-        decay,
-      );
+      fits(params, 0, to);
+      fits(grads, 0, to);
+      slots(state, paramCount, 2);
+      direct.adamUpdate(params, grads, state, paramCount, from, to, step, learningRate, beta1, beta2, epsilon, decay);
     },
     rmspropUpdate(params, grads, state, paramCount, from, to, learningRate, rho, momentum, epsilon, centered) {
       range('rmspropUpdate', paramCount, from, to);
-      // Slots as rmsprop.ts: ms, then mom (momentum > 0), then mg (centered). An absent slot's pointer is unused.
-      const ms = slot(state, paramCount, 0);
-      const mom = momentum > 0 ? slot(state, paramCount, 1) : ms;
-      const mg = centered ? slot(state, paramCount, momentum > 0 ? 2 : 1) : ms;
-      const p = ptr(params, 0, to);
-      const g = ptr(grads, 0, to);
-      raw.rmspropUpdate(p, g, ms, mom, mg, from, to, learningRate, rho, 1 - rho, momentum, epsilon, centered ? 1 : 0);
+      // Slots as rmsprop.ts: ms, then mom (momentum > 0), then mg (centered).
+      slots(state, paramCount, 1 + (momentum > 0 ? 1 : 0) + (centered ? 1 : 0));
+      fits(params, 0, to);
+      fits(grads, 0, to);
+      direct.rmspropUpdate(params, grads, state, paramCount, from, to, learningRate, rho, momentum, epsilon, centered);
     },
     mseGradient(a, aOff, y, yOff, dz, dzOff, rows, cols) {
-      dims(rows, cols, 0);
-      const n = rows * cols;
-      return raw.mseGradient(ptr(a, aOff, n), ptr(y, yOff, n), ptr(dz, dzOff, n), n, cols);
+      lossArgs(a, aOff, y, yOff, rows * cols, dz, dzOff, rows, cols);
+      return direct.mseGradient(a, aOff, y, yOff, dz, dzOff, rows, cols);
     },
     bceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused) {
-      dims(rows, cols, 0);
-      const n = rows * cols;
-      return raw.bceGradient(ptr(a, aOff, n), ptr(y, yOff, n), ptr(dz, dzOff, n), n, cols, fused ? 1 : 0);
+      lossArgs(a, aOff, y, yOff, rows * cols, dz, dzOff, rows, cols);
+      return direct.bceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused);
     },
     cceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused, sparse) {
-      dims(rows, cols, 0);
-      const n = rows * cols;
-      const yPtr = ptr(y, yOff, sparse ? rows : n);
+      lossArgs(a, aOff, y, yOff, sparse ? rows : rows * cols, dz, dzOff, rows, cols);
       if (sparse) {
         // The kernel indexes the output row by the label: check every label first (as loss.ts does).
         for (let r = 0; r < rows; r++) {
@@ -375,7 +391,7 @@ export function checkedKernels(
           }
         }
       }
-      return raw.cceGradient(ptr(a, aOff, n), yPtr, ptr(dz, dzOff, n), rows, cols, fused ? 1 : 0, sparse ? 1 : 0);
+      return direct.cceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused, sparse);
     },
   };
 }

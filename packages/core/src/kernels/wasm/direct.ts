@@ -6,7 +6,7 @@
  * and when the data is prepared (`checkData` in train/fit.ts); the step then only passes those buffers, with row
  * counts up to the capacity they were checked for. Internal: not exported from the package.
  */
-import { WASM_ACTIVATION_CODES } from './abi.js';
+import { WASM_ACTIVATION_CODES, type WasmKernelExports } from './abi.js';
 import type { WasmKernels } from './checked.js';
 
 /** The kernel calls of `WasmKernels` whose arguments were checked at setup. */
@@ -32,9 +32,11 @@ function at(view: Float32Array, off: number): number {
   return view.byteOffset + off * 4;
 }
 
-/** Unchecked calls into `k`'s module; every argument must already satisfy the checked wrappers' conditions. */
-export function directWasmKernels(k: WasmKernels): DirectWasmKernels {
-  const raw = k.raw;
+/**
+ * Unchecked calls into a module's exports `raw`; every argument must already satisfy the checked wrappers'
+ * conditions (the checked wrappers themselves check, then call these).
+ */
+export function directWasmKernels(raw: WasmKernelExports): DirectWasmKernels {
   const codes = WASM_ACTIVATION_CODES;
   return {
     gemmBias(out, outOff, a, aOff, b, bOff, bias, biasOff, m, kk, n) {
@@ -62,7 +64,7 @@ export function directWasmKernels(k: WasmKernels): DirectWasmKernels {
       raw.momentumUpdate(at(params, 0), at(grads, 0), at(state, 0), from, to, learningRate, momentum, nesterov ? 1 : 0);
     },
     adamUpdate(params, grads, state, paramCount, from, to, step, learningRate, beta1, beta2, epsilon, decay) {
-      // The bias corrections as adam.ts hoists them, in float64 (as the checked wrapper).
+      // The bias corrections as adam.ts hoists them, in float64.
       const stepSize = learningRate / (1 - beta1 ** step);
       const invCorrection2 = 1 / (1 - beta2 ** step);
       raw.adamUpdate(
