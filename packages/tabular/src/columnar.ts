@@ -120,7 +120,8 @@ export async function readParquetBytes(bytes: Uint8Array, file: string, options:
   const { parquetMetadata, parquetRead, parquetSchema } = await import('hyparquet');
   // hyparquet reads an ArrayBuffer: the bytes' own when they fill it, else a copy of them.
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  const buffer = (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+  // (A copy with `new Uint8Array`: a Node Buffer's `slice` is a view of the same memory.)
+  const buffer = (whole ? bytes.buffer : new Uint8Array(bytes).buffer) as ArrayBuffer;
   let names: string[];
   let rows: number;
   let metadata: ReturnType<typeof parquetMetadata>;
