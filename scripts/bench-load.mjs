@@ -4,11 +4,12 @@
  * the CLI's default from 4 cores) and on one thread ("fast"), beside csv-parse alone (the reader before the byte-level fast
  * path, still the path for quoted files) and pandas' read_csv (skipped where pandas is absent). Each measurement
  * runs in a fresh process, readers interleaved, and reports wall time, MB/s, rows/s and the process's peak RSS;
- * the table shows the median and the range. With --train, it also times `shardprop train --epochs 1` end to end
- * on each file and reports the time spent outside the epoch (start-up, loading, encoding, metrics, checkpoint).
+ * the table shows the median and the range. With --train, it also times `shardprop train --epochs 1 --batch-size
+ * 256` end to end on the files of --train-rows (default: the 1M-row one) and reports the time spent outside the
+ * epoch (start-up, loading, encoding, metrics, checkpoint) and the run's peak RSS.
  *
  *   node scripts/bench-load.mjs [--rows 100000,1000000,3000000] [--cols 40] [--repeats 3] [--dir bench-data]
- *                               [--readers parallel,fast,csv-parse,pandas] [--train] [--json]
+ *                               [--readers parallel,fast,csv-parse,pandas] [--train] [--train-rows 1000000] [--json]
  *
  * The files are generated on first use into --dir (git-ignored; 1M x 40 is about 380 MB) and reused after.
  * Needs a build first (`npx --yes pnpm@10.34.9 run build`).
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
     dir: { type: 'string', default: join(root, 'bench-data') },
     readers: { type: 'string', default: 'parallel,fast,csv-parse,pandas' },
     train: { type: 'boolean', default: false },
+    'train-rows': { type: 'string', default: '1000000' },
     json: { type: 'boolean', default: false },
     // Internal: run one reader on one file in this process and print its measurement.
     measure: { type: 'string' },
@@ -117,6 +119,7 @@ function median(xs) {
 async function main() {
   if (flags.measure) return measure(flags.measure, flags.file);
   const rowCounts = flags.rows.split(',').map(Number);
+  const trainRows = flags['train-rows'].split(',').map(Number);
   const cols = Number(flags.cols);
   const repeats = Number(flags.repeats);
   let readers = flags.readers.split(',');
@@ -147,7 +150,7 @@ async function main() {
         runs[reader].push(m);
       }
     }
-    if (flags.train) {
+    if (flags.train && trainRows.includes(rows)) {
       const trains = Array.from({ length: repeats }, () => timeTrain(file));
       const outside = trains.map((t) => t.outsideSeconds);
       results.push({

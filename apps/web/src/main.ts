@@ -10,8 +10,9 @@
  */
 import './style.css';
 import { createOptimizer, Mlp, mlpSpec } from '@shardprop/core';
-import { describeTarget, type MissingPolicy, parseCsvText, type Table } from '@shardprop/tabular';
+import { describeTarget, type MissingPolicy, type Table } from '@shardprop/tabular';
 import { type ChartData, describeChart, drawChart } from './chart.js';
+import { readDataFile } from './data-file.js';
 import { irisTable, PRESETS, type Preset, seedTable, tableHead } from './datasets.js';
 import { numericAdvice, type Problem, prepareProblem } from './encoding.js';
 import { formatDuration, formatInt, formatLoss, plural } from './format.js';
@@ -128,7 +129,7 @@ const state: {
 
 const CORES = defaultThreads();
 const SHARED = sharedMemoryAvailable();
-const DATASET_NAMES: Record<Source, string> = { seed: 'the seed problem', iris: 'iris', csv: 'a CSV file' };
+const DATASET_NAMES: Record<Source, string> = { seed: 'the seed problem', iris: 'iris', csv: 'a data file' };
 
 function showError(el: HTMLElement, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
@@ -229,7 +230,7 @@ function prepare(): void {
   const table = state.table;
   if (!table) {
     if (state.tableError !== undefined) showError(ui.dataError, state.tableError);
-    else ui.dataSummary.textContent = state.source === 'csv' ? 'Choose or drop a CSV file.' : '';
+    else ui.dataSummary.textContent = state.source === 'csv' ? 'Choose or drop a CSV, Parquet or Arrow file.' : '';
     updateControls();
     return;
   }
@@ -275,8 +276,7 @@ async function readCsvFile(file: File): Promise<void> {
   if (state.abort) return;
   selectSource('csv');
   try {
-    const text = await file.text();
-    setTable(parseCsvText(text, file.name, { numericAdvice }));
+    setTable(await readDataFile(file.name, new Uint8Array(await file.arrayBuffer()), { numericAdvice }));
   } catch (error) {
     setTable(undefined);
     state.tableError = error;

@@ -3,7 +3,7 @@
  * build served by `vite preview` with its cross-origin isolation headers. Skipped, with the reason printed, only
  * where /usr/bin/chromium is absent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ModelJson, toTfjsArtifacts } from '@shardprop/core';
@@ -246,6 +246,47 @@ describe.skipIf(!hasChromium)('apps/web in headless Chromium', () => {
     await page.waitForFunction(() => document.getElementById('data-error')?.hidden === true);
     expect(await page.textContent('#task')).toBe('Task: binary classification of "label" (no, yes).');
     expect(await page.isDisabled('#train')).toBe(false);
+  });
+
+  it('reads Parquet and Arrow files as the CLI does, fetching their libraries only for such a file', async () => {
+    const loaded = () =>
+      page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name.replace(/.*\//, '')));
+    expect((await loaded()).filter((name) => /^Arrow\.dom-/.test(name))).toEqual([]);
+    await page.check('input[name="dataset"][value="csv"]');
+    const fixture = (name: string) => readFileSync(join(ROOT, '../../packages/cli/test/fixtures', name));
+    const iris = readFileSync(join(ROOT, '../../packages/cli/data/iris.csv'));
+    const summaries: string[] = [];
+    for (const [name, buffer] of [
+      ['iris.csv', iris],
+      ['iris.parquet', fixture('iris.parquet')],
+      ['iris.arrow', fixture('iris.arrow')],
+    ] as const) {
+      await page.setInputFiles('#csv-file', { name, mimeType: 'application/octet-stream', buffer });
+      await page.waitForFunction(
+        (n) => document.getElementById('data-summary')?.textContent?.startsWith(`${n}:`),
+        name,
+      );
+      expect(await page.isHidden('#data-error')).toBe(true);
+      expect(await page.isDisabled('#train')).toBe(false);
+      await page.selectOption('#target', 'species');
+      await page.waitForFunction(() => document.getElementById('task')?.textContent?.includes('"species"'));
+      summaries.push(
+        `${await page.textContent('#data-summary')} ${await page.textContent('#task')}`.replace(name, 'FILE'),
+      );
+    }
+    expect(summaries[0]).toContain('FILE: 150 rows');
+    expect(summaries[1]).toBe(summaries[0]);
+    expect(summaries[2]).toBe(summaries[0]);
+    expect((await loaded()).filter((name) => /^Arrow\.dom-/.test(name))).toHaveLength(1);
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, 'arrow-file.png'), fullPage: true });
+    // A file that is not what its name says: one line naming it, and nothing to train.
+    await page.setInputFiles('#csv-file', { name: 'bad.parquet', mimeType: 'application/octet-stream', buffer: iris });
+    await page.waitForFunction(() => document.getElementById('data-error')?.hidden === false);
+    const message = (await page.textContent('#data-error')) ?? '';
+    expect(message).toMatch(/^bad\.parquet: not a Parquet file \(.+\)$/);
+    expect(message).not.toContain('\n');
+    expect(await page.isDisabled('#train')).toBe(true);
   });
 
   it('without cross-origin isolation, falls back to one worker with a visible notice', async () => {

@@ -1,78 +1,13 @@
 /**
- * Parquet (hyparquet) and Arrow IPC / Feather (apache-arrow) files into the same `Table` as a CSV of the same data:
- * every value goes through @shardprop/tabular's `TableBuilder`, so column types are inferred (or hinted), missing
- * values kept and bad values refused by the same rules and messages. Numbers go in as they are; other values as
- * the text a CSV would hold (booleans "true"/"false", 64-bit integers in decimal, strings and dictionary values as
- * they are, trimmed); null and NaN are missing. Messages number the rows as lines of that CSV: the header is line
- * 1, the first row line 2.
- *
- * Progress: the file is read whole, then decoded column by column and assembled row by row; `onProgress` gets
- * that work as a share of the file's bytes (each selected column and the assembly count as equal parts), with the
- * rows assembled so far, so the CLI shows the same bar as for a CSV.
+ * Parquet and Arrow IPC / Feather files into the same `Table` as a CSV of the same data: the file's bytes go to
+ * @shardprop/tabular's columnar readers (which load hyparquet and apache-arrow on first use, so a CSV run never
+ * loads them), with the same progress and messages as the page's.
  */
 import { readFile } from 'node:fs/promises';
-import { type Table, TableBuilder, type TableOptions } from '@shardprop/tabular';
-import { DataType, tableFromIPC } from 'apache-arrow';
-import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
-import type { ReadProgress } from './csv.js';
+import { type ColumnarOptions, readArrowBytes, readParquetBytes, type Table } from '@shardprop/tabular';
 import { dataError } from './errors.js';
 
-/** Options of the columnar readers. */
-export interface ColumnarOptions extends TableOptions {
-  /** Called as the file is decoded (see above). */
-  onProgress?: ReadProgress;
-}
-
-/** Rows assembled between progress calls. */
-const PROGRESS_ROWS = 1 << 16;
-
-/** A columnar file's column names and a way to read a column's values by position. */
-interface Columns {
-  names: string[];
-  rows: number;
-  /** The values of the column at `index` (a file position), read only for selected columns. */
-  column(index: number): Promise<ArrayLike<unknown>>;
-}
-
-/** Fills a builder from columns, row by row in file order (so the first problem reported is the CSV's first). */
-async function build(file: string, size: number, source: Columns, options: ColumnarOptions): Promise<Table> {
-  const { onProgress, ...tableOptions } = options;
-  const builder = new TableBuilder(file, tableOptions);
-  builder.add(source.names, 1);
-  const fields = builder.fieldIndexes;
-  const parts = fields.length + 1;
-  // One column at a time, so that only one column's decoding buffers are alive at once.
-  const values: ArrayLike<unknown>[] = [];
-  for (const index of fields) {
-    values.push(await source.column(index));
-    onProgress?.(Math.floor((size * values.length) / parts), size, 0);
-  }
-  for (let r = 0; r < source.rows; r++) {
-    const line = r + 2;
-    if (onProgress && r % PROGRESS_ROWS === 0 && r > 0) {
-      onProgress(Math.floor(size * ((fields.length + r / source.rows) / parts)), size, r);
-    }
-    for (let slot = 0; slot < fields.length; slot++) {
-      const v = values[slot][r];
-      if (typeof v === 'number' && (Number.isFinite(v) || Number.isNaN(v)) && builder.isNumeric(slot)) {
-        builder.addNumber(slot, v);
-      } else {
-        builder.addField(slot, asText(v), line);
-      }
-    }
-    builder.endRow(line);
-  }
-  const table = builder.finish();
-  onProgress?.(size, size, table.rows);
-  return table;
-}
-
-/** A value as the field of a CSV holding it. */
-function asText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString();
-  return String(v).trim();
-}
+export type { ColumnarOptions } from '@shardprop/tabular';
 
 async function bytesOf(file: string): Promise<Uint8Array> {
   try {
@@ -88,72 +23,10 @@ async function bytesOf(file: string): Promise<Uint8Array> {
 
 /** Reads an Arrow IPC file or stream (Feather v2) into typed columns. */
 export async function readArrow(file: string, options: ColumnarOptions = {}): Promise<Table> {
-  const bytes = await bytesOf(file);
-  let table: ReturnType<typeof tableFromIPC>;
-  try {
-    table = tableFromIPC(bytes);
-  } catch (error) {
-    throw dataError(`${file}: not an Arrow IPC file (${(error as Error).message.split('\n')[0]})`);
-  }
-  return build(
-    file,
-    bytes.length,
-    {
-      names: table.schema.fields.map((f) => f.name),
-      rows: table.numRows,
-      column: async (index) => {
-        const vector = table.getChildAt(index);
-        if (!vector) throw new Error(`internal: no Arrow column ${index}`);
-        // Floats and integers up to 32 bits without nulls: their typed array as it is (64-bit ones are BigInt).
-        const type = vector.type;
-        const plain = DataType.isFloat(type) || (DataType.isInt(type) && type.bitWidth <= 32);
-        if (plain && vector.nullCount === 0) return vector.toArray() as ArrayLike<number>;
-        return Array.from({ length: table.numRows }, (_, r) => vector.get(r));
-      },
-    },
-    options,
-  );
+  return readArrowBytes(await bytesOf(file), file, options);
 }
 
 /** Reads a Parquet file into typed columns. */
 export async function readParquet(file: string, options: ColumnarOptions = {}): Promise<Table> {
-  const bytes = await bytesOf(file);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let names: string[];
-  let rows: number;
-  let metadata: ReturnType<typeof parquetMetadata>;
-  try {
-    metadata = parquetMetadata(buffer);
-    names = parquetSchema(metadata).children.map((c) => c.element.name);
-    rows = Number(metadata.num_rows);
-  } catch (error) {
-    throw dataError(`${file}: not a Parquet file (${(error as Error).message.split('\n')[0]})`);
-  }
-  return build(
-    file,
-    bytes.length,
-    {
-      names,
-      rows,
-      column: async (index) => {
-        // Column chunks as hyparquet decodes them (typed arrays for numbers without nulls), copied into place.
-        const chunks: { rowStart: number; data: ArrayLike<unknown> }[] = [];
-        await parquetRead({
-          file: buffer,
-          metadata,
-          columns: [names[index]],
-          onChunk: ({ columnData, rowStart }) => chunks.push({ rowStart, data: columnData }),
-        });
-        const typed = chunks.every(
-          ({ data }) => ArrayBuffer.isView(data) && !(data instanceof BigInt64Array || data instanceof BigUint64Array),
-        );
-        const values: { [i: number]: unknown; length: number } = typed ? new Float64Array(rows) : new Array(rows);
-        for (const { rowStart, data } of chunks) {
-          for (let i = 0; i < data.length && rowStart + i < rows; i++) values[rowStart + i] = data[i];
-        }
-        return values;
-      },
-    },
-    options,
-  );
+  return readParquetBytes(await bytesOf(file), file, options);
 }

@@ -4,13 +4,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Table } from '@shardprop/tabular';
+import { type Table, TabularError } from '@shardprop/tabular';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { readArrow, readParquet } from '../src/columnar.js';
 import { readCsv } from '../src/csv.js';
-import { UserError } from '../src/errors.js';
 import { loadTable, tableFormat } from '../src/load.js';
 import { cli, flags, readDataFile, tempDir } from './helpers.js';
 
@@ -61,7 +60,8 @@ describe('Parquet and Arrow read as the same data in CSV', () => {
     const fake = join(dir, 'fake.parquet');
     writeFileSync(fake, 'a,b\n1,2\n');
     const e = await loadTable(fake).catch((error: unknown) => error);
-    expect(e).toBeInstanceOf(UserError);
+    expect(e).toBeInstanceOf(TabularError);
+    expect((e as TabularError).kind).toBe('data');
     expect((e as Error).message).toMatch(/^.*fake\.parquet: not a Parquet file \(/);
     expect((await loadTable(fixture('mixed.arrow'), { format: 'arrow' })).rows).toBe(6);
   });

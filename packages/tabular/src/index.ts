@@ -4,6 +4,8 @@
  * - {@link TableBuilder} types parsed CSV records into columns (numeric or categorical, missing values kept) and
  *   refuses a bad file with one line naming the file, the line and the column. The CLI feeds it from a file
  *   stream; {@link parseCsvText} feeds it from a string with csv-parse's browser build.
+ * - {@link readParquetBytes} and {@link readArrowBytes} read Parquet and Arrow IPC (Feather) into the same table
+ *   as the CSV of the same data; they load their libraries on first use.
  * - {@link fitFeatures}, {@link encodeDataset} and {@link decodeOutputs} turn a table into a network's inputs and
  *   targets (standardised numbers, one-hot categories, an inferred task) and outputs back into labels.
  * - Every problem is a {@link TabularError} of kind `data` or `usage`.
@@ -21,6 +23,7 @@ export {
   plainDelimiter,
   readNumericLines,
 } from './bytes.js';
+export { type ColumnarOptions, readArrowBytes, readParquetBytes } from './columnar.js';
 export { parseEncoding } from './encoding-format.js';
 export { dataError, TabularError, type TabularErrorKind, usageError } from './errors.js';
 export {

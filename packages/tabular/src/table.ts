@@ -9,7 +9,7 @@
  * Missing values (empty, NA, N/A, NaN, nan, null) are kept as NaN (numeric) or null (categorical); what to do with
  * them is decided by the caller (see features.ts).
  */
-import { Float64Blocks } from './blocks.js';
+import { Float64Blocks, resizableFloat64 } from './blocks.js';
 import { dataError, type TabularError, usageError } from './errors.js';
 
 export type ColumnKind = 'numeric' | 'categorical';
@@ -280,7 +280,7 @@ export class TableBuilder {
     for (const c of this.#columns) {
       const kind = c.kind ?? 'numeric';
       if (kind === 'numeric') {
-        const values = c.kind === undefined ? new Float64Array(rows).fill(Number.NaN) : c.numbers.take();
+        const values = c.kind === undefined ? resizableFloat64(rows).fill(Number.NaN) : c.numbers.take();
         columns.set(c.name, { kind: 'numeric', name: c.name, position: c.position, values });
       } else {
         columns.set(c.name, { kind: 'categorical', name: c.name, position: c.position, values: c.strings });

@@ -18,6 +18,20 @@ describe('browser safety', () => {
     expect(bare.has('@shardprop/core')).toBe(true);
   });
 
+  it('loads the columnar libraries (browser-safe; the page bundles them) only when a columnar file is read', () => {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const { files } = importGraph(entry, (s) => s.startsWith('@shardprop/'));
+    const statics: string[] = [];
+    const dynamics: string[] = [];
+    for (const file of files) {
+      const source = readFileSync(file, 'utf8');
+      for (const m of source.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/g)) statics.push(m[1]);
+      for (const m of source.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) dynamics.push(m[1]);
+    }
+    expect(statics.filter((s) => s === 'apache-arrow' || s === 'hyparquet')).toEqual([]);
+    expect(dynamics.sort()).toEqual(['apache-arrow', 'hyparquet']);
+  });
+
   it('the csv-parse browser build needs no require or Node global at load time', () => {
     const file = createRequire(import.meta.url).resolve('csv-parse/browser/esm/sync');
     const source = readFileSync(file, 'utf8');

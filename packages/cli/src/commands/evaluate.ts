@@ -77,6 +77,7 @@ export async function runEvaluate(flags: ApplyFlags): Promise<number> {
     missing: a.missing,
     unknown: a.unknown,
     advice: ADVICE,
+    release: true,
   });
   // WebAssembly kernels where available (SHARDPROP_KERNELS=js forces the TypeScript ones).
   const metrics: Metrics = evaluate(model, data, loss, createKernels('auto'));

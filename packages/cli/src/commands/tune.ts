@@ -205,6 +205,8 @@ export async function runTune(flags: TuneFlags): Promise<number> {
     missing: policy,
     unknown: 'error',
     advice: ADVICE,
+    // The candidates read only the target columns of the table after this.
+    release: true,
   });
   let metric: TuneMetric;
   try {

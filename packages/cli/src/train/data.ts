@@ -94,9 +94,16 @@ export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
   const encoding: Encoding = { features: savedEncoding?.features ?? fitFeatures(table, featureNames, rows), target };
   const width = inputWidth(encoding.features);
 
-  const dataset = encodeDataset(table, encoding, rows, loss, units, { missing, unknown, advice: ADVICE });
   const rowWeights =
     settings.weightColumn === undefined ? undefined : weightColumnValues(table, settings.weightColumn, rows);
+  // The feature columns give their memory back as they are encoded: the float64 table and the float32 inputs are
+  // never whole together (nothing after this reads a feature column of the table).
+  const dataset = encodeDataset(table, encoding, rows, loss, units, {
+    missing,
+    unknown,
+    advice: ADVICE,
+    release: true,
+  });
   const dataFingerprint = fingerprintOf(dataset, rowWeights);
   const changed = saved?.dataFingerprint && describeChange(saved.dataFingerprint, dataFingerprint);
   if (changed) {
