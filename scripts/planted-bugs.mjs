@@ -161,10 +161,12 @@ const BUGS = [
     pkg: 'core',
   },
   {
-    id: 'shard-bounds-overlap',
+    // (Replaces 'shard-bounds-overlap', floor -> ceil in shardStart: an equivalent mutant, since ceil boundaries
+    // still partition the batch and fit and fitParallel share them; only the rounding of the shard sums moves.)
+    id: 'shard-loss-sum-skips-first-shard',
     file: 'packages/core/src/train/step.ts',
-    find: ['return Math.floor((s * batchRows) / shardTotal);'],
-    replace: ['return Math.ceil((s * batchRows) / shardTotal);'],
+    find: ['for (let s = 0; s < shardTotal; s++) total += lossSlots[s];'],
+    replace: ['for (let s = 1; s < shardTotal; s++) total += lossSlots[s];'],
     pkg: 'core',
   },
   {
