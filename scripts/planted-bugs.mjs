@@ -402,8 +402,11 @@ try {
     rmSync(distBackup);
     const text = `${run.stdout}${run.stderr}`;
     // A failure that is only a time limit (a test's own spawn timeout) is reported apart: it proves nothing.
-    const outcome = run.status === 0 ? 'survived' : /timed? ?out|ETIMEDOUT/i.test(text) ? 'timeout' : 'caught';
-    const by = outcome === 'caught' ? (text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1] ?? text.slice(-300)) : '';
+    const timedOut = text.match(/.*(?:timed? ?out|ETIMEDOUT).*/i)?.[0];
+    const outcome = run.status === 0 ? 'survived' : timedOut ? 'timeout' : 'caught';
+    const failed = text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1];
+    const by =
+      outcome === 'caught' ? (failed ?? text.slice(-300)) : outcome === 'timeout' ? `${failed} [${timedOut}]` : '';
     results.push({ id: bug.id, outcome, seconds: Math.round((Date.now() - started) / 1000), by });
     console.log(`${outcome.padEnd(9)} ${bug.id}${by ? `  <- ${by.trim()}` : ''}`);
   }
