@@ -161,10 +161,12 @@ const BUGS = [
     pkg: 'core',
   },
   {
-    id: 'shard-bounds-overlap',
+    // (Replaces 'shard-bounds-overlap', floor -> ceil in shardStart: an equivalent mutant, since ceil boundaries
+    // still partition the batch and fit and fitParallel share them; only the rounding of the shard sums moves.)
+    id: 'shard-loss-sum-skips-first-shard',
     file: 'packages/core/src/train/step.ts',
-    find: ['return Math.floor((s * batchRows) / shardTotal);'],
-    replace: ['return Math.ceil((s * batchRows) / shardTotal);'],
+    find: ['for (let s = 0; s < shardTotal; s++) total += lossSlots[s];'],
+    replace: ['for (let s = 1; s < shardTotal; s++) total += lossSlots[s];'],
     pkg: 'core',
   },
   {
@@ -400,8 +402,11 @@ try {
     rmSync(distBackup);
     const text = `${run.stdout}${run.stderr}`;
     // A failure that is only a time limit (a test's own spawn timeout) is reported apart: it proves nothing.
-    const outcome = run.status === 0 ? 'survived' : /timed? ?out|ETIMEDOUT/i.test(text) ? 'timeout' : 'caught';
-    const by = outcome === 'caught' ? (text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1] ?? text.slice(-300)) : '';
+    const timedOut = text.match(/.*(?:timed? ?out|ETIMEDOUT).*/i)?.[0];
+    const outcome = run.status === 0 ? 'survived' : timedOut ? 'timeout' : 'caught';
+    const failed = text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1];
+    const by =
+      outcome === 'caught' ? (failed ?? text.slice(-300)) : outcome === 'timeout' ? `${failed} [${timedOut}]` : '';
     results.push({ id: bug.id, outcome, seconds: Math.round((Date.now() - started) / 1000), by });
     console.log(`${outcome.padEnd(9)} ${bug.id}${by ? `  <- ${by.trim()}` : ''}`);
   }

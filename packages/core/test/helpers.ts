@@ -43,6 +43,10 @@ export const GRADCHECK_HEADS: Array<[ActivationName, LossName, number]> = [
   ['softmax', 'categoricalCrossentropy', 4],
   ['softmax', 'sparseCategoricalCrossentropy', 4],
   ['elu', 'meanSquaredError', 1],
+  // Outputs whose loss is not fused with the activation: dL/da, then the activation's own backward pass.
+  ['softmax', 'binaryCrossentropy', 3],
+  ['sigmoid', 'categoricalCrossentropy', 3],
+  ['sigmoid', 'sparseCategoricalCrossentropy', 3],
 ];
 
 /**

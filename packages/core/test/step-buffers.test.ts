@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Dataset } from '../src/data/dataset.js';
 import { createKernels } from '../src/kernels/kernels.js';
 import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
-import type { LossName } from '../src/losses/loss.js';
+import { type LossName, targetWidth } from '../src/losses/loss.js';
 import { paramLayout } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
 import { type ModelSpec, mlpSpec } from '../src/model/spec.js';
@@ -16,6 +17,14 @@ import { randomData } from './helpers.js';
 // The wasm step kernels skip the per-call checks because checkStepBuffers made them once: it must refuse every
 // buffer the kernels could not address at the size the steps use, and the unchecked calls must compute the steps
 // of the TypeScript kernels.
+/** A model, loss and optimizer to take steps with. */
+interface StepCase {
+  name: string;
+  optimizer: OptimizerConfig;
+  loss: LossName;
+  spec: ModelSpec;
+}
+
 describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
   const spec = mlpSpec(5, [7, 3], 'sigmoid');
   const layout = paramLayout(spec);
@@ -23,16 +32,18 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
   const batchSize = 16;
   const shards = 4;
 
-  function buffers(): StepBuffers {
-    const kernels = createKernels('wasm');
+  /** Step buffers on `backend`'s kernels for `c` (its data and weights fixed by seeds), as fit sets them up. */
+  function setUp(backend: 'js' | 'wasm', c: StepCase, data: Dataset): StepBuffers {
+    const kernels = createKernels(backend);
     const alloc = kernels.allocF32;
-    const model = Mlp.create(spec, { seed: 3 });
-    const optimizer = createOptimizer({ name: 'adam', learningRate: 0.01 });
+    const layout = paramLayout(c.spec);
+    const tCols = targetWidth(c.loss, layout.outputSize);
+    const optimizer = createOptimizer(c.optimizer);
     const params = alloc(layout.paramCount);
-    params.set(model.params);
+    params.set(Mlp.create(c.spec, { seed: 3 }).params);
     const slots = shardCount(batchSize, shards);
     return {
-      ctx: { kernels, layout, loss: 'meanSquaredError', targetCols: 3 },
+      ctx: { kernels, layout: layout, loss: c.loss, targetCols: tCols },
       optimizer,
       batchSize,
       shards,
@@ -42,11 +53,19 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
       slotSets: [{ grad: alloc(slots * layout.paramCount), loss: new Float64Array(slots) }],
       grad: alloc(layout.paramCount),
       optState: alloc(optimizer.stateSlots * layout.paramCount),
-      rules: plainUpdateRules(0.01),
+      rules: plainUpdateRules(c.optimizer.learningRate ?? 0.01),
       normParts: new Float64Array(normBlockCount(layout.paramCount)),
-      ws: createWorkspace(layout, 3, maxShareRows(batchSize, shards, 1), alloc),
+      ws: createWorkspace(layout, tCols, maxShareRows(batchSize, shards, 1), alloc),
     };
   }
+
+  const adamMse: StepCase = {
+    name: 'adam, mse',
+    optimizer: { name: 'adam', learningRate: 0.01 },
+    loss: 'meanSquaredError',
+    spec,
+  };
+  const buffers = (): StepBuffers => setUp('wasm', adamMse, data);
 
   it('refuses a buffer outside the kernels memory, naming why', () => {
     const b = buffers();
@@ -71,7 +90,7 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
   // The reference is the TypeScript kernels (the optimizers in float64, gemm in plain loops): the checked
   // wrappers now call the unchecked ones, so comparing the two with each other would prove nothing. A wrong
   // address in an unchecked call (another state slot, an offset in elements instead of bytes) is far off it.
-  const cases: { name: string; optimizer: OptimizerConfig; loss: LossName; spec: ModelSpec }[] = [
+  const cases: StepCase[] = [
     {
       name: 'adamw, mse',
       optimizer: { name: 'adamw', learningRate: 0.01, weightDecay: 0.1 },
@@ -101,30 +120,6 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
     it(`the unchecked wasm kernels take the TypeScript kernels' steps (${c.name})`, () => {
       const cLayout = paramLayout(c.spec);
       const cData = randomData(50, 5, 3, c.loss, 11);
-      const tCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : 3;
-      const setUp = (backend: 'js' | 'wasm'): StepBuffers => {
-        const kernels = createKernels(backend);
-        const alloc = kernels.allocF32;
-        const optimizer = createOptimizer(c.optimizer);
-        const params = alloc(cLayout.paramCount);
-        params.set(Mlp.create(c.spec, { seed: 3 }).params);
-        const slots = shardCount(batchSize, shards);
-        return {
-          ctx: { kernels, layout: cLayout, loss: c.loss, targetCols: tCols },
-          optimizer,
-          batchSize,
-          shards,
-          x: cData.x,
-          y: cData.y,
-          params,
-          slotSets: [{ grad: alloc(slots * cLayout.paramCount), loss: new Float64Array(slots) }],
-          grad: alloc(cLayout.paramCount),
-          optState: alloc(optimizer.stateSlots * cLayout.paramCount),
-          rules: plainUpdateRules(c.optimizer.learningRate ?? 0.01),
-          normParts: new Float64Array(normBlockCount(cLayout.paramCount)),
-          ws: createWorkspace(cLayout, tCols, maxShareRows(batchSize, shards, 1), alloc),
-        };
-      };
       // Two epochs' worth of steps in a fixed order, the last batch of each partial (50 rows, batches of 16).
       const order = Int32Array.from({ length: cData.rows }, (_, i) => (i * 7) % cData.rows);
       const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
@@ -136,9 +131,9 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
         }
         return { params: b.params, state: b.optState, lossSum };
       };
-      const reference = run(setUp('js'));
-      const unchecked = checkStepBuffers(setUp('wasm'));
-      const checked = setUp('wasm');
+      const reference = run(setUp('js', c, cData));
+      const unchecked = checkStepBuffers(setUp('wasm', c, cData));
+      const checked = setUp('wasm', c, cData);
       expect(unchecked.ctx.kernels.gemmBias).not.toBe(checked.ctx.kernels.gemmBias);
       for (const [what, got] of [
         ['unchecked', run(unchecked)],
