@@ -319,10 +319,10 @@ export function usableRows(
 
 /** Fits standardisation statistics and vocabularies on the given rows. */
 export function fitFeatures(table: Table, features: readonly string[], rows: Int32Array): FeatureEncoding[] {
-  // One buffer for every numeric column's values in turn (fresh ones would cost a page fault per 4 KB each).
+  // One buffer for every numeric column's values in turn (fresh ones would cost a page fault per 4 KB each). The
+  // copy is also what makes the statistics' two passes fast: a column's own array lies over a resizable buffer,
+  // which V8 (Node 20) reads about 2.5x slower in a loop than a plain one.
   let scratch: Float64Array | undefined;
-  // Every row, in order: a column without missing values is its own list of present values (no copy).
-  const everyRow = rows.length === table.rows && isIncreasing(rows);
   return features.map((name): FeatureEncoding => {
     const c = column(table, name);
     if (c.kind === 'categorical') {
@@ -340,12 +340,8 @@ export function fitFeatures(table: Table, features: readonly string[], rows: Int
       return { name, kind: 'categorical', vocabulary, mode };
     }
     const values = c.values;
-    let present: Float64Array;
-    if (everyRow && !hasMissing(c)) present = values;
-    else {
-      scratch ??= new Float64Array(rows.length);
-      present = presentValues(values, rows, scratch);
-    }
+    scratch ??= new Float64Array(rows.length);
+    const present = presentValues(values, rows, scratch);
     if (present.length === 0) {
       throw dataError(`${table.file}: column ${JSON.stringify(name)} has no values (every row is missing)`);
     }
@@ -354,7 +350,7 @@ export function fitFeatures(table: Table, features: readonly string[], rows: Int
     let s = fitStandardizer(present, present.length, 1);
     if (present.length < rows.length) {
       const mean0 = s.mean[0];
-      const filled = scratch as Float64Array; // present's values (in scratch: some were missing) are no longer needed
+      const filled = scratch; // present's values are no longer needed
       for (let i = 0; i < rows.length; i++) {
         const v = values[rows[i]];
         filled[i] = Number.isNaN(v) ? mean0 : v;
