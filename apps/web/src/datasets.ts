@@ -4,7 +4,8 @@
  */
 import { permutation, Rng } from '@shardprop/core';
 import { type Column, parseCsvText, type Table } from '@shardprop/tabular';
-import irisCsv from './data/iris.csv?raw';
+// One copy of the file in the repository: the CLI's (Vite inlines it at build time).
+import irisCsv from '../../../packages/cli/data/iris.csv?raw';
 
 export { seedTable } from '@shardprop/tabular';
 
