@@ -10,7 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
-import { classLabels, foldCount, holdoutFolds, kFolds } from '../data/folds.js';
+import { classLabels, foldCount, foldRows, holdoutFolds, kFolds } from '../data/folds.js';
 import type { ClassWeight } from '../data/row-weights.js';
 import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
@@ -388,8 +388,7 @@ function startPool(
 
 /** True when the job's fit, given `threads` of its own, would train data-parallel (see `autoStartsWorkers`). */
 function spreadsOver(job: FoldFitJob, threads: number, folds: Int32Array): boolean {
-  let rows = 0;
-  for (let i = 0; i < folds.length; i++) if (folds[i] !== job.fold) rows++;
+  const rows = foldRows(folds, job.fold).train.length;
   const options = { ...foldFitOptions(job), maxThreads: threads };
   return autoStartsWorkers(Mlp.create(job.spec, { seed: job.seed }), rows, options);
 }
