@@ -183,6 +183,48 @@ describe('standardize properties', () => {
     );
   });
 
+  it('gives the bits of the corrected two-pass sums taken in row order (as encodings saved before were fitted)', () => {
+    // The algorithm as first written: per-column accumulators, rows outer, columns inner.
+    const rowOrder = (x: Float32Array, rows: number, features: number) => {
+      const sum = new Float64Array(features);
+      const min = new Float64Array(features).fill(Number.POSITIVE_INFINITY);
+      const max = new Float64Array(features).fill(Number.NEGATIVE_INFINITY);
+      for (let i = 0; i < rows * features; i++) {
+        const c = i % features;
+        sum[c] += x[i];
+        if (x[i] < min[c]) min[c] = x[i];
+        if (x[i] > max[c]) max[c] = x[i];
+      }
+      const mean = sum.map((v) => v / rows);
+      const dev = new Float64Array(features);
+      const sq = new Float64Array(features);
+      for (let i = 0; i < rows * features; i++) {
+        const d = x[i] - mean[i % features];
+        dev[i % features] += d;
+        sq[i % features] += d * d;
+      }
+      const std = new Float64Array(features);
+      for (let c = 0; c < features; c++) {
+        if (min[c] === max[c]) {
+          mean[c] = min[c] === 0 ? 0 : min[c];
+          std[c] = 1;
+          continue;
+        }
+        const s = Math.sqrt(Math.max((sq[c] - (dev[c] * dev[c]) / rows) / rows, 0));
+        std[c] = s > 0 ? s : 1;
+      }
+      return { mean, std };
+    };
+    fc.assert(
+      fc.property(matrix, ({ x, rows, features }) => {
+        const s = fitStandardizer(x, rows, features);
+        const ref = rowOrder(x, rows, features);
+        expect([...s.mean].map((v, c) => Object.is(v, ref.mean[c]))).not.toContain(false);
+        expect([...s.std].map((v, c) => Object.is(v, ref.std[c]))).not.toContain(false);
+      }),
+    );
+  });
+
   it('standardised columns have mean ~0 and population std ~1; constant columns become x - mean = 0', () => {
     fc.assert(
       fc.property(matrix, ({ x, rows, features }) => {

@@ -254,6 +254,13 @@ describe('standardize', () => {
     expect(() => fitStandardizer(new Float32Array([1, 2, Number.NaN, 4]), 2, 2)).toThrow(
       'x[row 1, column 0] is NaN; standardisation needs finite values',
     );
+    // The first in row order is named, whichever column holds it.
+    expect(() => fitStandardizer(new Float32Array([1, Number.POSITIVE_INFINITY, Number.NaN, 4]), 2, 2)).toThrow(
+      'x[row 0, column 1] is Infinity; standardisation needs finite values',
+    );
+    expect(() => fitStandardizer(new Float32Array([1, 2, 3, Number.NEGATIVE_INFINITY]), 4, 1)).toThrow(
+      'x[row 3, column 0] is -Infinity; standardisation needs finite values',
+    );
   });
 });
 

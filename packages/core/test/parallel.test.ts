@@ -2,6 +2,7 @@
 // that reject promptly and leave nothing running. Needs the compiled worker (the test task builds first).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SharedArena } from '@shardprop/worker-pool';
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
 import type { LossName } from '../src/losses/loss.js';
@@ -9,8 +10,11 @@ import { trainFlopsPerRow } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
+import type { WorkerLauncher } from '../src/parallel/engine.js';
+import type { TrainDataLayout } from '../src/parallel/protocol.js';
+import { sharedDataset } from '../src/parallel/shared-data.js';
 import { replicatesUpdate } from '../src/parallel/thread-choice.js';
-import { fitParallel, fitWithLauncher, type ParallelFitOptions } from '../src/parallel/trainer.js';
+import { fitParallel, fitWithLauncher, type ParallelFitOptions, threadLauncher } from '../src/parallel/trainer.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
 import type { BatchLog } from '../src/train/options.js';
@@ -114,6 +118,68 @@ describe('fitParallel', () => {
       optimizerState: first.optimizerState,
     });
     expect(bits(m.params).equals(bits(whole.params))).toBe(true);
+  });
+
+  it.each(['js', 'wasm'] as const)(
+    'trains a sharedDataset in place (%s kernels): the workers read its own arrays, with the bits of fit',
+    async (kernels) => {
+      const spec = mlpSpec(12, [10, 3], 'tanh', 'softmax');
+      const source = randomData(400, 12, 3, 'categoricalCrossentropy', 9);
+      const shared = sharedDataset(source.rows, source.features, source.outputs, { kernels });
+      shared.x.set(source.x);
+      shared.y.set(source.y);
+      expect(shared.x.buffer).toBeInstanceOf(SharedArrayBuffer);
+      const opts = {
+        loss: 'categoricalCrossentropy' as const,
+        optimizer: { name: 'adam' as const, learningRate: 0.01 },
+        epochs: 2,
+        batchSize: 64,
+        seed: 3,
+        kernels,
+      };
+      // The first 300 rows (a view, as a split holding out the last rows gives) are in place too; a copy is not.
+      const cases = [
+        { data: shared, inPlace: true },
+        {
+          data: { ...shared, x: shared.x.subarray(0, 300 * 12), y: shared.y.subarray(0, 300 * 3), rows: 300 },
+          inPlace: true,
+        },
+        { data: { ...shared, x: shared.x.slice(), y: shared.y.slice() }, inPlace: false },
+      ];
+      for (const { data, inPlace } of cases) {
+        const seen: SharedArena<TrainDataLayout>[] = [];
+        const inner = threadLauncher();
+        const launcher: WorkerLauncher = {
+          start: (tasks, onFailure) => {
+            seen.push(SharedArena.fromDescription(tasks[0].data));
+            return inner.start(tasks, onFailure);
+          },
+          stop: () => inner.stop(),
+        };
+        const m = Mlp.create(spec, { seed: 4 });
+        const expected = Mlp.create(spec, { seed: 4 });
+        await fit(
+          expected,
+          data.rows === source.rows
+            ? source
+            : { ...source, x: source.x.slice(0, 300 * 12), y: source.y.slice(0, 300 * 3), rows: 300 },
+          opts,
+        );
+        await fitWithLauncher(m, data, { ...opts, threads: 2 }, launcher);
+        expect(bits(m.params).equals(bits(expected.params)), `rows ${data.rows}, in place ${inPlace}`).toBe(true);
+        const x = seen[0].views.x;
+        // In place: what the workers see is the caller's memory (a write here shows there).
+        const before = x[0];
+        data.x[0] = 42;
+        expect(x[0] === 42).toBe(inPlace);
+        data.x[0] = before;
+      }
+    },
+  );
+
+  it('sharedDataset rejects bad shapes with one clear error', () => {
+    expect(() => sharedDataset(-1, 2, 1)).toThrow(/rows must be a non-negative integer/);
+    expect(() => sharedDataset(3, 1.5, 1)).toThrow(/features must be a non-negative integer/);
   });
 
   it("threads 'auto' (the default) gives the bits of fit and says which count it used", async () => {

@@ -26,10 +26,15 @@ describe('README examples (examples/*.mjs)', () => {
       'quickstart.mjs',
       'regularize.mjs',
       'save-load.mjs',
+      'shared-dataset.mjs',
       'tfjs.mjs',
       'tune.mjs',
     ]);
     expect(blocks.sort()).toEqual(files.map((f) => readFileSync(new URL(f, examplesDir), 'utf8')).sort());
+  });
+
+  it('shared-dataset: fitParallel trains on rows written straight into shared memory', async () => {
+    expect(await run('shared-dataset.mjs')).toEqual(['trained in place on 2 threads; loss fell: true']);
   });
 
   it('quickstart: XOR learned from your own arrays (predict near 0 1 1 0, accuracy 1)', async () => {

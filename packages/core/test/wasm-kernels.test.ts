@@ -25,6 +25,7 @@ import { activationBackward, activationForward } from '../src/kernels/activation
 import { gemmBias, gemmNt, gemmTnBias } from '../src/kernels/gemm.js';
 import {
   compileWasmKernels,
+  createWasmMemory,
   loadWasmKernels,
   WASM_PAGE_BYTES,
   type WasmKernels,
@@ -542,6 +543,27 @@ describe('wasm memory and allocator', () => {
     expect(again.byteOffset).toBe(a.byteOffset);
     expect([...again]).toEqual([0, 0, 0]);
     expect(K.ptr(again, 1, 2)).toBe(again.byteOffset + 4);
+  });
+
+  it('zeroes only memory handed out before: never-used memory is left untouched (its pages not faulted in)', () => {
+    const memory = createWasmMemory({ initialBytes: 1 << 20 });
+    const k = loadWasmKernels(memory);
+    if (!k) throw new Error('wasm kernels unavailable');
+    // A byte no allocation has reached: the runtime made it zero; plant a marker the allocator must not clear.
+    const raw = new Uint8Array(memory.buffer);
+    raw[8192] = 7;
+    const mark = k.mark();
+    const first = k.alloc(Uint8Array, 4096);
+    expect(first.every((v) => v === 0)).toBe(true);
+    first.fill(9);
+    k.release(mark);
+    // Reaches past the first allocation: the reused part comes back zeroed, the never-used part is not written.
+    const second = k.alloc(Uint8Array, 16_384);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    expect(second.subarray(0, 4096).every((v) => v === 0)).toBe(true);
+    expect(raw[8192]).toBe(7);
+    k.release(mark);
+    expect(k.alloc(Uint8Array, 16_384).every((v) => v === 0)).toBe(true);
   });
 
   it('compiles asynchronously too, and instantiates a given module over a given memory', async () => {

@@ -37,6 +37,15 @@ function attempt(fn: () => Float32Array): Float32Array | string {
 }
 
 describe('encodeFeatures with release', () => {
+  it('into: refuses an array of the wrong length, naming both lengths', () => {
+    const table = build(10, 2, () => false, false);
+    const { rows } = usableRows(table, ['n0', 'n1'], ['t'], 'error');
+    const features = fitFeatures(table, ['n0', 'n1'], rows);
+    expect(() =>
+      encodeFeatures(table, features, rows, { missing: 'error', unknown: 'error', into: new Float32Array(19) }),
+    ).toThrow('encodeFeatures: into has 19 values, 10 rows x 2 need 20');
+  });
+
   it('gives the bits and the first error of the plain encoding, and takes the numeric columns out of the table', () => {
     fc.assert(
       fc.property(
@@ -46,7 +55,8 @@ describe('encodeFeatures with release', () => {
         fc.constantFrom<EncodeOptions['missing']>('error', 'drop', 'impute'),
         fc.boolean(),
         fc.boolean(),
-        (rows, numeric, every, missing, reserve, shuffled) => {
+        fc.boolean(),
+        (rows, numeric, every, missing, reserve, shuffled, given) => {
           // Sparse missing cells (none, or one in `every` per column at a place of its own), so that rows are left.
           const holes = (r: number, j: number) => every > 1 && (r * 31 + j * 17) % every === 0;
           const names = [...Array.from({ length: numeric }, (_, j) => `n${j}`), 'k'];
@@ -64,12 +74,17 @@ describe('encodeFeatures with release', () => {
           }
           const options: EncodeOptions = { missing, unknown: 'error' };
           const expected = attempt(() => encodeFeatures(plain, features, selection, options));
-          const got = attempt(() => encodeFeatures(released, features, selection, { ...options, release: true }));
+          // `into`: the caller's zero-filled array, filled in place with the same bits.
+          const into = given ? new Float32Array(selection.length * (numeric + 3)) : undefined;
+          const got = attempt(() =>
+            encodeFeatures(released, features, selection, { ...options, release: true, ...(into ? { into } : {}) }),
+          );
           if (typeof expected === 'string') {
             expect(got).toBe(expected);
             return;
           }
           expect(got).toBeInstanceOf(Float32Array);
+          if (into) expect(got).toBe(into);
           expect(new Uint8Array((got as Float32Array).buffer)).toEqual(new Uint8Array(expected.buffer));
           expect([...released.columns.keys()]).toEqual(['k', 't']);
           expect(plain.columns.size).toBe(numeric + 2);

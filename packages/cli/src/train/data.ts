@@ -4,7 +4,8 @@
  * changed, splits off the validation rows, and turns `--class-weight` and `--weight-column` into the loss
  * weights of the training rows.
  */
-import type { ClassWeight, Dataset, LossName } from '@shardprop/core';
+import { type ClassWeight, type Dataset, type LossName, targetWidth } from '@shardprop/core';
+import { sharedDataset } from '@shardprop/core/parallel';
 import {
   checkLoss,
   defaultLoss,
@@ -97,12 +98,14 @@ export async function loadTrainingData(start: RunStart): Promise<TrainingData> {
   const rowWeights =
     settings.weightColumn === undefined ? undefined : weightColumnValues(table, settings.weightColumn, rows);
   // The feature columns give their memory back as they are encoded: the float64 table and the float32 inputs are
-  // never whole together (nothing after this reads a feature column of the table).
+  // never whole together (nothing after this reads a feature column of the table). The inputs go straight into
+  // shared memory, where parallel training uses them without a copy.
   const dataset = encodeDataset(table, encoding, rows, loss, units, {
     missing,
     unknown,
     advice: ADVICE,
     release: true,
+    into: sharedDataset(rows.length, width, targetWidth(loss, units), { kernels: settings.kernels ?? 'auto' }),
   });
   const dataFingerprint = fingerprintOf(dataset, rowWeights);
   const changed = saved?.dataFingerprint && describeChange(saved.dataFingerprint, dataFingerprint);

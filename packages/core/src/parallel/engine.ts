@@ -9,6 +9,7 @@
  * barrier. Worker 0 reports progress through a comlink channel a few times a second.
  */
 import {
+  type ArenaLayout,
   Barrier,
   detectCores,
   type ExposedChannel,
@@ -24,7 +25,17 @@ import { initialOptimizerState, type TrainingSet } from '../train/fit.js';
 import { type EpochEngine, type EpochResult, nonFiniteLoss, TrainingError } from '../train/loop.js';
 import type { OptimizerSnapshot, ResolvedFitOptions } from '../train/options.js';
 import { shardCount } from '../train/step.js';
-import { arenaLayout, Command, Ctl, Status, type TrainArenaLayout, type WorkerTask } from './protocol.js';
+import {
+  arenaLayout,
+  Command,
+  Ctl,
+  dataLayout,
+  Status,
+  type TrainArenaLayout,
+  type TrainDataLayout,
+  type WorkerTask,
+} from './protocol.js';
+import { sharedDataArena } from './shared-data.js';
 import {
   describeThreadChoice,
   fixedThreadPlan,
@@ -97,6 +108,8 @@ export function autoThreadPlan(
 export class SharedMemoryEngine implements EpochEngine {
   readonly backend: KernelBackend;
   readonly arena: SharedArena<TrainArenaLayout>;
+  /** The training rows: the caller's own when they came from `sharedDataset`, else a copy. */
+  readonly data: SharedArena<TrainDataLayout>;
   private readonly control: Int32Array;
   /** The workers' step barrier; the main thread never waits on it, it only aborts it. */
   private readonly barrier: Barrier;
@@ -130,13 +143,27 @@ export class SharedMemoryEngine implements EpochEngine {
       opts.optimizer.stateSlots,
       maxShards,
       train.rows,
-      train.features,
-      targetCols,
       train.weights !== undefined,
       replicate ? 2 : 1,
     );
     this.backend = backend;
-    this.arena = backend === 'wasm' ? wasmArena(layout, settings.wasmModule) : SharedArena.create(layout);
+    // Rows that `sharedDataset` placed in shared memory are trained on where they lie (for wasm kernels, when the
+    // memory is a kernels memory, which then holds the rest of the arena too); any others are copied.
+    const inPlace = sharedDataArena({ ...train, outputs: targetCols });
+    const shared = inPlace && (backend === 'js' || inPlace.memory) ? inPlace : undefined;
+    const rowsLayout = dataLayout(train.rows, train.features, targetCols);
+    if (backend === 'wasm') {
+      const memory =
+        shared?.memory ??
+        createWasmMemory({
+          initialBytes: SharedArena.byteLengthOf(layout) + SharedArena.byteLengthOf(rowsLayout) + 16 * 1024 * 1024,
+        });
+      this.arena = wasmArena(memory, layout, settings.wasmModule);
+      this.data = shared ?? wasmArena(memory, rowsLayout, settings.wasmModule);
+    } else {
+      this.arena = SharedArena.create(layout);
+      this.data = shared ?? SharedArena.create(rowsLayout);
+    }
     const v = this.arena.views;
     this.control = v.control;
     this.plan =
@@ -150,8 +177,10 @@ export class SharedMemoryEngine implements EpochEngine {
     v.params.set(model.params);
     const init = initialOptimizerState(model, opts);
     if (init.state.length > 0) v.optState.set(init.state);
-    v.x.set(train.x.subarray(0, train.rows * train.features));
-    v.y.set(train.y.subarray(0, train.rows * targetCols));
+    if (!shared) {
+      this.data.views.x.set(train.x.subarray(0, train.rows * train.features));
+      this.data.views.y.set(train.y.subarray(0, train.rows * targetCols));
+    }
     if (train.weights) v.w.set(train.weights);
     Atomics.store(this.control, Ctl.OPT_STEP, init.step);
 
@@ -164,10 +193,12 @@ export class SharedMemoryEngine implements EpochEngine {
       progress: (step: number, lossSum: number, rowsDone: number) => this.progress?.(step, lossSum, rowsDone),
     });
     const arena = this.arena.describe();
+    const data = this.data.describe();
     const tasks: WorkerTask[] = [];
     for (let index = 0; index < threads; index++) {
       tasks.push({
         arena,
+        data,
         index,
         maxThreads: threads,
         maxShards,
@@ -333,9 +364,12 @@ export class SharedMemoryEngine implements EpochEngine {
  * An arena inside a shared WebAssembly.Memory, so every worker's kernels address the same bytes as the views.
  * The block is reserved through the kernels' allocator; workers allocate their workspaces after it.
  */
-function wasmArena(layout: TrainArenaLayout, module?: WebAssembly.Module): SharedArena<TrainArenaLayout> {
+function wasmArena<L extends ArenaLayout>(
+  memory: WebAssembly.Memory,
+  layout: L,
+  module?: WebAssembly.Module,
+): SharedArena<L> {
   const bytes = SharedArena.byteLengthOf(layout);
-  const memory = createWasmMemory({ initialBytes: bytes + 16 * 1024 * 1024 });
   const k = loadWasmKernels(memory, module);
   if (!k) throw new Error('WebAssembly kernels are unavailable');
   const block = k.alloc(Float32Array, Math.ceil(bytes / 4) + 16);

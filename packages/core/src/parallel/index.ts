@@ -2,6 +2,8 @@
  * `@shardprop/core/parallel`: data-parallel training on worker threads (Node.js only).
  * @packageDocumentation
  */
+
+export { type SharedDatasetOptions, sharedDataset } from './shared-data.js';
 export {
   describeThreadChoice,
   estimateThreads,

@@ -52,16 +52,15 @@ export const Command = { RUN_STEPS: 1, EXIT: 2 } as const;
 export const Status = { OK: 0, STOPPED: 1, NON_FINITE: 2 } as const;
 
 /**
- * The arena of one training run. `slotSets` is 2 when every thread updates its own copy of the parameters (one
- * barrier per step, the shard slots alternating between two sets), 1 when each updates its range of the shared ones.
+ * The arena of one training run, all but the rows themselves (see {@link dataLayout}). `slotSets` is 2 when every
+ * thread updates its own copy of the parameters (one barrier per step, the shard slots alternating between two
+ * sets), 1 when each updates its range of the shared ones.
  */
 export function arenaLayout(
   paramCount: number,
   stateSlots: number,
   maxShards: number,
   rows: number,
-  features: number,
-  targetCols: number,
   weighted: boolean,
   slotSets: 1 | 2 = 1,
 ) {
@@ -76,8 +75,6 @@ export function arenaLayout(
     optState: { type: 'f32', length: Math.max(1, stateSlots * paramCount) },
     gradSlots: { type: 'f32', length: slotSets * maxShards * paramCount },
     lossSlots: { type: 'f64', length: slotSets * maxShards },
-    x: { type: 'f32', length: rows * features },
-    y: { type: 'f32', length: rows * targetCols },
     /** Row weights when the run is weighted (one unused float otherwise). */
     w: { type: 'f32', length: weighted ? rows : 1 },
     order: { type: 'i32', length: rows },
@@ -86,9 +83,24 @@ export function arenaLayout(
 
 export type TrainArenaLayout = ReturnType<typeof arenaLayout>;
 
+/**
+ * The training rows' inputs and targets: an arena of their own, so that data already in shared memory (see
+ * `sharedDataset`) is trained on where it lies instead of being copied next to the weights.
+ */
+export function dataLayout(rows: number, features: number, targetCols: number) {
+  return {
+    x: { type: 'f32', length: rows * features },
+    y: { type: 'f32', length: rows * targetCols },
+  } as const satisfies ArenaLayout;
+}
+
+export type TrainDataLayout = ReturnType<typeof dataLayout>;
+
 /** The long task each worker runs for a whole training run. */
 export interface WorkerTask {
   arena: ArenaDescription<TrainArenaLayout>;
+  /** The training rows; with `wasm` kernels, in the same memory as `arena`. */
+  data: ArenaDescription<TrainDataLayout>;
   index: number;
   spec: ModelSpec;
   loss: LossName;

@@ -23,6 +23,7 @@ export {
   type TrainArenaLayout,
   type WorkerTask,
 } from './protocol.js';
+export { type SharedDatasetOptions, sharedDataset } from './shared-data.js';
 export {
   describeThreadChoice,
   estimateThreads,

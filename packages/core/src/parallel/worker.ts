@@ -32,7 +32,8 @@ if (CACHE_LINE_FLOATS % NORM_BLOCK !== 0) throw new Error('parameter ranges must
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
   const arena = SharedArena.fromDescription(task.arena);
-  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, x, y, w, order } = arena.views;
+  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, w, order } = arena.views;
+  const { x, y } = SharedArena.fromDescription(task.data).views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
   const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;

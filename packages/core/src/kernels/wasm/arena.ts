@@ -20,6 +20,7 @@ export const ALLOC_ALIGN = 64;
 const MAGIC = 0x53505741; // 'SPWA'
 const HEADER_MAGIC = 0; // Uint32 index of the magic word
 const HEADER_TOP = 1; // Uint32 index of the heap top (first free byte)
+const HEADER_HIGH = 2; // Uint32 index of the highest top so far: bytes above it were never handed out
 
 /** The typed arrays `alloc` and `view` can make. */
 export type ArenaArray =
@@ -127,10 +128,21 @@ export function openArena(mem: WebAssembly.Memory): Arena {
       ensure(end);
       if (Atomics.compareExchange(header, HEADER_TOP, top, end) === top) {
         const view = new ctor(current, start, length);
-        // Memory below the top may have been used before a release(): hand it out zeroed, like fresh memory.
-        view.fill(0);
+        // Memory below the highest top may have been used before a release(): hand it out zeroed, like fresh
+        // memory. Above it the memory is still as the runtime made it, zeros, and left untouched: writing zeros
+        // there would fault in every page at once (a large dataset's pages before its rows even exist).
+        const used = Math.min(end, raiseHigh(end)) - start;
+        if (used > 0) new Uint8Array(current, start, used).fill(0);
         return view;
       }
+    }
+  }
+
+  /** Raises the highest top to at least `end`; returns the highest top before. */
+  function raiseHigh(end: number): number {
+    for (;;) {
+      const high = Atomics.load(header, HEADER_HIGH);
+      if (high >= end || Atomics.compareExchange(header, HEADER_HIGH, high, end) === high) return high;
     }
   }
 
