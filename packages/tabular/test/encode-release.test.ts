@@ -54,17 +54,23 @@ describe('encodeFeatures with release', () => {
         fc.oneof(fc.constant(0), fc.integer({ min: 20, max: 2000 })),
         fc.constantFrom<EncodeOptions['missing']>('error', 'drop', 'impute'),
         fc.boolean(),
+        fc.constantFrom('all', 'shuffled', 'middle'),
         fc.boolean(),
-        fc.boolean(),
-        (rows, numeric, every, missing, reserve, shuffled, given) => {
+        (rows, numeric, every, missing, reserve, order, given) => {
           // Sparse missing cells (none, or one in `every` per column at a place of its own), so that rows are left.
           const holes = (r: number, j: number) => every > 1 && (r * 31 + j * 17) % every === 0;
           const names = [...Array.from({ length: numeric }, (_, j) => `n${j}`), 'k'];
           const plain = build(rows, numeric, holes, reserve);
           const released = build(rows, numeric, holes, reserve);
           const { rows: used } = usableRows(plain, names, ['t'], missing === 'error' ? 'impute' : missing);
-          // A shuffled selection is encoded without giving memory back early, to the same bits.
-          const selection = shuffled ? used.slice().reverse() : used;
+          // A shuffled selection is encoded without giving memory back early, to the same bits; a middle part of
+          // the rows (consecutive ones when no row was dropped) starts elsewhere than row 0.
+          const selection =
+            order === 'shuffled'
+              ? used.slice().reverse()
+              : order === 'middle'
+                ? used.subarray(used.length >> 2, used.length - (used.length >> 3))
+                : used;
           let features: ReturnType<typeof fitFeatures>;
           try {
             features = fitFeatures(plain, names, used);
