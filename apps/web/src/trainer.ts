@@ -15,7 +15,9 @@
 import {
   type Callbacks,
   compileWasmKernels,
+  createKernels,
   type Dataset,
+  evaluate,
   type FitOptions,
   type FitResult,
   initialLrScheduleState,
@@ -24,6 +26,7 @@ import {
   type LrScheduleState,
   type Mlp,
   type OptimizerSnapshot,
+  type TrainEndContext,
   wasmKernelsSupported,
 } from '@shardprop/core';
 import { prepareData, resolveBackend, resolveFitOptions, trainLoop } from '@shardprop/core/internal';
@@ -341,9 +344,17 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
       stop,
       crash,
     ]);
+    // The training rows' metrics on this thread: the worker that trained is gone by the time anyone asks.
+    const trainEnd = (kernels: KernelBackend): TrainEndContext => ({
+      evaluate: async (params = model.params) => {
+        const weights = model.clone();
+        weights.params.set(params);
+        return evaluate(weights, prepareData(model, data, opts).train, opts.loss, createKernels(kernels));
+      },
+    });
     if (outcome === 'stopped') {
       if (lastParams) model.params.set(lastParams);
-      await callbacks.onTrainEnd?.(history);
+      await callbacks.onTrainEnd?.(history, trainEnd('js'));
       return {
         history,
         epochsRun: history.length,
@@ -358,7 +369,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
       };
     }
     model.params.set(outcome.params);
-    await callbacks.onTrainEnd?.(outcome.result.history);
+    await callbacks.onTrainEnd?.(outcome.result.history, trainEnd(outcome.result.kernels));
     return { ...outcome.result, ...SINGLE_WORKER };
   } finally {
     opts.signal?.removeEventListener('abort', stopped);

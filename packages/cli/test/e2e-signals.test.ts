@@ -67,7 +67,7 @@ describe('stop signals', () => {
       const stopped = await trainAndSignal([...common, '--epochs', '100000', '--threads', '2'], out, (child) => {
         child.kill(sig);
       });
-      expect(stopped.code).toBe(code);
+      expect(stopped.code, stopped.stderr).toBe(code);
       expect(stopped.stderr).toContain(
         `shardprop: ${sig}: stopping after the current step (a second signal quits at once)`,
       );
@@ -106,7 +106,7 @@ describe('stop signals', () => {
         await stderrMatches(/stopping after the current step/);
         child.kill(second);
       });
-      expect(stopped.code).toBe(code);
+      expect(stopped.code, stopped.stderr).toBe(code);
       expect(stopped.stderr).toContain(`shardprop: ${name} again, exiting now`);
       expect(stopped.stderr).not.toContain('resume with:');
       expect(stopped.stderr).not.toMatch(/\n\s+at /);

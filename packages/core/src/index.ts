@@ -122,6 +122,7 @@ export type {
   EpochLog,
   FitOptions,
   OptimizerSnapshot,
+  TrainEndContext,
 } from './train/options.js';
 export { DEFAULT_MAX_SHARDS, DEFAULT_MIN_SHARD_ROWS, shardCount } from './train/step.js';
 // Model selection (the search itself, on worker threads, is `tune` in @shardprop/core/parallel)

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SharedArena } from '@shardprop/worker-pool';
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
+import { createKernels } from '../src/kernels/kernels.js';
 import type { LossName } from '../src/losses/loss.js';
 import { trainFlopsPerRow } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
@@ -17,6 +18,7 @@ import { replicatesUpdate } from '../src/parallel/thread-choice.js';
 import { fitParallel, fitWithLauncher, type ParallelFitOptions, threadLauncher } from '../src/parallel/trainer.js';
 import { fit } from '../src/train/fit.js';
 import { TrainingError } from '../src/train/loop.js';
+import { evaluate, type Metrics } from '../src/train/metrics.js';
 import type { BatchLog } from '../src/train/options.js';
 import { faultLauncher } from './fault-launcher.js';
 import { randomData } from './helpers.js';
@@ -173,6 +175,49 @@ describe('fitParallel', () => {
         data.x[0] = 42;
         expect(x[0] === 42).toBe(inPlace);
         data.x[0] = before;
+      }
+    },
+  );
+
+  it.each(['js', 'wasm'] as const)(
+    "onTrainEnd's evaluate gives evaluate's metrics bit for bit on any thread count (%s kernels)",
+    async (kernels) => {
+      const cases = [
+        { loss: 'meanSquaredError' as const, outputs: 2, out: 'linear' as const },
+        { loss: 'sparseCategoricalCrossentropy' as const, outputs: 3, out: 'softmax' as const },
+      ];
+      for (const c of cases) {
+        const spec = mlpSpec(7, [9, c.outputs], 'tanh', c.out);
+        // 2,500 rows: 5 chunks of 512 and a partial one, over up to 3 threads.
+        const data = randomData(2500, 7, c.outputs, c.loss, 11);
+        const opts = { loss: c.loss, epochs: 1, batchSize: 128, seed: 2, kernels, validationSplit: 0.1 };
+        const train = { ...data, x: data.x.slice(0, 2250 * 7), y: data.y.slice(0, 2250 * data.outputs), rows: 2250 };
+        const initial = Mlp.create(spec, { seed: 6 });
+        for (const threads of [1, 2, 3]) {
+          const m = initial.clone();
+          const got: Metrics[] = [];
+          await fitParallel(m, data, {
+            ...opts,
+            threads,
+            callbacks: {
+              onTrainEnd: async (_history, context) => {
+                got.push(await context.evaluate(), await context.evaluate(initial.params));
+              },
+            },
+          });
+          const backend = createKernels(kernels);
+          expect(got[0], `${c.loss}, threads ${threads}`).toEqual(evaluate(m, train, c.loss, backend));
+          expect(got[1]).toEqual(evaluate(initial, train, c.loss, backend));
+          expect(got[0]).not.toEqual(got[1]);
+        }
+        // And fit's own engine, on this thread.
+        const m = initial.clone();
+        let single: Metrics | undefined;
+        await fit(m, data, {
+          ...opts,
+          callbacks: { onTrainEnd: async (_h, context) => void (single = await context.evaluate()) },
+        });
+        expect(single).toEqual(evaluate(m, train, c.loss, createKernels(kernels)));
       }
     },
   );

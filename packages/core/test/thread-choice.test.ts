@@ -89,6 +89,20 @@ describe('measuredThreadPlan', () => {
     }
   });
 
+  it('times the counts even when a timed run of trialMs would be longer than an epoch (fast steps, short epochs)', () => {
+    // 40 steps an epoch at 0.1 ms: 25 ms runs would be 250 steps, every one of them cut short by the epoch's end.
+    const fast = (t: number) => (t === 2 ? 0.05 : 0.1);
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 2000, epochSteps: 40 });
+    simulate(plan, 2000, 40, fast);
+    expect(plan.basis).toBe('measured');
+    expect(plan.threads).toBe(2);
+    expect(Math.max(...plan.trials.map((t) => t.steps))).toBeLessThanOrEqual(40);
+    // Without the epoch's length the runs outgrow the epochs and none is timed: what the option is for.
+    const blind = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 2000 });
+    simulate(blind, 2000, 40, fast);
+    expect(blind.basis).toBe('measuring');
+  });
+
   it('a run too short to measure takes the cost model estimate throughout, without trials', () => {
     const work = seed(256, 2);
     const plan = measuredThreadPlan(work, { totalSteps: 40, warmupMs: 300 });

@@ -13,6 +13,7 @@ import {
   type FitResult,
   fit,
   type LrScheduleState,
+  type Metrics,
   type Mlp,
   type OptimizerSnapshot,
   type ResolvedOptimizerConfig,
@@ -43,6 +44,11 @@ export interface RunProgress {
   bestParams: Float32Array | undefined;
   threadsUsed: number | null;
   threadTrials: ThreadTrial[];
+  /**
+   * The training rows' metrics with the weights the run ends with, computed on the run's own threads before they
+   * stopped (absent when no epoch ran in this process or Ctrl-C ended it).
+   */
+  trainMetrics?: Metrics;
 }
 
 /** A new run's progress, or the resumed checkpoint's. */
@@ -170,6 +176,13 @@ export async function runEpochs(run: TrainingRun, p: RunProgress, save: SaveChec
         lrScheduleState: p.lrState,
         signal,
         callbacks: {
+          onTrainEnd: async (_history, context) => {
+            // The end-of-run metrics while the run's threads are still there: the early-stopped run's are those of
+            // its best weights, which it keeps.
+            if (p.status === 'complete') p.trainMetrics = await context.evaluate();
+            else if (p.status === 'stopped-early' && p.bestParams)
+              p.trainMetrics = await context.evaluate(p.bestParams);
+          },
           onEpochBegin: (epoch) => progress.epochBegin(epoch, stepsPerEpoch),
           onBatchEnd: (log) => progress.batch(log),
           onEpochEnd: async (log, context) => {

@@ -120,7 +120,9 @@ export async function reportFinished(run: TrainingRun, p: RunProgress, settings:
   const svg = await writeTrainingPlot(outDir, p.history, validation !== undefined);
   // The end-of-run metrics on the run's kernels (wasm: about 10x the TypeScript kernels on large sets).
   const metricKernels = createKernels(runSettings.kernels ?? 'auto');
-  const metrics: { train: Metrics; validation?: Metrics } = { train: evaluate(model, train, loss, metricKernels) };
+  const metrics: { train: Metrics; validation?: Metrics } = {
+    train: p.trainMetrics ?? evaluate(model, train, loss, metricKernels),
+  };
   if (validation) metrics.validation = evaluate(model, validation, loss, metricKernels);
   const { status, es, history } = p;
   report(out, { outDir, svg, history, metrics, status, es, epochs, model, target, loss, encoding, runSettings });

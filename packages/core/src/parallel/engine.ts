@@ -23,6 +23,7 @@ import { trainFlopsPerRow } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
 import { initialOptimizerState, type TrainingSet } from '../train/fit.js';
 import { type EpochEngine, type EpochResult, nonFiniteLoss, TrainingError } from '../train/loop.js';
+import { combineMetricParts, type Metrics } from '../train/metrics.js';
 import type { OptimizerSnapshot, ResolvedFitOptions } from '../train/options.js';
 import { shardCount } from '../train/step.js';
 import {
@@ -101,7 +102,8 @@ export function autoThreadPlan(
   opts: ResolvedFitOptions,
   tuning?: Omit<MeasuredPlanOptions, 'totalSteps'>,
 ): ThreadPlan {
-  return measuredThreadPlan(work, { ...tuning, totalSteps: opts.epochs * Math.ceil(rows / opts.batchSize) });
+  const epochSteps = Math.ceil(rows / opts.batchSize);
+  return measuredThreadPlan(work, { ...tuning, totalSteps: opts.epochs * epochSteps, epochSteps });
 }
 
 /** One run's workers over one shared arena: the {@link EpochEngine} that `trainLoop` drives. */
@@ -143,6 +145,7 @@ export class SharedMemoryEngine implements EpochEngine {
       opts.optimizer.stateSlots,
       maxShards,
       train.rows,
+      model.outputSize,
       train.weights !== undefined,
       replicate ? 2 : 1,
     );
@@ -331,6 +334,20 @@ export class SharedMemoryEngine implements EpochEngine {
     if (status === Status.NON_FINITE) throw nonFiniteLoss(v.stats[1], epoch, Atomics.load(c, Ctl.FAIL_STEP));
     if (rowsDone > 0) report(Atomics.load(c, Ctl.STEPS_DONE), v.stats[0], rowsDone);
     return { lossSum: v.stats[0], rowsDone, aborted: status === Status.STOPPED || stoppedBetween };
+  }
+
+  async evaluate(params: Float32Array): Promise<Metrics> {
+    if (this.failure) throw this.failure;
+    const v = this.arena.views;
+    const c = this.control;
+    v.evalParams.set(params);
+    // Each active thread sums its consecutive chunks of rows; the sums are added here in chunk order, so the
+    // metrics are those of `evaluate` on one thread whatever the count.
+    Atomics.store(c, Ctl.ACTIVE, this.plan.threads);
+    const doneBefore = Atomics.load(c, Ctl.DONE);
+    this.issue(Command.EVALUATE);
+    await this.waitDone(doneBefore + this.maxThreads);
+    return combineMetricParts(v.metricParts, v.order.length, this.model.outputSize, this.opts.loss);
   }
 
   optimizerSnapshot(): OptimizerSnapshot {

@@ -8,6 +8,7 @@ import type { LossName } from '../losses/loss.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { ResolvedOptimizerConfig } from '../optim/optimizer.js';
 import { normBlockCount } from '../train/clipping.js';
+import { metricChunks, metricPartWidth } from '../train/metrics.js';
 import type { UpdateRules } from '../train/step.js';
 
 /** Int32 words of the `control` view. The step barrier occupies the first three. */
@@ -16,7 +17,7 @@ export const Ctl = {
   BARRIER: 0,
   /** Incremented by the main thread to issue a command; workers sleep on it between commands. */
   COMMAND: 3,
-  /** The command: RUN_STEPS or EXIT. */
+  /** The command: RUN_STEPS, EVALUATE or EXIT. */
   COMMAND_KIND: 4,
   /** Workers that finished the current command; the main thread waits on it. */
   DONE: 5,
@@ -48,7 +49,7 @@ export const Ctl = {
   WORDS: 18,
 } as const;
 
-export const Command = { RUN_STEPS: 1, EXIT: 2 } as const;
+export const Command = { RUN_STEPS: 1, EXIT: 2, EVALUATE: 3 } as const;
 export const Status = { OK: 0, STOPPED: 1, NON_FINITE: 2 } as const;
 
 /**
@@ -61,6 +62,7 @@ export function arenaLayout(
   stateSlots: number,
   maxShards: number,
   rows: number,
+  outputs: number,
   weighted: boolean,
   slotSets: 1 | 2 = 1,
 ) {
@@ -78,6 +80,9 @@ export function arenaLayout(
     /** Row weights when the run is weighted (one unused float otherwise). */
     w: { type: 'f32', length: weighted ? rows : 1 },
     order: { type: 'i32', length: rows },
+    /** EVALUATE: the weights to evaluate, and each chunk of rows' sums (see `chunkEvaluator`). */
+    evalParams: { type: 'f32', length: paramCount },
+    metricParts: { type: 'f64', length: metricChunks(rows) * metricPartWidth(outputs) },
   } as const satisfies ArenaLayout;
 }
 

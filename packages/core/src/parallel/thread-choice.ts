@@ -149,6 +149,11 @@ export function fixedThreadPlan(threads: number): ThreadPlan {
 export interface MeasuredPlanOptions {
   /** Steps of the whole run (epochs x steps per epoch). */
   totalSteps: number;
+  /**
+   * Steps in one epoch, when known. Runs of steps end with the epoch, so no timed run is planned longer: with
+   * fast steps and short epochs, runs of `trialMs` would all be cut short and never count.
+   */
+  epochSteps?: number;
   /** Milliseconds of training at the largest candidate before timing anything (default 300). */
   warmupMs?: number;
   /** Target length of one timed run of steps, in milliseconds (default 25). */
@@ -262,7 +267,10 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
       const msPerStep = ms / steps;
       if (phase === 'warmup') {
         // Warm-up runs grow towards trialMs; the timed runs then all have the length of the last one.
-        trialSteps = Math.max(1, Math.min(trialSteps * 2, Math.ceil(trialMs / Math.max(msPerStep, 1e-3))));
+        trialSteps = Math.max(
+          1,
+          Math.min(trialSteps * 2, Math.ceil(trialMs / Math.max(msPerStep, 1e-3)), options.epochSteps ?? Infinity),
+        );
         warmedMs += ms;
         if (stepsSoFar > maxFraction * options.totalSteps) return settle(estimate);
         if (warmedMs < warmupMs) return;

@@ -1,6 +1,7 @@
 /**
  * The worker side of data-parallel training: one long task per thread for a whole run. Between commands the
- * thread sleeps on the control block; a RUN_STEPS command runs the epoch's shared step loop (`runSteps`) over
+ * thread sleeps on the control block; an EVALUATE command sums this thread's chunks of the training rows' metrics;
+ * a RUN_STEPS command runs the epoch's shared step loop (`runSteps`) over
  * this thread's share of the shards, meeting the other active threads at the step barrier. Then either each thread
  * reduces and updates its range of the shared parameters and the threads meet again (two barriers per step), or,
  * with `task.replicate` (small models), every thread reduces and updates all the parameters in its own copy and
@@ -17,6 +18,7 @@ import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
 import { NORM_BLOCK, normBlockCount } from '../train/clipping.js';
 import { checkStepBuffers, runSteps, type StepBuffers, type StepSync, type ThreadShare } from '../train/epoch-steps.js';
+import { chunkEvaluator, metricChunks } from '../train/metrics.js';
 import { maxShareRows } from '../train/step.js';
 import { createWorkspace } from '../train/workspace.js';
 import { Command, Ctl, type ProgressSink, Status, type WorkerTask } from './protocol.js';
@@ -32,7 +34,8 @@ if (CACHE_LINE_FLOATS % NORM_BLOCK !== 0) throw new Error('parameter ranges must
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
   const arena = SharedArena.fromDescription(task.arena);
-  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, w, order } = arena.views;
+  const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, w, order, evalParams, metricParts } =
+    arena.views;
   const { x, y } = SharedArena.fromDescription(task.data).views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
@@ -84,6 +87,9 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
     return b;
   };
   const idle = barrierFor(task.maxThreads);
+  // EVALUATE: the training rows (the order's length) and an evaluator whose workspace is made on first use.
+  const rows = { x, y, rows: order.length, features: layout.inputSize, outputs: task.targetCols };
+  const evaluate = chunkEvaluator(kernels, layout, task.loss);
   const sink: Remote<ProgressSink> | null =
     leader && task.progressPort ? wrapRemote<ProgressSink>(task.progressPort) : null;
   let lastReport = performance.now();
@@ -98,9 +104,14 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
         Atomics.wait(control, Ctl.COMMAND, seen, IDLE_POLL_MS);
       }
       seen = Atomics.load(control, Ctl.COMMAND);
-      if (Atomics.load(control, Ctl.COMMAND_KIND) === Command.EXIT) return { steps };
+      const kind = Atomics.load(control, Ctl.COMMAND_KIND);
+      if (kind === Command.EXIT) return { steps };
       const threads = Atomics.load(control, Ctl.ACTIVE);
-      if (t < threads) {
+      if (t < threads && kind === Command.EVALUATE) {
+        // This thread's consecutive chunks of the rows, each chunk's sums in its own place.
+        const chunks = partitionRange(metricChunks(rows.rows), threads, t);
+        evaluate(evalParams, rows, chunks.from, chunks.to, metricParts);
+      } else if (t < threads) {
         const barrier = barrierFor(threads);
         const range = task.replicate ? { from: 0, to: P } : partitionRange(P, threads, t, CACHE_LINE_FLOATS);
         const share: ThreadShare = { thread: t, threads, paramFrom: range.from, paramTo: range.to };

@@ -20,6 +20,7 @@ import {
   type ThreadShare,
 } from './epoch-steps.js';
 import { type EpochEngine, type EpochResult, type FitResult, nonFiniteLoss, trainLoop } from './loop.js';
+import { evaluateWeights, type Metrics } from './metrics.js';
 import { checkOptionKeys, type FitOptions, type ResolvedFitOptions, resolveFitOptions } from './options.js';
 import { maxShareRows, shardCount, type UpdateRules } from './step.js';
 import { createWorkspace } from './workspace.js';
@@ -110,9 +111,9 @@ class SingleThreadEngine implements EpochEngine {
 
   constructor(
     private readonly model: Mlp,
-    data: TrainingSet,
+    private readonly data: TrainingSet,
     private readonly opts: ResolvedFitOptions,
-    kernels: Kernels,
+    private readonly kernels: Kernels,
   ) {
     this.backend = kernels.backend;
     const layout = model.layout;
@@ -179,6 +180,10 @@ class SingleThreadEngine implements EpochEngine {
 
   optimizerSnapshot() {
     return { step: this.step, state: this.state.slice() };
+  }
+
+  async evaluate(params: Float32Array): Promise<Metrics> {
+    return evaluateWeights(this.model.layout, params, this.data, this.opts.loss, this.kernels);
   }
 }
 

@@ -17,7 +17,7 @@ import {
   monitorMode,
   scheduledLearningRate,
 } from './lr-schedule.js';
-import { evaluate } from './metrics.js';
+import { evaluate, type Metrics } from './metrics.js';
 import type { BatchLog, EpochLog, OptimizerSnapshot, ResolvedFitOptions } from './options.js';
 import { kernelPenalty } from './penalty.js';
 
@@ -90,6 +90,8 @@ export interface EpochEngine {
   ): Promise<EpochResult>;
   /** The optimizer's update count and state, for checkpoints. */
   optimizerSnapshot(): OptimizerSnapshot;
+  /** The training rows' metrics with `params` (see `TrainEndContext.evaluate`). */
+  evaluate(params: Float32Array): Promise<Metrics>;
   /** Threads taking part now (1 for `fit`). */
   readonly threads?: number;
   /** What a parallel engine measured to choose its thread count (empty when the count was given). */
@@ -269,7 +271,7 @@ export async function trainLoop(
     }
   }
   if (stoppedEarly && bestParams) model.params.set(bestParams);
-  await callbacks.onTrainEnd?.(history);
+  await callbacks.onTrainEnd?.(history, { evaluate: (params = model.params) => engine.evaluate(params) });
   return {
     history,
     epochsRun: history.length,

@@ -8,9 +8,10 @@ import { gatherRows } from '../data/gather.js';
 import { checkSparseLabels } from '../data/labels.js';
 import { jsKernels, type Kernels } from '../kernels/kernels.js';
 import { type LossInput, type LossName, parseLoss, targetWidth } from '../losses/loss.js';
+import type { ParamLayout } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
 import { forwardRows } from './step.js';
-import { createWorkspace } from './workspace.js';
+import { createWorkspace, type Workspace } from './workspace.js';
 
 export interface Metrics {
   /** Mean loss over rows. */
@@ -43,89 +44,145 @@ export function isClassification(loss: LossName): boolean {
  *   not a class index (naming the row)
  */
 export function evaluate(model: Mlp, data: Dataset, lossName: LossInput, kernels: Kernels = jsKernels): Metrics {
-  const loss = parseLoss(lossName);
+  return evaluateWeights(model.layout, model.params, data, parseLoss(lossName), kernels);
+}
+
+/** {@link evaluate} with the weights `params` of a model of `layout` (a trainer's own copy, or other weights). */
+export function evaluateWeights(
+  layout: ParamLayout,
+  params: Float32Array,
+  data: Dataset,
+  loss: LossName,
+  kernels: Kernels,
+): Metrics {
   const mark = kernels.wasm?.mark();
   try {
-    return evaluateWith(kernels, model, data, loss);
+    return evaluateWith(kernels, layout, params, data, loss);
   } finally {
     if (mark !== undefined) kernels.wasm?.release(mark);
   }
 }
 
-function evaluateWith(kernels: Kernels, model: Mlp, data: Dataset, loss: LossName): Metrics {
-  const { layout } = model;
-  const cols = layout.outputSize;
-  const tCols = targetWidth(loss, cols);
+function evaluateWith(
+  kernels: Kernels,
+  layout: ParamLayout,
+  weights: Float32Array,
+  data: Dataset,
+  loss: LossName,
+): Metrics {
+  const tCols = targetWidth(loss, layout.outputSize);
   if (data.features !== layout.inputSize) {
     throw new RangeError(`data has ${data.features} features, the model expects ${layout.inputSize}`);
   }
   if (data.outputs !== tCols) throw new RangeError(`data has ${data.outputs} target columns, ${loss} expects ${tCols}`);
   if (data.rows === 0) throw new RangeError('cannot evaluate on an empty dataset');
-  if (loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, cols);
-  const last = layout.layers[layout.layers.length - 1];
-  const ws = createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), kernels.allocF32);
-  let params = model.params;
-  if (kernels.backend !== 'js') {
+  if (loss === 'sparseCategoricalCrossentropy') checkSparseLabels(data, layout.outputSize);
+  let params = weights;
+  if (kernels.backend !== 'js' && !kernels.wasm?.owns(weights)) {
     params = kernels.allocF32(layout.paramCount);
-    params.set(model.params);
+    params.set(weights);
   }
-  const order = new Int32Array(data.rows);
-  for (let i = 0; i < data.rows; i++) order[i] = i;
+  const evaluator = chunkEvaluator(kernels, layout, loss);
+  const chunks = metricChunks(data.rows);
+  const parts = new Float64Array(chunks * metricPartWidth(layout.outputSize));
+  evaluator(params, data, 0, chunks, parts);
+  return combineMetricParts(parts, data.rows, layout.outputSize, loss);
+}
+
+/** Chunks of rows that evaluation sums separately (the last one may be partial). */
+export function metricChunks(rows: number): number {
+  return Math.ceil(rows / CHUNK_ROWS);
+}
+
+/**
+ * Float64 sums per chunk: the loss, the rows classified right, the absolute errors, then per output the targets,
+ * their squares and the squared residuals.
+ */
+export function metricPartWidth(outputs: number): number {
+  return 3 + 3 * outputs;
+}
+
+/**
+ * Evaluates chunks `[first, end)` of `data`'s rows (`CHUNK_ROWS` rows each) with `params`, writing each chunk's
+ * sums at its own place in `parts` (see {@link metricPartWidth}). Which thread evaluates which chunks does not
+ * change a bit of the result: every chunk's sums are its own, and {@link combineMetricParts} adds them in order.
+ * The workspace is made on the first call, in the kernels' memory.
+ */
+export function chunkEvaluator(
+  kernels: Kernels,
+  layout: ParamLayout,
+  loss: LossName,
+): (params: Float32Array, data: Dataset, first: number, end: number, parts: Float64Array) => void {
+  const cols = layout.outputSize;
+  const tCols = targetWidth(loss, cols);
+  const width = metricPartWidth(cols);
+  const last = layout.layers[layout.layers.length - 1];
   const classification = isClassification(loss);
-
-  let lossSum = 0;
-  let correct = 0;
-  let absErr = 0;
-  // Regression: per-output sums for R^2 (sum y, sum y^2, sum of squared residuals).
-  const sumY = new Float64Array(cols);
-  const sumY2 = new Float64Array(cols);
-  const sse = new Float64Array(cols);
-
-  for (let start = 0; start < data.rows; start += ws.capacity) {
-    const n = Math.min(ws.capacity, data.rows - start);
-    gatherRows(data.x, layout.inputSize, order, start, start + n, ws.input);
-    gatherRows(data.y, tCols, order, start, start + n, ws.target);
-    const out = forwardRows(kernels, layout, params, ws, n);
-    lossSum += kernels.lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
-    for (let r = 0; r < n; r++) {
-      const o = r * cols;
-      if (!classification) {
-        for (let j = 0; j < cols; j++) {
-          const t = ws.target[o + j];
-          const e = out[o + j] - t;
-          absErr += Math.abs(e);
-          sumY[j] += t;
-          sumY2[j] += t * t;
-          sse[j] += e * e;
+  let ws: Workspace<Float32Array> | undefined;
+  let order = new Int32Array(0);
+  return (params, data, first, end, parts) => {
+    ws ??= createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), kernels.allocF32);
+    if (order.length < data.rows) order = Int32Array.from({ length: data.rows }, (_, i) => i);
+    for (let chunk = first; chunk < end; chunk++) {
+      const start = chunk * CHUNK_ROWS;
+      const n = Math.min(CHUNK_ROWS, data.rows - start);
+      const at = chunk * width;
+      gatherRows(data.x, layout.inputSize, order, start, start + n, ws.input);
+      gatherRows(data.y, tCols, order, start, start + n, ws.target);
+      const out = forwardRows(kernels, layout, params, ws, n);
+      parts.fill(0, at, at + width);
+      parts[at] = kernels.lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
+      for (let r = 0; r < n; r++) {
+        const o = r * cols;
+        if (!classification) {
+          for (let j = 0; j < cols; j++) {
+            const t = ws.target[o + j];
+            const e = out[o + j] - t;
+            parts[at + 2] += Math.abs(e);
+            parts[at + 3 + j] += t;
+            parts[at + 3 + cols + j] += t * t;
+            parts[at + 3 + 2 * cols + j] += e * e;
+          }
+        } else if (loss === 'binaryCrossentropy') {
+          let ok = true;
+          for (let j = 0; j < cols; j++) if (out[o + j] >= 0.5 !== ws.target[o + j] >= 0.5) ok = false;
+          if (ok) parts[at + 1]++;
+        } else {
+          let best = 0;
+          for (let j = 1; j < cols; j++) if (out[o + j] > out[o + best]) best = j;
+          const label = loss === 'sparseCategoricalCrossentropy' ? ws.target[r] : argmaxAt(ws.target, o, cols);
+          if (best === label) parts[at + 1]++;
         }
-      } else if (loss === 'binaryCrossentropy') {
-        let ok = true;
-        for (let j = 0; j < cols; j++) if (out[o + j] >= 0.5 !== ws.target[o + j] >= 0.5) ok = false;
-        if (ok) correct++;
-      } else {
-        let best = 0;
-        for (let j = 1; j < cols; j++) if (out[o + j] > out[o + best]) best = j;
-        const label = loss === 'sparseCategoricalCrossentropy' ? ws.target[r] : argmaxAt(ws.target, o, cols);
-        if (best === label) correct++;
       }
     }
+  };
+}
+
+/** The metrics of `rows` rows from their chunks' sums, added in chunk order. */
+export function combineMetricParts(parts: Float64Array, rows: number, cols: number, loss: LossName): Metrics {
+  const width = metricPartWidth(cols);
+  const total = new Float64Array(width);
+  for (let at = 0; at < metricChunks(rows) * width; at += width) {
+    for (let k = 0; k < width; k++) total[k] += parts[at + k];
   }
-  const metrics: Metrics = { loss: lossSum / data.rows };
-  if (classification) {
-    metrics.accuracy = correct / data.rows;
-  } else {
-    metrics.mae = absErr / (data.rows * cols);
-    let r2 = 0;
-    let sseAll = 0;
-    for (let j = 0; j < cols; j++) {
-      const sst = sumY2[j] - (sumY[j] * sumY[j]) / data.rows;
-      // A constant target has no variance to explain; sklearn scores a perfect fit 1 and anything else 0.
-      r2 += sst > 0 ? 1 - sse[j] / sst : sse[j] === 0 ? 1 : 0;
-      sseAll += sse[j];
-    }
-    metrics.rmse = Math.sqrt(sseAll / (data.rows * cols));
-    metrics.r2 = r2 / cols;
+  const metrics: Metrics = { loss: total[0] / rows };
+  if (isClassification(loss)) {
+    metrics.accuracy = total[1] / rows;
+    return metrics;
   }
+  metrics.mae = total[2] / (rows * cols);
+  let r2 = 0;
+  let sseAll = 0;
+  for (let j = 0; j < cols; j++) {
+    const sumY = total[3 + j];
+    const sst = total[3 + cols + j] - (sumY * sumY) / rows;
+    const sse = total[3 + 2 * cols + j];
+    // A constant target has no variance to explain; sklearn scores a perfect fit 1 and anything else 0.
+    r2 += sst > 0 ? 1 - sse / sst : sse === 0 ? 1 : 0;
+    sseAll += sse;
+  }
+  metrics.rmse = Math.sqrt(sseAll / (rows * cols));
+  metrics.r2 = r2 / cols;
   return metrics;
 }
 

@@ -18,7 +18,7 @@ import {
   type ResolvedLrSchedule,
   resolveLrSchedule,
 } from './lr-schedule.js';
-import { isClassification } from './metrics.js';
+import { isClassification, type Metrics } from './metrics.js';
 
 /** Passed to `onBatchEnd` after a step (the parallel trainer reports the latest step a few times a second). */
 export interface BatchLog {
@@ -66,7 +66,17 @@ export interface Callbacks {
    * state at this epoch boundary, which is what a checkpoint needs to resume exactly.
    */
   onEpochEnd?: (log: EpochLog, context: EpochContext) => void | Promise<void>;
-  onTrainEnd?: (history: EpochLog[]) => void | Promise<void>;
+  onTrainEnd?: (history: EpochLog[], context: TrainEndContext) => void | Promise<void>;
+}
+
+/** Passed to `onTrainEnd` beside the history, while the run's threads are still there. */
+export interface TrainEndContext {
+  /**
+   * The metrics of the training rows (validation rows excluded) with `params` (default: the model's weights as
+   * training leaves them, the best epoch's with `restoreBestWeights`), on the run's kernels and threads: what
+   * `evaluate(model, trainingRows, loss, kernels)` gives, bit for bit, in a fraction of its time on many cores.
+   */
+  evaluate(params?: Float32Array): Promise<Metrics>;
 }
 
 /** Passed to `onEpochEnd` beside the log. */
