@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type EncodeOptions, encodeFeatures, fitFeatures, usableRows } from '../src/features.js';
+import { type EncodeOptions, encodeFeatures, fitFeatures, inputWidth, usableRows } from '../src/features.js';
 import { type Table, TableBuilder } from '../src/table.js';
 
 /**
@@ -81,7 +81,7 @@ describe('encodeFeatures with release', () => {
           const options: EncodeOptions = { missing, unknown: 'error' };
           const expected = attempt(() => encodeFeatures(plain, features, selection, options));
           // `into`: the caller's zero-filled array, filled in place with the same bits.
-          const into = given ? new Float32Array(selection.length * (numeric + 3)) : undefined;
+          const into = given ? new Float32Array(selection.length * inputWidth(features)) : undefined;
           const got = attempt(() =>
             encodeFeatures(released, features, selection, { ...options, release: true, ...(into ? { into } : {}) }),
           );
