@@ -1,5 +1,6 @@
 // Example-based tests of the data utilities: validation messages, Keras split counts, encoders, batching and
-// the synthetic datasets.
+// the synthetic datasets; and the random stream's bounded integers, against their definition.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
 import { batchBounds, batchCount, batchEnd, batchStart, forEachBatch, gatherBatch } from '../src/data/batches.js';
@@ -139,6 +140,35 @@ describe('subset and sliceRows', () => {
     const ds = labelled(5);
     expect(Array.from(sliceRows(ds, 1, 3).y)).toEqual([1, 2]);
     expect(() => sliceRows(ds, 3, 6)).toThrow('row range [3, 6) must satisfy 0 <= start <= end <= rows = 5');
+  });
+});
+
+describe('Rng.int', () => {
+  it('draws the stream it always drew (the values of the first implementation, by seed)', () => {
+    expect(Array.from(permutation(12, new Rng(123)))).toEqual([10, 6, 5, 8, 1, 0, 11, 2, 9, 3, 4, 7]);
+    const rng = new Rng(7);
+    expect([3, 1000, 2 ** 31 - 1, 2 ** 31 + 1, 3e9, 2 ** 32].map((n) => rng.int(n))).toEqual([
+      1, 871, 471683428, 345982375, 259122964, 191436853,
+    ]);
+  });
+
+  it('equals rejection sampling with a remainder, draw for draw, for any bound', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 2 ** 32 })), { minLength: 1 }),
+        (seed, bounds) => {
+          const fast = new Rng(seed);
+          const plain = new Rng(seed);
+          for (const n of bounds) {
+            const limit = 4294967296 - (4294967296 % n);
+            let x = plain.nextUint32();
+            while (x >= limit) x = plain.nextUint32();
+            expect(fast.int(n)).toBe(x % n);
+          }
+        },
+      ),
+    );
   });
 });
 
