@@ -156,8 +156,8 @@ const BUGS = [
   {
     id: 'standardizer-sample-std',
     file: 'packages/core/src/data/standardize.ts',
-    find: ['const variance = (sq[c] - (dev[c] * dev[c]) / rows) / rows;'],
-    replace: ['const variance = (sq[c] - (dev[c] * dev[c]) / rows) / (rows - 1);'],
+    find: ['const variance = (sq - (dev * dev) / rows) / rows;'],
+    replace: ['const variance = (sq - (dev * dev) / rows) / (rows - 1);'],
     pkg: 'core',
   },
   {
@@ -172,8 +172,8 @@ const BUGS = [
   {
     id: 'evaluate-r2-without-mean',
     file: 'packages/core/src/train/metrics.ts',
-    find: ['const sst = sumY2[j] - (sumY[j] * sumY[j]) / data.rows;'],
-    replace: ['const sst = sumY2[j];'],
+    find: ['const sst = total[3 + cols + j] - (sumY * sumY) / rows;'],
+    replace: ['const sst = total[3 + cols + j];'],
     pkg: 'core',
   },
   {
@@ -287,6 +287,48 @@ const BUGS = [
     find: ['x[at] = (v - mean) / std;'],
     replace: ['x[at] = v - mean / std;'],
     pkg: ['tabular', 'cli'],
+  },
+  {
+    id: 'arena-reuse-not-zeroed',
+    file: 'packages/core/src/kernels/wasm/arena.ts',
+    find: ['const used = Math.min(end, raiseHigh(end)) - start;'],
+    replace: ['const used = Math.min(start, raiseHigh(end)) - start;'],
+    pkg: 'core',
+  },
+  {
+    id: 'metric-parts-one-chunk-short',
+    file: 'packages/core/src/train/metrics.ts',
+    find: ['for (let at = 0; at < metricChunks(rows) * width; at += width) {'],
+    replace: ['for (let at = width; at < metricChunks(rows) * width; at += width) {'],
+    pkg: 'core',
+  },
+  {
+    id: 'evaluate-share-overlaps',
+    file: 'packages/core/src/parallel/worker.ts',
+    find: ['evaluate(evalParams, rows, chunks.from, chunks.to, metricParts);'],
+    replace: ['evaluate(evalParams, rows, 0, chunks.to, metricParts);'],
+    pkg: 'core',
+  },
+  {
+    id: 'shared-data-other-width-in-place',
+    file: 'packages/core/src/parallel/shared-data.ts',
+    find: ['data.features === found.features &&'],
+    replace: ['data.features <= found.features &&'],
+    pkg: 'core',
+  },
+  {
+    id: 'tile-copy-off-by-one',
+    file: 'packages/tabular/src/features.ts',
+    find: ['let v = rows === null ? values[i - start] : values[rows[i]];'],
+    replace: ['let v = rows === null ? values[i - start + 1] : values[rows[i]];'],
+    pkg: ['tabular', 'cli'],
+  },
+  {
+    id: 'rng-int-floor-off',
+    file: 'packages/core/src/random.ts',
+    find: ['return x - Math.floor(x / n) * n;'],
+    replace: ['return x - Math.round(x / n) * n;'],
+    pkg: 'core',
   },
 ];
 
