@@ -310,10 +310,10 @@ const BUGS = [
     pkg: 'core',
   },
   {
-    id: 'shared-data-other-width-in-place',
+    id: 'shared-data-targets-elsewhere-in-place',
     file: 'packages/core/src/parallel/shared-data.ts',
-    find: ['data.features === found.features &&'],
-    replace: ['data.features <= found.features &&'],
+    find: ['data.y.byteOffset === y.byteOffset &&'],
+    replace: ['data.y.byteOffset >= y.byteOffset &&'],
     pkg: 'core',
   },
   {

@@ -10,11 +10,8 @@ import { type KernelPreference, resolveBackend } from '../kernels/kernels.js';
 import { createWasmMemory, loadWasmKernels, wasmKernelsSupported } from '../kernels/wasm/backend.js';
 import { dataLayout, type TrainDataLayout } from './protocol.js';
 
-/** The arena behind each dataset `sharedDataset` made and its row widths, keyed by the memory it lies in. */
-const arenas = new WeakMap<
-  ArrayBufferLike,
-  { arena: SharedArena<TrainDataLayout>; features: number; outputs: number }
->();
+/** The arena behind each dataset `sharedDataset` made, keyed by the memory it lies in. */
+const arenas = new WeakMap<ArrayBufferLike, SharedArena<TrainDataLayout>>();
 
 /** Largest shared WebAssembly memory (2 GiB, the kernels' address space). */
 const WASM_MAX_BYTES = 2 ** 31;
@@ -64,7 +61,7 @@ export function sharedDataset(
   const wasm =
     resolveBackend(options.kernels, wasmKernelsSupported) === 'wasm' && bytes + ENGINE_HEADROOM_BYTES <= WASM_MAX_BYTES;
   const arena = wasm ? inWasmMemory(layout, bytes) : SharedArena.create(layout);
-  arenas.set(arena.views.x.buffer, { arena, features, outputs });
+  arenas.set(arena.views.x.buffer, arena);
   return { x: arena.views.x, y: arena.views.y, rows, features, outputs };
 }
 
@@ -78,22 +75,21 @@ function inWasmMemory(layout: TrainDataLayout, bytes: number): SharedArena<Train
 }
 
 /**
- * The shared arena that holds `data`'s rows (a dataset {@link sharedDataset} made, or its first rows, e.g. the
- * training part of a split that holds out the last rows), or undefined for data anywhere else.
+ * The shared arena that holds `data`'s rows: `x` and `y` start where the arena's do (a dataset
+ * {@link sharedDataset} made, or its first rows, e.g. the training part of a split that holds out the last rows),
+ * so the engine's copy of them would be the same values in the same places. Undefined for data anywhere else.
  */
 export function sharedDataArena(
   data: Pick<Dataset, 'x' | 'y' | 'rows' | 'features' | 'outputs'>,
 ): SharedArena<TrainDataLayout> | undefined {
-  const found = arenas.get(data.x.buffer);
-  if (!found) return undefined;
-  const { x, y } = found.arena.views;
-  const prefix =
-    data.features === found.features &&
-    data.outputs === found.outputs &&
+  const arena = arenas.get(data.x.buffer);
+  if (!arena) return undefined;
+  const { x, y } = arena.views;
+  const inPlace =
     data.x.byteOffset === x.byteOffset &&
     data.y.buffer === y.buffer &&
     data.y.byteOffset === y.byteOffset &&
     data.rows * data.features <= x.length &&
     data.rows * data.outputs <= y.length;
-  return prefix ? found.arena : undefined;
+  return inPlace ? arena : undefined;
 }
