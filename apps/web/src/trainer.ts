@@ -299,6 +299,15 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
   });
   if (opts.signal?.aborted) stopped();
   opts.signal?.addEventListener('abort', stopped);
+  // The training rows' metrics on this thread: the worker that trains cannot be asked while it runs, and is gone
+  // by the end.
+  const trainEnd = (kernels: KernelPreference): TrainEndContext => ({
+    evaluate: async (params = model.params) => {
+      const weights = model.clone();
+      weights.params.set(params);
+      return evaluate(weights, prepareData(model, data, opts).train, opts.loss, createKernels(kernels));
+    },
+  });
   const sink = {
     batch: (log: Parameters<NonNullable<typeof callbacks.onBatchEnd>>[0]) => callbacks.onBatchEnd?.(log),
     epoch: async (log: FitResult['history'][number], params: Float32Array, lrState: LrScheduleState) => {
@@ -307,6 +316,7 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
       lastLrState = lrState;
       model.params.set(params);
       await callbacks.onEpochEnd?.(log, {
+        ...trainEnd(opts.kernels),
         optimizerState: () => {
           throw new Error('the optimizer state is not available when training in one worker');
         },
@@ -344,14 +354,6 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
       stop,
       crash,
     ]);
-    // The training rows' metrics on this thread: the worker that trained is gone by the time anyone asks.
-    const trainEnd = (kernels: KernelBackend): TrainEndContext => ({
-      evaluate: async (params = model.params) => {
-        const weights = model.clone();
-        weights.params.set(params);
-        return evaluate(weights, prepareData(model, data, opts).train, opts.loss, createKernels(kernels));
-      },
-    });
     if (outcome === 'stopped') {
       if (lastParams) model.params.set(lastParams);
       await callbacks.onTrainEnd?.(history, trainEnd('js'));

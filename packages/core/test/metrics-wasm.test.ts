@@ -1,10 +1,12 @@
 /** Evaluation on the WebAssembly kernels: the metrics of the TypeScript kernels, within float32 rounding. */
 import { describe, expect, it } from 'vitest';
+import { trainValidationSplit } from '../src/data/split.js';
 import { createKernels } from '../src/kernels/kernels.js';
 import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
 import type { LossName } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
+import { fit } from '../src/train/fit.js';
 import { evaluate } from '../src/train/metrics.js';
 import { randomData } from './helpers.js';
 
@@ -31,4 +33,27 @@ describe.skipIf(!wasmKernelsSupported())('evaluate on wasm kernels', () => {
       expect(wasm.mae).toBeCloseTo(js.mae as number, 5);
     }
   });
+
+  it.each(['wasm', 'js'] as const)(
+    "fit's per-epoch validation loss and accuracy use the run's kernels (%s), as evaluate does on them",
+    async (kernels) => {
+      const model = Mlp.create(mlpSpec(7, [16, 3], 'tanh', 'softmax'), { seed: 4 });
+      const data = randomData(1300, 7, 3, 'categoricalCrossentropy');
+      const result = await fit(model, data, {
+        loss: 'categoricalCrossentropy',
+        optimizer: { name: 'adam', learningRate: 0.01 },
+        epochs: 2,
+        batchSize: 64,
+        validationSplit: 0.2,
+        kernels,
+        // Early stopping on accuracy makes the loop evaluate the training rows' accuracy each epoch.
+        earlyStopping: { monitor: 'accuracy', patience: 5 },
+      });
+      const { train, validation } = trainValidationSplit(data, 0.2);
+      const backend = createKernels(kernels);
+      const last = result.history.at(-1);
+      expect(last?.valLoss).toBe(evaluate(model, validation, 'categoricalCrossentropy', backend).loss);
+      expect(last?.accuracy).toBe(evaluate(model, train, 'categoricalCrossentropy', backend).accuracy);
+    },
+  );
 });

@@ -8,7 +8,6 @@ import {
   createOptimizer,
   type Dataset,
   type EpochLog,
-  evaluate,
   type FitOptions,
   type FitResult,
   fit,
@@ -194,7 +193,8 @@ export async function runEpochs(run: TrainingRun, p: RunProgress, save: SaveChec
             p.lrState = context.lrScheduleState();
             if (earlyStop) {
               if (monitor === 'accuracy' && log.accuracy === undefined) {
-                log.accuracy = evaluate(model, train, loss).accuracy;
+                // On the run's kernels and threads, as the end-of-run metrics.
+                log.accuracy = (await context.evaluate()).accuracy;
               }
               const value = esSign * (log[monitorName(monitor)] ?? Number.NaN);
               if (!p.es || value < p.es.best) {

@@ -69,18 +69,19 @@ export interface Callbacks {
   onTrainEnd?: (history: EpochLog[], context: TrainEndContext) => void | Promise<void>;
 }
 
-/** Passed to `onTrainEnd` beside the history, while the run's threads are still there. */
+/** Passed to `onTrainEnd` beside the history (and, with more, to `onEpochEnd`), while the run's threads are there. */
 export interface TrainEndContext {
   /**
-   * The metrics of the training rows (validation rows excluded) with `params` (default: the model's weights as
-   * training leaves them, the best epoch's with `restoreBestWeights`), on the run's kernels and threads: what
-   * `evaluate(model, trainingRows, loss, kernels)` gives, bit for bit, in a fraction of its time on many cores.
+   * The metrics of the training rows (validation rows excluded) with `params` (default: the model's weights now:
+   * after this epoch, or as training leaves them, the best epoch's with `restoreBestWeights`), on the run's
+   * kernels and threads: what `evaluate(model, trainingRows, loss, kernels)` gives, bit for bit, in a fraction
+   * of its time on many cores.
    */
   evaluate(params?: Float32Array): Promise<Metrics>;
 }
 
 /** Passed to `onEpochEnd` beside the log. */
-export interface EpochContext {
+export interface EpochContext extends TrainEndContext {
   /** A copy of the optimizer's update count and state after this epoch. */
   optimizerState(): OptimizerSnapshot;
   /** The learning-rate schedule's state after this epoch (what `lrScheduleState` resumes from). */
