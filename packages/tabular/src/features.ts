@@ -321,7 +321,7 @@ export function fitFeatures(table: Table, features: readonly string[], rows: Int
   // copy is also what makes the statistics' two passes fast: a column's own array lies over a resizable buffer,
   // which V8 (Node 20) reads about 2.5x slower in a loop than a plain one.
   let scratch: Float64Array | undefined;
-  const everyRow = isEveryRow(rows, table.rows);
+  const consecutive = isConsecutive(rows);
   return features.map((name): FeatureEncoding => {
     const c = column(table, name);
     if (c.kind === 'categorical') {
@@ -340,7 +340,7 @@ export function fitFeatures(table: Table, features: readonly string[], rows: Int
     }
     const values = c.values;
     scratch ??= new Float64Array(rows.length);
-    const present = presentValues(values, rows, everyRow && values.length === rows.length, scratch);
+    const present = presentValues(values, rows, consecutive, scratch);
     if (present.length === 0) {
       throw dataError(`${table.file}: column ${JSON.stringify(name)} has no values (every row is missing)`);
     }
@@ -362,12 +362,12 @@ export function fitFeatures(table: Table, features: readonly string[], rows: Int
 }
 
 /** The column's values at `rows` that are not missing, in row order, in the start of `into`. */
-function presentValues(values: Float64Array, rows: Int32Array, everyRow: boolean, into: Float64Array): Float64Array {
+function presentValues(values: Float64Array, rows: Int32Array, consecutive: boolean, into: Float64Array): Float64Array {
   let count = 0;
-  if (everyRow) {
+  if (consecutive) {
     // One block copy, then a pass over plain memory: reading a resizable buffer's array value by value, through
     // `rows`, took twice as long.
-    into.set(values.subarray(0, rows.length));
+    into.set(values.subarray(rows[0], rows[0] + rows.length));
     for (let i = 0; i < rows.length; i++) {
       const v = into[i];
       if (!Number.isNaN(v)) into[count++] = v;
@@ -381,11 +381,10 @@ function presentValues(values: Float64Array, rows: Int32Array, everyRow: boolean
   return into.subarray(0, count);
 }
 
-/** True when `rows` is 0, 1, ..., `count - 1`: every row of the table, in order. */
-function isEveryRow(rows: Int32Array, count: number): boolean {
-  if (rows.length !== count) return false;
-  for (let i = 0; i < rows.length; i++) if (rows[i] !== i) return false;
-  return true;
+/** True when `rows` is a run of consecutive rows, in order (as every row is, when no row was dropped). */
+function isConsecutive(rows: Int32Array): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i] !== rows[i - 1] + 1) return false;
+  return rows.length > 0;
 }
 
 /**
@@ -538,7 +537,7 @@ function encodeNumericTiles(
   const backwards = release && isIncreasing(rows);
   // A tile of a column over consecutive rows is copied in one block into plain memory first: reading a resizable
   // buffer's array value by value through `rows` costs about twice as much.
-  const contiguous = rows.length > 0 && rows[rows.length - 1] - rows[0] === rows.length - 1 && isIncreasing(rows);
+  const contiguous = isConsecutive(rows);
   const tile = new Float64Array(contiguous ? TILE_ROWS : 0);
   for (let k = 0; k < tiles; k++) {
     const start = (backwards ? tiles - 1 - k : k) * TILE_ROWS;

@@ -9,7 +9,6 @@
  * barrier. Worker 0 reports progress through a comlink channel a few times a second.
  */
 import {
-  type ArenaLayout,
   Barrier,
   detectCores,
   type ExposedChannel,
@@ -36,7 +35,7 @@ import {
   type TrainDataLayout,
   type WorkerTask,
 } from './protocol.js';
-import { sharedDataArena } from './shared-data.js';
+import { arenaInKernelsMemory, sharedDataArena } from './shared-data.js';
 import {
   describeThreadChoice,
   fixedThreadPlan,
@@ -161,8 +160,10 @@ export class SharedMemoryEngine implements EpochEngine {
         createWasmMemory({
           initialBytes: SharedArena.byteLengthOf(layout) + SharedArena.byteLengthOf(rowsLayout) + 16 * 1024 * 1024,
         });
-      this.arena = wasmArena(memory, layout, settings.wasmModule);
-      this.data = shared ?? wasmArena(memory, rowsLayout, settings.wasmModule);
+      const kernels = loadWasmKernels(memory, settings.wasmModule);
+      if (!kernels) throw new Error('WebAssembly kernels are unavailable');
+      this.arena = arenaInKernelsMemory(kernels, layout);
+      this.data = shared ?? arenaInKernelsMemory(kernels, rowsLayout);
     } else {
       this.arena = SharedArena.create(layout);
       this.data = shared ?? SharedArena.create(rowsLayout);
@@ -375,22 +376,6 @@ export class SharedMemoryEngine implements EpochEngine {
       await this.launcher.stop();
     }
   }
-}
-
-/**
- * An arena inside a shared WebAssembly.Memory, so every worker's kernels address the same bytes as the views.
- * The block is reserved through the kernels' allocator; workers allocate their workspaces after it.
- */
-function wasmArena<L extends ArenaLayout>(
-  memory: WebAssembly.Memory,
-  layout: L,
-  module?: WebAssembly.Module,
-): SharedArena<L> {
-  const bytes = SharedArena.byteLengthOf(layout);
-  const k = loadWasmKernels(memory, module);
-  if (!k) throw new Error('WebAssembly kernels are unavailable');
-  const block = k.alloc(Float32Array, Math.ceil(bytes / 4) + 16);
-  return SharedArena.create(layout, { buffer: memory, byteOffset: block.byteOffset });
 }
 
 /** Checks a thread count option (a positive integer or `'auto'`), with the same words in every trainer. */

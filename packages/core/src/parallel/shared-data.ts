@@ -4,10 +4,10 @@
  * is 160 MB written twice, and on machines where a fresh page costs a fault into the hypervisor (about 3 ms per
  * MB on the 2-core CI machine) the copy's page faults cost more than an epoch's arithmetic. Browser-safe.
  */
-import { SharedArena } from '@shardprop/worker-pool/browser';
+import { type ArenaLayout, SharedArena } from '@shardprop/worker-pool/browser';
 import type { Dataset } from '../data/dataset.js';
 import { type KernelPreference, resolveBackend } from '../kernels/kernels.js';
-import { createWasmMemory, loadWasmKernels, wasmKernelsSupported } from '../kernels/wasm/backend.js';
+import { createWasmMemory, loadWasmKernels, type WasmKernels, wasmKernelsSupported } from '../kernels/wasm/backend.js';
 import { dataLayout, type TrainDataLayout } from './protocol.js';
 
 /** The arena behind each dataset `sharedDataset` made, keyed by the memory it lies in. */
@@ -69,9 +69,18 @@ function inWasmMemory(layout: TrainDataLayout, bytes: number): SharedArena<Train
   const memory = createWasmMemory({ initialBytes: bytes + ENGINE_HEADROOM_BYTES, maximumBytes: WASM_MAX_BYTES });
   const kernels = loadWasmKernels(memory);
   if (!kernels) throw new Error('WebAssembly kernels are unavailable');
-  // Reserved through the kernels' allocator, so the engine's arena and the workspaces are placed after it.
-  const block = kernels.alloc(Uint8Array, bytes + 64);
-  return SharedArena.create(layout, { buffer: memory, byteOffset: block.byteOffset });
+  return arenaInKernelsMemory(kernels, layout);
+}
+
+/**
+ * An arena inside the kernels' shared WebAssembly.Memory, so every worker's kernels address the same bytes as the
+ * views. The block is reserved through the kernels' allocator, so later arenas and the workers' workspaces are
+ * placed after it.
+ */
+export function arenaInKernelsMemory<L extends ArenaLayout>(kernels: WasmKernels, layout: L): SharedArena<L> {
+  const bytes = SharedArena.byteLengthOf(layout);
+  const block = kernels.alloc(Float32Array, Math.ceil(bytes / 4) + 16);
+  return SharedArena.create(layout, { buffer: kernels.memory, byteOffset: block.byteOffset });
 }
 
 /**
