@@ -301,11 +301,13 @@ export async function fitInOneWorker(model: Mlp, data: Dataset, options: Browser
   opts.signal?.addEventListener('abort', stopped);
   // The training rows' metrics on this thread: the worker that trains cannot be asked while it runs, and is gone
   // by the end.
+  let trainRows: Dataset | undefined; // split off once, on the first evaluation asked for
   const trainEnd = (kernels: KernelPreference): TrainEndContext => ({
     evaluate: async (params = model.params) => {
       const weights = model.clone();
       weights.params.set(params);
-      return evaluate(weights, prepareData(model, data, opts).train, opts.loss, createKernels(kernels));
+      trainRows ??= prepareData(model, data, opts).train;
+      return evaluate(weights, trainRows, opts.loss, createKernels(kernels));
     },
   });
   const sink = {
