@@ -32,6 +32,7 @@ import {
   wasmKernelsSupported,
 } from '../src/kernels/wasm/backend.js';
 import { ACTIVATIONS, type ActivationName } from '../src/model/activation-names.js';
+import { knownBuffer } from '../src/parallel/worker.js';
 import { Rng } from '../src/random.js';
 
 const U = 2 ** -24;
@@ -543,6 +544,21 @@ describe('wasm memory and allocator', () => {
     expect(again.byteOffset).toBe(a.byteOffset);
     expect([...again]).toEqual([0, 0, 0]);
     expect(K.ptr(again, 1, 2)).toBe(again.byteOffset + 4);
+  });
+
+  it("accepts views over the buffer a worker takes from its kernels, whatever growth came between (another thread's)", () => {
+    const memory = createWasmMemory({ initialBytes: 1 << 16 });
+    const k = loadWasmKernels(memory);
+    if (!k) throw new Error('wasm kernels unavailable');
+    // Other threads grow the memory while this one sets up: each growth makes memory.buffer a new object.
+    memory.grow(1);
+    const ownRead = new Float32Array(memory.buffer, 64, 4);
+    memory.grow(1);
+    const known = new Float32Array(knownBuffer(k), 64, 4);
+    memory.grow(1);
+    // A view over a buffer object read between two growths is foreign to the kernels, with the same bytes.
+    expect(() => k.ptr(ownRead, 0, 4)).toThrow('not a view of this WebAssembly memory');
+    expect(k.ptr(known, 0, 4)).toBe(64);
   });
 
   it('zeroes only memory handed out before: never-used memory is left untouched (its pages not faulted in)', () => {

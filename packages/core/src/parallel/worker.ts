@@ -12,7 +12,7 @@
 // The browser entry: this module also runs in Web Workers (see ./shared.ts).
 import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool/browser';
 import { jsKernels, type Kernels, wasmKernels } from '../kernels/kernels.js';
-import { loadWasmKernels } from '../kernels/wasm/backend.js';
+import { loadWasmKernels, type WasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
 import { validateSpec } from '../model/spec.js';
 import { createOptimizer } from '../optim/create.js';
@@ -33,13 +33,15 @@ const CACHE_LINE_FLOATS = 16;
 if (CACHE_LINE_FLOATS % NORM_BLOCK !== 0) throw new Error('parameter ranges must split at whole norm blocks');
 
 export default function trainWorker(task: WorkerTask): { steps: number } {
-  const arena = SharedArena.fromDescription(task.arena);
+  const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
+  const arena = SharedArena.fromDescription(
+    kernels.wasm ? { ...task.arena, memory: undefined, buffer: knownBuffer(kernels.wasm) } : task.arena,
+  );
   const { control, stats, params, grad, optState, gradSlots, lossSlots, normParts, w, order, evalParams, metricParts } =
     arena.views;
   const { x, y } = SharedArena.fromDescription(task.data).views;
   const spec = validateSpec(task.spec);
   const layout = paramLayout(spec);
-  const kernels = task.kernels === 'wasm' ? wasmBackend(task) : jsKernels;
   const t = task.index;
   const leader = t === 0;
   // Sized for the smallest active count this thread can be part of (1 for thread 0, t + 1 otherwise).
@@ -180,6 +182,19 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
   } finally {
     task.progressPort?.close();
   }
+}
+
+/**
+ * The memory's SharedArrayBuffer object as `k` knows it. Growing a shared memory gives `memory.buffer` a new object
+ * over the same bytes, and the kernels accept views over the objects they have seen. Views built from a read of
+ * `memory.buffer` of their own, made while another thread grew the memory, lay on an object the kernels never saw,
+ * and every kernel call refused them ("not a view of this WebAssembly memory": a rare failure of 2-thread runs
+ * on a loaded machine). Built on this buffer, they are the kernels' own.
+ */
+export function knownBuffer(k: WasmKernels): SharedArrayBuffer {
+  const buffer: unknown = k.view(Uint8Array, 0, 0).buffer;
+  if (!(buffer instanceof SharedArrayBuffer)) throw new Error('internal: the kernels memory is not shared');
+  return buffer;
 }
 
 /** This thread's instance of the WebAssembly kernels over the run's shared memory. */
