@@ -23,10 +23,12 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
       return (z ^ (z >>> 15)) >>> 0;
     };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    // Stored as int32 (the same bits): the state words then always fit one field representation, where uint32
+    // values above 2^31 made V8 deoptimise nextUint32 ("not a Smi") for each new generator.
+    this.a = next() | 0;
+    this.b = next() | 0;
+    this.c = next() | 0;
+    this.d = next() | 0;
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 

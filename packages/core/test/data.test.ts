@@ -152,6 +152,16 @@ describe('Rng.int', () => {
     ]);
   });
 
+  it('draws the same stream for a seed given as a uint32 or as its int32 twin', () => {
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const asUint = new Rng(seed >>> 0);
+        const asInt = new Rng(seed | 0);
+        for (let i = 0; i < 8; i++) expect(asInt.nextUint32()).toBe(asUint.nextUint32());
+      }),
+    );
+  });
+
   it('equals rejection sampling with a remainder, draw for draw, for any bound', () => {
     fc.assert(
       fc.property(

@@ -1,9 +1,12 @@
 // Each epoch must see a fresh row order: a shuffle seed that forgot the epoch would give every epoch the same
 // order (silently weakening SGD) and still pass every parity and resume test, since both sides would agree.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
+import { permutation } from '../src/data/shuffle.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
+import { Rng } from '../src/random.js';
 import { fit } from '../src/train/fit.js';
 import { epochOrder } from '../src/train/loop.js';
 import { randomData } from './helpers.js';
@@ -20,6 +23,19 @@ describe('shuffle order per epoch', () => {
     }
     expect(epochOrder(50, 1, 0, true)).not.toEqual(epochOrder(50, 2, 0, true));
     expect(epochOrder(5, 1, 7, false)).toEqual(Int32Array.from([0, 1, 2, 3, 4]));
+  });
+
+  it('gives the orders it always gave (the first formula: the seed as a uint32), by seed and epoch', () => {
+    expect(Array.from(epochOrder(10, 1, 0, true))).toEqual([0, 6, 3, 1, 5, 7, 2, 9, 8, 4]);
+    expect(Array.from(epochOrder(10, 7, 3, true))).toEqual([1, 7, 8, 5, 4, 9, 3, 0, 6, 2]);
+    expect(Array.from(epochOrder(10, -5, 2, true))).toEqual([1, 0, 8, 3, 4, 6, 2, 5, 7, 9]);
+    expect(Array.from(epochOrder(10, 123456789, 1000, true))).toEqual([7, 2, 8, 6, 9, 0, 3, 5, 1, 4]);
+    fc.assert(
+      fc.property(fc.integer(), fc.nat(100_000), fc.integer({ min: 1, max: 300 }), (seed, epoch, rows) => {
+        const first = new Rng((Math.imul(seed | 0, 0x2c1b3c6d) ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
+        expect(epochOrder(rows, seed, epoch, true)).toEqual(permutation(rows, first));
+      }),
+    );
   });
 
   it('a 2-epoch run differs from two 1-epoch runs that both use epoch 0, and equals epochs 0 then 1 resumed', async () => {

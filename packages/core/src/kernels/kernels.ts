@@ -78,8 +78,18 @@ export function wasmKernels(k: WasmKernels): Kernels {
  * buffers were checked once (`checkStepBuffers`). Internal: not exported from the package.
  */
 export function uncheckedKernels(kernels: Kernels): Kernels {
-  return kernels.wasm ? wasmKernelsWith(kernels.wasm, directWasmKernels(kernels.wasm.raw)) : kernels;
+  if (!kernels.wasm) return kernels;
+  // One unchecked set per instance: the step's code, optimised for these functions, stays valid for every run
+  // that reuses the instance (see lease.ts).
+  let direct = unchecked.get(kernels.wasm);
+  if (!direct) {
+    direct = wasmKernelsWith(kernels.wasm, directWasmKernels(kernels.wasm.raw));
+    unchecked.set(kernels.wasm, direct);
+  }
+  return direct;
 }
+
+const unchecked = new WeakMap<WasmKernels, Kernels>();
 
 /** The common interface over `k`'s memory, making the kernel calls through `calls` (checked or direct). */
 function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {

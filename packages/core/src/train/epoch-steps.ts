@@ -83,7 +83,31 @@ export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
     ...layout.layers.map((l, i): [FloatArray, number] => [ws.dropped[i], l.dropout > 0 ? ws.capacity * l.outSize : 0]),
   ];
   for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
-  return { ...buffers, ctx: { ...ctx, kernels: uncheckedKernels(ctx.kernels) } };
+  // Field by field rather than by spreading: spread copies took a new hidden class on a thread's third run,
+  // which threw away the step's optimised code (V8: "wrong map") and compiled it again.
+  const unchecked: StepContext = {
+    kernels: uncheckedKernels(ctx.kernels),
+    layout,
+    loss: ctx.loss,
+    targetCols,
+    seed: ctx.seed,
+  };
+  return {
+    ctx: unchecked,
+    optimizer: buffers.optimizer,
+    batchSize: buffers.batchSize,
+    shards: buffers.shards,
+    x: buffers.x,
+    y: buffers.y,
+    w: buffers.w,
+    params: buffers.params,
+    slotSets: buffers.slotSets,
+    grad: buffers.grad,
+    optState: buffers.optState,
+    rules: buffers.rules,
+    normParts: buffers.normParts,
+    ws,
+  };
 }
 
 /** Which part of every step this thread computes. */

@@ -5,7 +5,8 @@
 import type { Dataset } from '../data/dataset.js';
 import { firstNonFinite } from '../data/finite.js';
 import { shuffleInPlace } from '../data/shuffle.js';
-import { createKernels, type KernelBackend } from '../kernels/kernels.js';
+import type { KernelBackend, Kernels } from '../kernels/kernels.js';
+import { leaseKernels } from '../kernels/lease.js';
 import type { Mlp } from '../model/mlp.js';
 import type { ThreadTrial } from '../parallel/thread-choice.js';
 import { Rng } from '../random.js';
@@ -138,7 +139,9 @@ export function epochOrder(rows: number, seed: number, epoch: number, shuffle: b
   const order = out ?? new Int32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
   if (shuffle)
-    shuffleInPlace(order, new Rng((Math.imul(seed | 0, 0x2c1b3c6d) ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0));
+    // The seed as an int32 (Rng takes it >>> 0, so the state is the same): a uint32 above 2^31 here made V8
+    // deoptimise the inlined constructor ("lost precision") on every other epoch.
+    shuffleInPlace(order, new Rng(Math.imul(seed | 0, 0x2c1b3c6d) ^ Math.imul(epoch + 1, 0x9e3779b1)));
   return order;
 }
 
@@ -155,6 +158,24 @@ export async function trainLoop(
   opts: ResolvedFitOptions,
   engine: EpochEngine,
 ): Promise<FitResult> {
+  // Validation on this thread but on the run's kernels (wasm: about 10x the TypeScript ones on large sets).
+  const lease = validation ? leaseKernels(engine.backend) : undefined;
+  try {
+    return await runEpochs(model, train, validation, opts, engine, lease?.kernels);
+  } finally {
+    lease?.release();
+  }
+}
+
+/** `trainLoop`'s epochs, validating with `validationKernels`. */
+async function runEpochs(
+  model: Mlp,
+  train: Dataset,
+  validation: Dataset | undefined,
+  opts: ResolvedFitOptions,
+  engine: EpochEngine,
+  validationKernels: Kernels | undefined,
+): Promise<FitResult> {
   const { callbacks, earlyStopping: es } = opts;
   const history: EpochLog[] = [];
   const order = new Int32Array(train.rows);
@@ -170,8 +191,6 @@ export async function trainLoop(
   if (es) watched.add(es.monitor);
   if (schedule.name === 'plateau') watched.add(schedule.monitor);
   const penalized = opts.l1 !== 0 || opts.l2 !== 0;
-  // Validation on this thread but on the run's kernels (wasm: about 10x the TypeScript ones on large sets).
-  const validationKernels = validation ? createKernels(engine.backend) : undefined;
   let bestEpoch: number | undefined;
   let bestParams: Float32Array | undefined;
   let waited = 0;
