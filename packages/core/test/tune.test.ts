@@ -44,6 +44,14 @@ describe('tune', () => {
     expect(one.trials.every((t) => t.folds.length === 3 && Number.isFinite(t.mean) && t.std >= 0)).toBe(true);
   });
 
+  it('runs the costliest fits first, in order, the folds of a trial together', async () => {
+    // Candidates 2 and 3 (two hidden layers of 6) cost more per row than 0 and 1 (one of 4): they go first, so
+    // that the fits left at the end are short ones. One thread finishes them in exactly the planned order.
+    const finished: string[] = [];
+    await tune(data, { ...base, threads: 1, refit: false, onFitEnd: (p) => finished.push(`${p.trial}/${p.fold}`) });
+    expect(finished).toEqual(['2/0', '2/1', '2/2', '3/0', '3/1', '3/2', '0/0', '0/1', '0/2', '1/0', '1/1', '1/2']);
+  });
+
   it('gives each fit of a search with fewer fits than threads a share of them, with the same results', async () => {
     // One candidate on one holdout split: a single fit, long enough that threads 'auto' starts workers for it.
     const wide = wideProblem({ rows: 4096, features: 256, classes: 10, seed: 2 });

@@ -256,14 +256,8 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         const share = Math.floor(threads / jobs.length);
         const spread = new Set(share > 1 ? jobs.filter((job) => spreadsOver(job, share, folds)) : []);
         const pooled = jobs.length - spread.size;
-        if (pooled > 0) {
-          pool ??= startPool(
-            data,
-            folds,
-            Math.min(threads - spread.size * share, pooled),
-            kernels !== 'js' ? wasmKernelsModule() : null,
-          );
-        }
+        const poolThreads = Math.min(threads - spread.size * share, pooled);
+        if (pooled > 0) pool ??= startPool(data, folds, poolThreads, kernels !== 'js' ? wasmKernelsModule() : null);
         const p = pool;
         const fitHere = (job: FoldFitJob) => {
           mainSplits ??= new SplitCache(data, folds);
@@ -271,39 +265,48 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
             fitParallel(model, rows, { ...fitOptions, threads: 'auto', maxThreads: share, signal: stop.signal }),
           );
         };
-        await Promise.all(
-          jobs.map(async (job) => {
-            let result: FoldFitResult;
-            try {
-              result = spread.has(job)
-                ? await fitHere(job)
-                : await (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
-            } catch (error) {
-              if (signal?.aborted || error instanceof FoldFitAborted) {
-                aborted = true;
-                return;
-              }
-              throw error;
+        const runJob = async (job: FoldFitJob): Promise<void> => {
+          let result: FoldFitResult;
+          try {
+            result = spread.has(job)
+              ? await fitHere(job)
+              : await (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
+          } catch (error) {
+            if (signal?.aborted || error instanceof FoldFitAborted) {
+              aborted = true;
+              return;
             }
-            const list = scores.get(job.trial) as FoldFitResult[];
-            list.push(result);
-            done++;
-            options.onFitEnd?.({ done, total, trial: job.trial, fold: job.fold, score: result.score });
-            if (list.length === splits) {
-              list.sort((a, b) => a.fold - b.fold);
-              const trial = trialOf(
-                job.trial,
-                candidates[job.trial],
-                list,
-                budget(job.trial),
-                rungs > 1 ? rung : undefined,
-                jobs.some((j) => j.trial === job.trial && spread.has(j)) ? share : 1,
-              );
-              finished.set(job.trial, trial);
-              options.onTrialEnd?.(trial);
-            }
-          }),
-        );
+            throw error;
+          }
+          const list = scores.get(job.trial) as FoldFitResult[];
+          list.push(result);
+          done++;
+          options.onFitEnd?.({ done, total, trial: job.trial, fold: job.fold, score: result.score });
+          if (list.length === splits) {
+            list.sort((a, b) => a.fold - b.fold);
+            const trial = trialOf(
+              job.trial,
+              candidates[job.trial],
+              list,
+              budget(job.trial),
+              rungs > 1 ? rung : undefined,
+              jobs.some((j) => j.trial === job.trial && spread.has(j)) ? share : 1,
+            );
+            finished.set(job.trial, trial);
+            options.onTrialEnd?.(trial);
+          }
+        };
+        // The pooled fits go out one per free thread, in the order above: handing them all to the pool at once
+        // would leave the order to its queue, which does not keep it (a long fit could then run last, alone).
+        const queue = jobs.filter((job) => !spread.has(job));
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < queue.length) await runJob(queue[next++]);
+        };
+        await Promise.all([
+          ...[...spread].map(runJob),
+          ...Array.from({ length: Math.min(poolThreads, queue.length) }, lane),
+        ]);
       }
       if (signal?.aborted) aborted = true;
       if (aborted) break;
