@@ -1,7 +1,8 @@
 // The packages as a user gets them: `pnpm pack` core and worker-pool (their `files`, with `workspace:*` turned
 // into versions), `npm install` both tarballs into a fresh project outside the workspace (third-party
-// dependencies from the registry), then train, save, load and fitParallel there, and run worker-pool's README
-// example from the installed package. Packing runs each package's prepack (`tsc -b`, a no-op after the build).
+// dependencies from the registry), then train, save, load, fitParallel and tune there, and run worker-pool's README
+// example from the installed package. Packing runs each package's prepack (`tsc -b`, a no-op after the build, and
+// core's worker bundles).
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,7 +57,7 @@ describe('packed tarballs installed with npm outside the workspace', () => {
     expect(manifest.peerDependenciesMeta).toEqual({ protobufjs: { optional: true } });
   });
 
-  it('train, save, load, fitParallel with fit bits; ONNX names the missing optional peer', async () => {
+  it('train, save, load, fitParallel with fit bits, tune; ONNX names the missing optional peer', async () => {
     copyFileSync(fileURLToPath(new URL('fixtures/pack-consumer.mjs', import.meta.url)), join(project, 'main.mjs'));
     const { stdout } = await exec(process.execPath, ['main.mjs'], { cwd: project, timeout: 60_000 });
     const lines = stdout.trim().split('\n');
@@ -64,6 +65,7 @@ describe('packed tarballs installed with npm outside the workspace', () => {
     expect(lines.slice(1)).toEqual([
       'save/load: true f',
       'fitParallel: same bits as fit',
+      'tune: 2 trials, true',
       'safetensors: true',
       'onnx: ONNX export needs the optional peer dependency protobufjs: npm install protobufjs@^8.8.1',
     ]);

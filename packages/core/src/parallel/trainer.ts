@@ -36,8 +36,9 @@ export interface ParallelFitOptions
   threads?: number | 'auto';
 }
 
-// Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one.
-const WORKER_URL = new URL('../../dist/parallel/worker.js', import.meta.url);
+// Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one,
+// bundled into one file (scripts/bundle-workers.mjs) so that each thread starts faster.
+const WORKER_URL = new URL('../../dist/parallel/worker.bundle.js', import.meta.url);
 
 /** Number of logical cores: the most threads `'auto'` uses. */
 export function defaultThreads(): number {
