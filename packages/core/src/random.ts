@@ -6,10 +6,13 @@
  * PractRand, and needs only 32-bit integer arithmetic, which JavaScript engines do without allocating.
  */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  // Declared only for the type checker (no class fields emitted, the constructor creates them): with emitted
+  // fields, V8 deoptimised the inlined constructor of every epoch's shuffle in a worker, on the lookup of the
+  // fields' initialiser ("insufficient type feedback for generic named access"), once per epoch.
+  declare private a: number;
+  declare private b: number;
+  declare private c: number;
+  declare private d: number;
 
   /** @param seed any finite number; equal seeds give equal streams. */
   constructor(seed: number) {
