@@ -330,6 +330,38 @@ const BUGS = [
     replace: ['return x - Math.round(x / n) * n;'],
     pkg: 'core',
   },
+  {
+    // A kept instance handed out again without leaving the stock: two runs at once train in one memory.
+    id: 'kernel-lease-shared',
+    file: 'packages/core/src/kernels/lease.ts',
+    find: ["stock.length > 0 && resolveBackend(preference, () => true) === 'wasm' ? stock.pop() : undefined;"],
+    replace: ["stock.length > 0 && resolveBackend(preference, () => true) === 'wasm' ? stock[stock.length - 1] : undefined;"],
+    pkg: 'core',
+  },
+  {
+    // The seed of an epoch's shuffle changed by the int32 form: a different order from the first formula's.
+    id: 'epoch-order-seed-changed',
+    file: 'packages/core/src/train/loop.ts',
+    find: ['new Rng(Math.imul(seed | 0, 0x2c1b3c6d) ^ Math.imul(epoch + 1, 0x9e3779b1))'],
+    replace: ['new Rng(Math.imul(seed | 0, 0x2c1b3c6d) + Math.imul(epoch + 1, 0x9e3779b1))'],
+    pkg: 'core',
+  },
+  {
+    // The search's fits handed to the pool all at once: the pool's queue does not keep the costliest-first order.
+    id: 'tune-order-not-kept',
+    file: 'packages/core/src/parallel/tune.ts',
+    find: ['while (next < queue.length) await runJob(queue[next++]);'],
+    replace: ['await Promise.all(queue.splice(0).map(runJob));'],
+    pkg: 'core',
+  },
+  {
+    // A worker's views made from its own read of memory.buffer again (foreign to its kernels after a growth).
+    id: 'worker-views-own-buffer',
+    file: 'packages/core/src/kernels/wasm/arena.ts',
+    find: ['    return new ctor(current, byteOffset, length);'],
+    replace: ['    return new ctor(mem.buffer, byteOffset, length);'],
+    pkg: 'core',
+  },
 ];
 
 // Packaging tests measure the packages, not the numerics; they need the network and add minutes.
