@@ -357,9 +357,9 @@ const BUGS = [
   {
     // A worker's views made from its own read of memory.buffer again (foreign to its kernels after a growth).
     id: 'worker-views-own-buffer',
-    file: 'packages/core/src/kernels/wasm/arena.ts',
-    find: ['    return new ctor(current, byteOffset, length);'],
-    replace: ['    return new ctor(mem.buffer, byteOffset, length);'],
+    file: 'packages/core/src/parallel/worker.ts',
+    find: ['const buffer: unknown = k.view(Uint8Array, 0, 0).buffer;'],
+    replace: ['const buffer: unknown = k.memory.buffer;'],
     pkg: 'core',
   },
 ];
