@@ -335,7 +335,9 @@ const BUGS = [
     id: 'kernel-lease-shared',
     file: 'packages/core/src/kernels/lease.ts',
     find: ["stock.length > 0 && resolveBackend(preference, () => true) === 'wasm' ? stock.pop() : undefined;"],
-    replace: ["stock.length > 0 && resolveBackend(preference, () => true) === 'wasm' ? stock[stock.length - 1] : undefined;"],
+    replace: [
+      "stock.length > 0 && resolveBackend(preference, () => true) === 'wasm' ? stock[stock.length - 1] : undefined;",
+    ],
     pkg: 'core',
   },
   {
@@ -389,7 +391,19 @@ function makeCopy() {
     copy,
   );
   if (build.status !== 0) throw new Error(`build of ${rev} failed:\n${build.stdout}${build.stderr}`);
+  bundleWorkers(copy);
   return copy;
+}
+
+/**
+ * core's worker threads load bundles of dist/ (packages/core/scripts/bundle-workers.mjs, part of its build): made
+ * after the build, and again after every change to dist/, so that a bug planted in code the workers run is in them.
+ */
+function bundleWorkers(copy) {
+  const script = join(copy, 'packages', 'core', 'scripts', 'bundle-workers.mjs');
+  if (!existsSync(script)) return;
+  const bundled = sh(process.execPath, [script], copy);
+  if (bundled.status !== 0) throw new Error(`bundling the workers failed:\n${bundled.stdout}${bundled.stderr}`);
 }
 
 /** What tsc emits for one source (isolatedModules: a per-file transpile is exactly the build's JavaScript). */
@@ -455,6 +469,7 @@ try {
     const planted = original.replace(bug.find[k], bug.replace[k]);
     writeFileSync(path, planted);
     writeFileSync(dist, await transpile(planted, bug.file));
+    bundleWorkers(copy);
     const started = Date.now();
     const run = sh(
       process.execPath,
@@ -474,6 +489,7 @@ try {
     writeFileSync(path, original);
     copyFileSync(distBackup, dist);
     rmSync(distBackup);
+    bundleWorkers(copy);
     const text = `${run.stdout}${run.stderr}`;
     // A failure that is only a time limit (a test's own spawn timeout) is reported apart: it proves nothing.
     const timedOut = text.match(/.*(?:timed? ?out|ETIMEDOUT).*/i)?.[0];
