@@ -2,10 +2,12 @@
 //   node scripts/ab-tune.mjs ROUNDS DIR_BEFORE DIR_AFTER
 // Each round runs the search with 1 and then 2 threads from each checkout (one warm-up round first), and the
 // medians and ranges of the wall times are printed per checkout and thread count, with the 1 vs 2 thread ratio.
-// The search is bench:tune's: hidden layers (16) or (39, 39) x learning rate 0.1 or 0.5, sigmoid, SGD, batch 32,
-// 20 epochs, 3 folds, then the best refit on all rows, on the seed problem (10,000 rows).
+// The search is bench:tune's (`searchOptions`, 20 epochs): hidden layers (16) or (39, 39) x learning rate 0.1 or
+// 0.5, sigmoid, SGD, batch 32, 3 folds, then the best refit on all rows, on the seed problem (10,000 rows).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+// The search itself is bench:tune's (this checkout's), the same for every checkout compared.
+import { searchOptions } from '../apps/bench/dist/tune-bench.js';
 
 const [roundsArg, ...dirs] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -23,31 +25,14 @@ const load = async (dir) => {
 };
 const trees = [];
 for (const dir of dirs) trees.push(await load(dir));
-const options = (threads) => ({
-  loss: 'mse',
-  layers: [16, 1],
-  activation: 'sigmoid',
-  optimizer: { name: 'sgd', learningRate: 0.1 },
-  batchSize: 32,
-  epochs: 20,
-  space: {
-    layers: [
-      [16, 1],
-      [39, 39, 1],
-    ],
-    learningRate: [0.1, 0.5],
-  },
-  folds: 3,
-  seed: 1,
-  threads,
-});
+
 const times = new Map();
 for (let round = -1; round < rounds; round++) {
   for (const threads of [1, 2]) {
     for (const tree of trees) {
       const data = tree.core.seedProblem();
       const started = performance.now();
-      await tree.parallel.tune(data, options(threads));
+      await tree.parallel.tune(data, searchOptions(20, threads));
       const ms = performance.now() - started;
       const key = `${tree.dir}, ${threads} thread${threads === 1 ? '' : 's'}`;
       if (round >= 0) times.set(key, [...(times.get(key) ?? []), ms]);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bits } from '../../../test-utils/bits.js';
 import { jsKernels } from '../src/kernels/kernels.js';
-import { leaseKernels } from '../src/kernels/lease.js';
+import { leaseKernels, withKernels } from '../src/kernels/lease.js';
 import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
@@ -36,6 +36,20 @@ describe('leaseKernels', () => {
       expect(again.kernels.allocF32(1000).every((v) => v === 0)).toBe(true);
       again.release();
       other.release();
+    });
+
+    it('withKernels hands the kernels back when its work ends, and when it throws', async () => {
+      let used: unknown;
+      await expect(
+        withKernels('wasm', (kernels) => {
+          used = kernels;
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const again = leaseKernels('wasm');
+      expect(again.kernels).toBe(used);
+      again.release();
+      expect(await withKernels('wasm', (kernels) => kernels)).toBe(used);
     });
 
     it('gives runs that hold kernels at once an instance each', () => {

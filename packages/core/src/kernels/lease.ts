@@ -47,3 +47,16 @@ export function leaseKernels(preference: KernelPreference = 'auto'): KernelLease
     },
   };
 }
+
+/** Runs `use` with kernels lent for it (see {@link leaseKernels}), handing them back when it ends or throws. */
+export async function withKernels<T>(
+  preference: KernelPreference,
+  use: (kernels: Kernels) => T | Promise<T>,
+): Promise<T> {
+  const lease = leaseKernels(preference);
+  try {
+    return await use(lease.kernels);
+  } finally {
+    lease.release();
+  }
+}

@@ -8,7 +8,7 @@ import { checkSparseLabels } from '../data/labels.js';
 import { checkSampleWeight, rowWeights } from '../data/row-weights.js';
 import { trainValidationSplit } from '../data/split.js';
 import type { KernelBackend, Kernels } from '../kernels/kernels.js';
-import { leaseKernels } from '../kernels/lease.js';
+import { withKernels } from '../kernels/lease.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { normBlockCount } from './clipping.js';
@@ -196,10 +196,7 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
   const opts = resolveFitOptions(options);
   checkOptionKeys(options, []);
   const { train, validation } = prepareData(model, data, opts);
-  const lease = leaseKernels(opts.kernels);
-  try {
-    return await trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts, lease.kernels));
-  } finally {
-    lease.release();
-  }
+  return withKernels(opts.kernels, (kernels) =>
+    trainLoop(model, train, validation, opts, new SingleThreadEngine(model, train, opts, kernels)),
+  );
 }

@@ -6,7 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { firstNonFinite } from '../data/finite.js';
 import { shuffleInPlace } from '../data/shuffle.js';
 import type { KernelBackend, Kernels } from '../kernels/kernels.js';
-import { leaseKernels } from '../kernels/lease.js';
+import { withKernels } from '../kernels/lease.js';
 import type { Mlp } from '../model/mlp.js';
 import type { ThreadTrial } from '../parallel/thread-choice.js';
 import { Rng } from '../random.js';
@@ -159,12 +159,8 @@ export async function trainLoop(
   engine: EpochEngine,
 ): Promise<FitResult> {
   // Validation on this thread but on the run's kernels (wasm: about 10x the TypeScript ones on large sets).
-  const lease = validation ? leaseKernels(engine.backend) : undefined;
-  try {
-    return await runEpochs(model, train, validation, opts, engine, lease?.kernels);
-  } finally {
-    lease?.release();
-  }
+  if (!validation) return runEpochs(model, train, validation, opts, engine, undefined);
+  return withKernels(engine.backend, (kernels) => runEpochs(model, train, validation, opts, engine, kernels));
 }
 
 /** `trainLoop`'s epochs, validating with `validationKernels`. */

@@ -8,7 +8,7 @@ import { type Dataset, subset } from '../data/dataset.js';
 import { foldRows } from '../data/folds.js';
 import type { ClassWeight } from '../data/row-weights.js';
 import type { KernelBackend, KernelPreference } from '../kernels/kernels.js';
-import { leaseKernels } from '../kernels/lease.js';
+import { withKernels } from '../kernels/lease.js';
 import type { LossName } from '../losses/loss.js';
 import { Mlp } from '../model/mlp.js';
 import type { ModelSpec } from '../model/spec.js';
@@ -164,13 +164,7 @@ export async function runFoldFit(
     if (result.aborted) throw new FoldFitAborted(`trial ${job.trial}, split ${job.fold}: stopped before its end`);
     // Scored on kernels of the run's backend (wasm: about 10x the TypeScript ones, which a worker would otherwise
     // also have to compile), like fit's own validation; the same bits whatever thread the job ran on.
-    const lease = leaseKernels(result.kernels);
-    let metrics: Metrics;
-    try {
-      metrics = evaluate(model, validation, job.loss, lease.kernels);
-    } finally {
-      lease.release();
-    }
+    const metrics = await withKernels(result.kernels, (kernels) => evaluate(model, validation, job.loss, kernels));
     const score = metricValue(metrics, job.metric);
     const ms = performance.now() - started;
     return {
