@@ -27,20 +27,25 @@ export interface StepWork {
 }
 
 /**
- * Constants of the cost model, measured with `pnpm bench:scaling` on the development machine (2 cores, wasm
- * kernels, Node 20): shard compute runs at about 24 GFLOP/s on the seed network's small matrices (more on wide
- * layers, so the model errs towards fewer threads); the reduce + update touches each parameter about (shards + 4)
- * times at about 0.1 ns per float; and each barrier a step passes with more than one thread costs about 15 us
- * (the wait itself, and moving the parameters and gradient slots that the other threads wrote between cores):
- * 2 workers took about 30 us per step beyond half the work of 1 with two barriers per step, on the seed
- * network at batch 32 and 256. Starting and stopping the workers of a run (threads, their modules and kernels,
- * the data copied into shared memory) took about 150 ms for 2 workers on the quiet machine (a 1-epoch
- * `fitParallel` of 64 rows, against 2 ms for `fit`).
+ * Constants of the cost model, measured with `pnpm bench:scaling` and counters in the workers on the development
+ * machine (2 cores, wasm kernels, Node 20):
+ * - shard compute runs at about 24 GFLOP/s on the seed network's small matrices (more on wide layers, so the model
+ *   errs towards fewer threads);
+ * - the reduce + update touches each parameter about (shards + 4) times at about 0.1 ns per float, when the
+ *   floats are in this core's cache;
+ * - a float that another core has just written costs about 0.6 ns more to read: the seed network's reduce of
+ *   every gradient slot took 26.5 us per step on each of 2 threads at batch 256 against 5.5 us on one, and 7.5
+ *   against 1.8 us at batch 32, half the slots having been written by the other core;
+ * - a barrier itself (the meeting, beyond the data moved) costs about 2 us;
+ * - starting and stopping the workers of a run (threads, their modules and kernels, the data copied into shared
+ *   memory) took about 150 ms for 2 workers on the quiet machine (a 1-epoch `fitParallel` of 64 rows, against
+ *   2 ms for `fit`).
  */
 export const STEP_COST = {
   flopsPerMicrosecond: 24_000,
   nsPerFloatTouched: 0.1,
-  barrierMicroseconds: 15,
+  nsPerRemoteFloat: 0.6,
+  barrierMicroseconds: 2,
   workerStartMicroseconds: 150_000,
 } as const;
 
@@ -52,12 +57,30 @@ function updateMicroseconds(work: StepWork): number {
 
 /**
  * Whether the threads of a parallel run should each reduce and update all the parameters in their own copy (one
- * barrier per step) rather than their range of the shared parameters (two barriers per step): yes when the
- * update a thread repeats costs less than the barrier it saves, as for the seed network; a wide network's update
- * is worth sharing. The weights are the same bits either way.
+ * barrier per step) rather than their range of the shared parameters (two barriers per step), on 2 threads: yes
+ * only where the update each copy repeats, and the gradient slots every copy reads from the other cores, cost
+ * less than the second barrier, as for networks of a few hundred parameters. From the seed network up the update
+ * is worth sharing: there ranges took 6-7% less time per epoch than copies on 2 threads, at batch 32 and 256 (in
+ * turns, 3 rounds). The weights are the same bits either way.
  */
 export function replicatesUpdate(work: StepWork): boolean {
-  return updateMicroseconds(work) / 2 < STEP_COST.barrierMicroseconds;
+  return syncMicroseconds(work, 2, true) < syncMicroseconds(work, 2, false);
+}
+
+/**
+ * Modelled microseconds a step spends on `threads` threads beyond its shards: the reduce and update (all of it
+ * in each copy, or a 1/threads range), the floats other cores wrote that each thread reads (copies: every
+ * gradient slot the others wrote; ranges: their part of the slots over its own range, and their ranges of the
+ * updated parameters before the next forward pass), and the barriers (one or two).
+ */
+function syncMicroseconds(work: StepWork, threads: number, replicate: boolean): number {
+  const shards = shardCount(work.batchSize, work.shards);
+  const P = work.paramCount;
+  const others = (threads - 1) / threads;
+  const remoteFloats = replicate ? shards * P * others : (shards * P * others) / threads + P * others;
+  const update = replicate ? updateMicroseconds(work) : updateMicroseconds(work) / threads;
+  const barriers = replicate ? 1 : 2;
+  return update + (remoteFloats * STEP_COST.nsPerRemoteFloat) / 1000 + barriers * STEP_COST.barrierMicroseconds;
 }
 
 /** Modelled microseconds of one step on `threads` threads (the slowest thread's share plus synchronisation). */
@@ -67,9 +90,7 @@ export function modelStepMicroseconds(work: StepWork, threads: number): number {
   const rowsPerThread = Math.ceil(shards / active) * Math.ceil(work.batchSize / shards);
   const compute = (rowsPerThread * work.flopsPerRow) / STEP_COST.flopsPerMicrosecond;
   if (threads === 1) return compute + updateMicroseconds(work);
-  const replicate = replicatesUpdate(work);
-  const update = replicate ? updateMicroseconds(work) : updateMicroseconds(work) / threads;
-  return compute + update + (replicate ? 1 : 2) * STEP_COST.barrierMicroseconds;
+  return compute + syncMicroseconds(work, active, replicatesUpdate(work));
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * The parallel trainer shares a step in one of two ways (see `replicatesUpdate`): each thread updates its range
  * of the shared parameters and the threads meet again at the end of the step (two barriers per step), or, for
- * small models, every thread reduces and updates all the parameters in its own copy, identically, and the step
+ * tiny models, every thread reduces and updates all the parameters in its own copy, identically, and the step
  * needs only the one meeting: the shard slots alternate between two sets by step, so a thread may write the next
  * step's slots while another still reads this step's.
  */
