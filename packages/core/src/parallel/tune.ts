@@ -12,6 +12,7 @@ import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { classLabels, foldCount, foldRows, holdoutFolds, kFolds } from '../data/folds.js';
 import type { ClassWeight } from '../data/row-weights.js';
+import type { KernelPreference } from '../kernels/kernels.js';
 import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
@@ -210,172 +211,188 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  let closing: Promise<void> | undefined;
   try {
-    try {
-      let alive = candidates.map((_, i) => i);
-      for (let rung = 0; rung < rungs && !aborted; rung++) {
-        const budget = (i: number) => (rungs === 1 ? resolved[i].epochs : rungEpochs(resolved[i].epochs, rung, rungs));
-        const jobs: FoldFitJob[] = [];
-        const scores = new Map<number, FoldFitResult[]>();
-        // The costliest trials first (longest processing time first), so that the last fits to finish are short
-        // ones and no thread idles at the end; a trial's folds stay together, so trials finish one after another.
-        const cost = (i: number) => trainFlopsPerRow(paramLayout(resolved[i].spec)) * budget(i);
-        const order = [...alive].sort((a, b) => cost(b) - cost(a) || a - b);
-        for (const i of order) {
-          const previous = completed.find((t) => t.index === i && t.epochs === budget(i));
-          if (previous) {
-            const trial = { ...previous, settings: candidates[i], ...(rungs > 1 ? { rung } : {}) };
-            finished.set(i, trial);
-            done += splits;
-            continue;
-          }
-          scores.set(i, []);
-          const c = resolved[i];
-          for (let fold = 0; fold < splits; fold++) {
-            jobs.push({
-              trial: i,
-              fold,
-              spec: c.spec,
-              loss,
-              optimizer: c.optimizer,
-              batchSize: c.batchSize,
-              epochs: budget(i),
-              seed: c.seed,
-              shuffle: c.shuffle,
-              ...(c.shards !== undefined ? { shards: c.shards } : {}),
-              ...(patience !== undefined ? { patience } : {}),
-              rules: c.rules,
-              ...(options.classWeight !== undefined ? { classWeight: options.classWeight } : {}),
-              kernels,
-              metric,
-            });
-          }
+    let alive = candidates.map((_, i) => i);
+    for (let rung = 0; rung < rungs && !aborted; rung++) {
+      const budget = (i: number) => (rungs === 1 ? resolved[i].epochs : rungEpochs(resolved[i].epochs, rung, rungs));
+      const jobs: FoldFitJob[] = [];
+      const scores = new Map<number, FoldFitResult[]>();
+      // The costliest trials first (longest processing time first), so that the last fits to finish are short
+      // ones and no thread idles at the end; a trial's folds stay together, so trials finish one after another.
+      const cost = (i: number) => trainFlopsPerRow(paramLayout(resolved[i].spec)) * budget(i);
+      const order = [...alive].sort((a, b) => cost(b) - cost(a) || a - b);
+      for (const i of order) {
+        const previous = completed.find((t) => t.index === i && t.epochs === budget(i));
+        if (previous) {
+          const trial = { ...previous, settings: candidates[i], ...(rungs > 1 ? { rung } : {}) };
+          finished.set(i, trial);
+          done += splits;
+          continue;
         }
-        if (jobs.length > 0) {
-          // A rung with fewer fits than threads would leave cores idle: each fit then gets an equal share of the
-          // threads and trains data-parallel (fitParallel, threads 'auto', the same bits as fit) where 'auto' would
-          // start workers for it at all; the others stay single-threaded fits on the pool.
-          const share = Math.floor(threads / jobs.length);
-          const spread = new Set(share > 1 ? jobs.filter((job) => spreadsOver(job, share, folds)) : []);
-          const pooled = jobs.length - spread.size;
-          const poolThreads = Math.min(threads - spread.size * share, pooled);
-          if (pooled > 0) pool ??= startPool(data, folds, poolThreads, kernels !== 'js' ? wasmKernelsModule() : null);
-          const p = pool;
-          const fitHere = (job: FoldFitJob) => {
-            mainSplits ??= new SplitCache(data, folds);
-            return runFoldFit(mainSplits, job, (model, rows, fitOptions) =>
-              fitParallel(model, rows, { ...fitOptions, threads: 'auto', maxThreads: share, signal: stop.signal }),
-            );
-          };
-          const runJob = async (job: FoldFitJob): Promise<void> => {
-            let result: FoldFitResult;
-            try {
-              result = spread.has(job)
-                ? await fitHere(job)
-                : await (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
-            } catch (error) {
-              if (signal?.aborted || error instanceof FoldFitAborted) {
-                aborted = true;
-                return;
-              }
-              throw error;
-            }
-            const list = scores.get(job.trial) as FoldFitResult[];
-            list.push(result);
-            done++;
-            options.onFitEnd?.({ done, total, trial: job.trial, fold: job.fold, score: result.score });
-            if (list.length === splits) {
-              list.sort((a, b) => a.fold - b.fold);
-              const trial = trialOf(
-                job.trial,
-                candidates[job.trial],
-                list,
-                budget(job.trial),
-                rungs > 1 ? rung : undefined,
-                jobs.some((j) => j.trial === job.trial && spread.has(j)) ? share : 1,
-              );
-              finished.set(job.trial, trial);
-              options.onTrialEnd?.(trial);
-            }
-          };
-          // The pooled fits go out one per free thread, in the order above: handing them all to the pool at once
-          // would leave the order to its queue, which does not keep it (a long fit could then run last, alone).
-          const queue = jobs.filter((job) => !spread.has(job));
-          let next = 0;
-          const lane = async (): Promise<void> => {
-            while (next < queue.length) await runJob(queue[next++]);
-          };
-          await Promise.all([
-            ...[...spread].map(runJob),
-            ...Array.from({ length: Math.min(poolThreads, queue.length) }, lane),
-          ]);
-        }
-        if (signal?.aborted) aborted = true;
-        if (aborted) break;
-        if (rung < rungs - 1) {
-          const ranked = rankTrials(
-            alive.map((i) => finished.get(i) as TrialResult),
+        scores.set(i, []);
+        const c = resolved[i];
+        for (let fold = 0; fold < splits; fold++) {
+          jobs.push({
+            trial: i,
+            fold,
+            spec: c.spec,
+            loss,
+            optimizer: c.optimizer,
+            batchSize: c.batchSize,
+            epochs: budget(i),
+            seed: c.seed,
+            shuffle: c.shuffle,
+            ...(c.shards !== undefined ? { shards: c.shards } : {}),
+            ...(patience !== undefined ? { patience } : {}),
+            rules: c.rules,
+            ...(options.classWeight !== undefined ? { classWeight: options.classWeight } : {}),
+            kernels,
             metric,
-          );
-          alive = ranked
-            .slice(0, survivors(alive.length))
-            .map((t) => t.index)
-            .sort((a, b) => a - b);
+          });
         }
       }
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      // The pool's threads exit while the refit runs (about 30 ms of a 2-thread search on the seed problem).
-      closing = pool?.close();
+      if (jobs.length > 0) {
+        // A rung with fewer fits than threads would leave cores idle: each fit then gets an equal share of the
+        // threads and trains data-parallel (fitParallel, threads 'auto', the same bits as fit) where 'auto' would
+        // start workers for it at all; the others stay single-threaded fits on the pool.
+        const share = Math.floor(threads / jobs.length);
+        const spread = new Set(share > 1 ? jobs.filter((job) => spreadsOver(job, share, folds)) : []);
+        const pooled = jobs.length - spread.size;
+        const poolThreads = Math.min(threads - spread.size * share, pooled);
+        if (pooled > 0) pool ??= startPool(data, folds, poolThreads, kernels !== 'js' ? wasmKernelsModule() : null);
+        const p = pool;
+        const fitHere = (job: FoldFitJob) => {
+          mainSplits ??= new SplitCache(data, folds);
+          return runFoldFit(mainSplits, job, (model, rows, fitOptions) =>
+            fitParallel(model, rows, { ...fitOptions, threads: 'auto', maxThreads: share, signal: stop.signal }),
+          );
+        };
+        const runJob = async (job: FoldFitJob): Promise<void> => {
+          let result: FoldFitResult;
+          try {
+            result = spread.has(job)
+              ? await fitHere(job)
+              : await (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
+          } catch (error) {
+            if (signal?.aborted || error instanceof FoldFitAborted) {
+              aborted = true;
+              return;
+            }
+            throw error;
+          }
+          const list = scores.get(job.trial) as FoldFitResult[];
+          list.push(result);
+          done++;
+          options.onFitEnd?.({ done, total, trial: job.trial, fold: job.fold, score: result.score });
+          if (list.length === splits) {
+            list.sort((a, b) => a.fold - b.fold);
+            const trial = trialOf(
+              job.trial,
+              candidates[job.trial],
+              list,
+              budget(job.trial),
+              rungs > 1 ? rung : undefined,
+              jobs.some((j) => j.trial === job.trial && spread.has(j)) ? share : 1,
+            );
+            finished.set(job.trial, trial);
+            options.onTrialEnd?.(trial);
+          }
+        };
+        // The pooled fits go out one per free thread, in the order above: handing them all to the pool at once
+        // would leave the order to its queue, which does not keep it (a long fit could then run last, alone).
+        const queue = jobs.filter((job) => !spread.has(job));
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < queue.length) await runJob(queue[next++]);
+        };
+        await Promise.all([
+          ...[...spread].map(runJob),
+          ...Array.from({ length: Math.min(poolThreads, queue.length) }, lane),
+        ]);
+      }
+      if (signal?.aborted) aborted = true;
+      if (aborted) break;
+      if (rung < rungs - 1) {
+        const ranked = rankTrials(
+          alive.map((i) => finished.get(i) as TrialResult),
+          metric,
+        );
+        alive = ranked
+          .slice(0, survivors(alive.length))
+          .map((t) => t.index)
+          .sort((a, b) => a - b);
+      }
     }
+  } catch (error) {
+    await pool?.close();
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  // The pool's threads exit while the refit runs (about 30 ms of a 2-thread search on the seed problem).
+  const closing = pool?.close();
 
-    const trials = [...finished.values()].sort((a, b) => a.index - b.index);
-    const leaderboard = rankTrials(trials, metric);
-    const top = leaderboard[0];
-    const best =
-      !aborted && top && !Number.isNaN(top.mean)
-        ? { index: top.index, settings: top.settings, mean: top.mean, std: top.std }
-        : null;
-    const result: TuneResult = {
-      metric,
-      greaterIsBetter: greaterIsBetter(metric),
-      trials,
-      leaderboard,
-      best,
-      splits,
-      threads,
-      aborted,
-    };
+  const trials = [...finished.values()].sort((a, b) => a.index - b.index);
+  const leaderboard = rankTrials(trials, metric);
+  const top = leaderboard[0];
+  const best =
+    !aborted && top && !Number.isNaN(top.mean)
+      ? { index: top.index, settings: top.settings, mean: top.mean, std: top.std }
+      : null;
+  const result: TuneResult = {
+    metric,
+    greaterIsBetter: greaterIsBetter(metric),
+    trials,
+    leaderboard,
+    best,
+    splits,
+    threads,
+    aborted,
+  };
+  try {
     if (best && options.refit !== false) {
-      const c = resolved[best.index];
-      const model = Mlp.create(c.spec, { seed: c.seed });
-      const fitOptions: FitOptions = {
-        loss,
-        optimizer: c.optimizer,
-        batchSize: c.batchSize,
-        epochs: c.epochs,
-        shuffle: c.shuffle,
-        seed: c.seed,
-        shards: c.shards,
-        kernels,
-        ...c.rules,
-        ...(options.classWeight !== undefined ? { classWeight: options.classWeight } : {}),
-        ...(patience !== undefined ? { earlyStopping: { patience, monitor: 'loss' as const } } : {}),
-        ...(options.refitCallbacks ? { callbacks: options.refitCallbacks } : {}),
-        ...(signal ? { signal } : {}),
-      };
-      // The search's fits are one per core; the refit is the one fit left, so it may use the cores data-parallel
-      // where that pays: threads 'auto' times the counts on its own steps (a small network's short refit stays on
-      // one thread). The weights are the bits `fit` gives, whatever the count.
-      const fitted = await fitParallel(model, data, { ...fitOptions, threads: 'auto', maxThreads: threads });
-      result.aborted = fitted.aborted;
-      result.refit = { model, result: fitted };
+      result.refit = await refitBest(data, resolved[best.index], loss, kernels, threads, options);
+      result.aborted = result.refit.result.aborted;
     }
-    return result;
   } finally {
     await closing;
   }
+  return result;
+}
+
+/**
+ * The best candidate trained on all rows, as `fit` would: the search's fits are one per core, and the refit is the
+ * one fit left, so it may use the cores data-parallel where that pays (threads 'auto' times the counts on its own
+ * steps; a small network's short refit stays on one thread). The weights are the bits `fit` gives, whatever the
+ * count.
+ */
+async function refitBest(
+  data: Dataset,
+  c: ResolvedCandidate,
+  loss: LossName,
+  kernels: KernelPreference,
+  threads: number,
+  options: TuneOptions,
+): Promise<{ model: Mlp; result: FitResult }> {
+  const patience = options.earlyStopping?.patience;
+  const model = Mlp.create(c.spec, { seed: c.seed });
+  const fitOptions: FitOptions = {
+    loss,
+    optimizer: c.optimizer,
+    batchSize: c.batchSize,
+    epochs: c.epochs,
+    shuffle: c.shuffle,
+    seed: c.seed,
+    shards: c.shards,
+    kernels,
+    ...c.rules,
+    ...(options.classWeight !== undefined ? { classWeight: options.classWeight } : {}),
+    ...(patience !== undefined ? { earlyStopping: { patience, monitor: 'loss' as const } } : {}),
+    ...(options.refitCallbacks ? { callbacks: options.refitCallbacks } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const result = await fitParallel(model, data, { ...fitOptions, threads: 'auto', maxThreads: threads });
+  return { model, result };
 }
 
 function startPool(
