@@ -254,6 +254,27 @@ const BUGS = [
     pkg: ['worker-pool', 'core'],
   },
   {
+    id: 'slot-tree-splits-in-half',
+    file: 'packages/worker-pool/src/reduce.ts',
+    find: ['return lo + 2 ** (31 - Math.clz32(hi - lo - 1));'],
+    replace: ['return lo + ((hi - lo) >> 1);'],
+    pkg: ['worker-pool', 'core'],
+  },
+  {
+    id: 'slot-tree-presums-across-runs',
+    file: 'packages/worker-pool/src/reduce.ts',
+    find: ['  if (first <= lo && hi <= last) {'],
+    replace: ['  if (first <= lo && hi <= last + 1) {'],
+    pkg: ['worker-pool', 'core'],
+  },
+  {
+    id: 'step-skips-presum',
+    file: 'packages/core/src/train/epoch-steps.ts',
+    find: ['    if (share.threads > 1) k.presumSlotRun(gradSlots, shards, P, first, last, slotScratch);\n'],
+    replace: [''],
+    pkg: 'core',
+  },
+  {
     id: 'cli-second-signal-ignored',
     file: 'packages/cli/src/checkpoint.ts',
     find: ['        process.exit(signalExitCode(sig));\n'],

@@ -26,6 +26,7 @@ import {
   shardRangeGradients,
   shardShare,
   shardStart,
+  slotTreeScratchLength,
 } from '@shardprop/core/internal';
 import { fitParallel, replicatesUpdate } from '@shardprop/core/parallel';
 import { type Spread, spread } from './stats.js';
@@ -96,6 +97,7 @@ export function measurePhases(w: Workload, data: Dataset): PhaseCosts {
   const slots = alloc(shards * P);
   const losses = new Float64Array(shards);
   const grad = alloc(P);
+  const scratch = alloc(slotTreeScratchLength(shards));
   const state = alloc(Math.max(1, opts.optimizer.stateSlots * P));
   const order = epochOrder(data.rows, 1, 0, true);
   const ctx = { kernels, layout, loss: opts.loss, targetCols };
@@ -107,7 +109,7 @@ export function measurePhases(w: Workload, data: Dataset): PhaseCosts {
   // The update is timed with a learning rate of 0 in effect: the weights it writes are restored each call.
   const saved = params.slice();
   const update = () => {
-    reduceAndUpdate(kernels, opts.optimizer, params, slots, shards, grad, state, w.batchSize, 1, 0, P);
+    reduceAndUpdate(kernels, opts.optimizer, params, slots, shards, grad, state, w.batchSize, 1, 0, P, scratch);
     params.set(saved);
   };
   const inner = Math.max(1, Math.round(20_000 / w.batchSize));

@@ -21,11 +21,11 @@
 // This file is the module's entry: it only names the exported kernels, in the order the module has always exported
 // them (the order fixes the export section, so the compiled bytes do not depend on how the source is split). Each
 // module below holds one job: simd.ts the inline vector helpers, gemm.ts the three matrix products, activations.ts,
-// reduce.ts (slot reduction), optimizers.ts and losses.ts.
+// reduce.ts (slot reduction in the slot tree's order), optimizers.ts and losses.ts.
 
 // biome-ignore-all assist/source/organizeImports: the order of these lines is the module's export order.
 export { gemmBias, gemmTnBias, gemmNt } from './gemm';
 export { activationForward, activationBackward } from './activations';
-export { reduceSlots } from './reduce';
+export { sumSlotTree, presumSlotRun } from './reduce';
 export { sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate } from './optimizers';
 export { mseGradient, bceGradient, cceGradient } from './losses';

@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+// The scratch the step's slot-tree reduce needs, for callers of reduceAndUpdate.
+export { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
 export { gatherRows } from './data/gather.js';
 export { checkClassWeight, checkSampleWeight, rowClass } from './data/row-weights.js';
 export { activationBackward, activationForward } from './kernels/activations.js';

@@ -1,3 +1,4 @@
+import { slotTreeScratchLength } from '@shardprop/worker-pool';
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../src/data/dataset.js';
 import { createKernels } from '../src/kernels/kernels.js';
@@ -52,6 +53,7 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
       params,
       slotSets: [{ grad: alloc(slots * layout.paramCount), loss: new Float64Array(slots) }],
       grad: alloc(layout.paramCount),
+      slotScratch: alloc(slotTreeScratchLength(slots)),
       optState: alloc(optimizer.stateSlots * layout.paramCount),
       rules: plainUpdateRules(c.optimizer.learningRate ?? 0.01),
       normParts: new Float64Array(normBlockCount(layout.paramCount)),
@@ -85,6 +87,8 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
     expect(() => checkStepBuffers({ ...b, slotSets: [b.slotSets[0], { grad, loss }] })).toThrow(RangeError);
     const ws = { ...b.ws, deltaB: k.allocF32(b.ws.capacity * layout.maxWidth - 1) };
     expect(() => checkStepBuffers({ ...b, ws })).toThrow(RangeError);
+    const slotScratch = k.allocF32(slotTreeScratchLength(shardCount(batchSize, shards)) - 1);
+    expect(() => checkStepBuffers({ ...b, slotScratch })).toThrow(RangeError);
   });
 
   // The reference is the TypeScript kernels (the optimizers in float64, gemm in plain loops): the checked

@@ -12,12 +12,17 @@
 //
 // Tolerance of the activations: forward values within 1e-6 relative (+1e-37 absolute, for results that underflow
 // to denormals) of the TypeScript kernel, whose float64 Math.exp/Math.tanh/Math.expm1 results are rounded once to
-// float32; backward passes and relu/leakyRelu/linear forward are bit-for-bit identical. reduceSlots is bit-for-bit
-// identical to @shardprop/worker-pool's for every partition of the range.
+// float32; backward passes and relu/leakyRelu/linear forward are bit-for-bit identical. The slot tree (reduceSlotTree,
+// presumSlotRun) is bit-for-bit identical to @shardprop/worker-pool's for every partition of the range and of the slots.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { reduceSlots as reduceSlotsTs } from '@shardprop/worker-pool';
+import {
+  presumSlotRun as presumSlotRunTs,
+  reduceSlotTree as reduceSlotTreeTs,
+  slotRun,
+  slotTreeScratchLength,
+} from '@shardprop/worker-pool';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sameBits } from '../../../test-utils/bits.js';
@@ -276,8 +281,9 @@ describe('wasm gemm kernels against the TypeScript reference', () => {
         k1.activationForward(act, z, 0, m, n);
         k1.activationBackward(act, g, 0, z, 0, m, n);
       }
-      const [slots, out] = place([3 * n, n], 0);
-      k1.reduceSlots(slots, 3, n, out, 0, n, 0.5);
+      const [slots, out, scratch] = place([3 * n, n, slotTreeScratchLength(3)], 0);
+      k1.presumSlotRun(slots, 3, n, 0, 2, scratch);
+      k1.reduceSlotTree(slots, 3, n, 2, out, 0, n, 0.5, scratch);
     }
   });
 
@@ -483,31 +489,42 @@ describe('wasm activations against the TypeScript reference', () => {
   });
 });
 
-describe('wasm reduceSlots', () => {
-  it('is bit for bit the worker-pool reduction, for any partition of [0, length), scale and in place', () => {
+describe('wasm slot tree', () => {
+  it('is bit for bit the worker-pool reduction, pre-summed by any number of runs, over any partition of [0, length)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 9 }),
-        fc.integer({ min: 0, max: 300 }),
-        fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 5 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 700 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.array(fc.integer({ min: 0, max: 700 }), { maxLength: 5 }),
         fc.constantFrom(1, 1 / 3, 1 / 32, 0.1, 7),
         fc.integer(),
-        (slotCount, length, cuts, scale, seed) => {
+        (slotCount, length, runs, cuts, scale, seed) => {
           const mark = K.mark();
           const rng = new Rng(seed);
           const slots = K.alloc(Float32Array, slotCount * length);
           for (let i = 0; i < slots.length; i++) slots[i] = rng.uniform(-1, 1) * 10 ** rng.int(6);
           const expected = new Float32Array(length);
-          reduceSlotsTs(slots, slotCount, length, expected, 0, length, scale);
+          const tsScratch = new Float32Array(slotTreeScratchLength(slotCount));
+          reduceSlotTreeTs(slots.slice(), slotCount, length, slotCount, expected, 0, length, scale, tsScratch);
+          const scratch = K.alloc(Float32Array, slotTreeScratchLength(slotCount));
+          // As the threads of a step: each run pre-summed in place, then the ranges reduced reading the partials.
+          const presummed = slots.slice();
+          for (let t = 0; t < runs; t++) {
+            const { from, to } = slotRun(slotCount, runs, t);
+            presumSlotRunTs(presummed, slotCount, length, from, to, tsScratch);
+            K.presumSlotRun(slots, slotCount, length, from, to, scratch);
+          }
+          expect(sameBits(slots, presummed)).toBe(true);
           const out = K.alloc(Float32Array, length);
           const bounds = [...new Set([0, length, ...cuts.filter((c) => c < length)])].sort((x, y) => x - y);
           for (let s = 0; s + 1 < bounds.length; s++)
-            K.reduceSlots(slots, slotCount, length, out, bounds[s], bounds[s + 1], scale);
+            K.reduceSlotTree(slots, slotCount, length, runs, out, bounds[s], bounds[s + 1], scale, scratch);
           expect(sameBits(out, expected)).toBe(true);
           // In place into slot 0, in two ranges.
           const half = length >> 1;
-          K.reduceSlots(slots, slotCount, length, slots, half, length, scale);
-          K.reduceSlots(slots, slotCount, length, slots, 0, half, scale);
+          K.reduceSlotTree(slots, slotCount, length, runs, slots, half, length, scale, scratch);
+          K.reduceSlotTree(slots, slotCount, length, runs, slots, 0, half, scale, scratch);
           expect(sameBits(slots.subarray(0, length), expected)).toBe(true);
           K.release(mark);
         },
@@ -518,10 +535,19 @@ describe('wasm reduceSlots', () => {
 
   it('checks its arguments', () => {
     const s = K.alloc(Float32Array, 8);
-    expect(() => K.reduceSlots(s, 3, 4, s, 0, 4)).toThrow(RangeError);
-    expect(() => K.reduceSlots(s, 2, 4, s, 3, 2)).toThrow(RangeError);
-    expect(() => K.reduceSlots(s, 0, 4, s, 0, 4)).toThrow(RangeError);
-    expect(() => K.reduceSlots(new Float32Array(8), 2, 4, s, 0, 4)).toThrow(/not a view of this WebAssembly memory/);
+    const scratch = K.alloc(Float32Array, slotTreeScratchLength(4));
+    expect(() => K.reduceSlotTree(s, 3, 4, 3, s, 0, 4, 1, scratch)).toThrow(RangeError);
+    expect(() => K.reduceSlotTree(s, 2, 4, 2, s, 3, 2, 1, scratch)).toThrow(RangeError);
+    expect(() => K.reduceSlotTree(s, 0, 4, 1, s, 0, 4, 1, scratch)).toThrow(RangeError);
+    expect(() => K.reduceSlotTree(s, 2, 4, 0, s, 0, 4, 1, scratch)).toThrow(RangeError);
+    expect(() => K.reduceSlotTree(s, 2, 4, 2, s, 0, 4, 1, K.alloc(Float32Array, 3))).toThrow(RangeError);
+    expect(() => K.reduceSlotTree(new Float32Array(8), 2, 4, 2, s, 0, 4, 1, scratch)).toThrow(
+      /not a view of this WebAssembly memory/,
+    );
+    expect(() => K.presumSlotRun(s, 2, 4, 1, 3, scratch)).toThrow(RangeError);
+    expect(() => K.presumSlotRun(s, 2, 4, 0, 2, new Float32Array(scratch.length))).toThrow(
+      /not a view of this WebAssembly memory/,
+    );
   });
 });
 

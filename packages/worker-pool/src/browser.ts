@@ -27,7 +27,18 @@ export {
   DEFAULT_SPIN,
   detectCores,
 } from './barrier.js';
-export { type FloatArray, type IndexRange, partitionRange, reduceSlots } from './reduce.js';
+export {
+  type FloatArray,
+  type IndexRange,
+  partitionRange,
+  presumSlotRun,
+  reduceSlots,
+  reduceSlotTree,
+  SLOT_TREE_CHUNK,
+  slotRun,
+  slotTreeScratchLength,
+  slotTreeSplit,
+} from './reduce.js';
 export {
   type ExposedChannel,
   exposeOverChannel,

@@ -17,13 +17,22 @@ describe('README example (examples/histogram)', () => {
   });
 });
 
+describe('README example (examples/slot-tree)', () => {
+  it('runs and reads the pre-summed slots back as the bits of one thread', async () => {
+    const main = fileURLToPath(new URL('../examples/slot-tree/main.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [main], { timeout: 20_000 });
+    expect(stdout.trim()).toBe('same bits as one thread: true');
+  });
+});
+
 describe('README', () => {
   it('shows exactly the example files', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-    expect(blocks.slice(0, 2)).toEqual([
+    expect(blocks.slice(0, 3)).toEqual([
       readFileSync(new URL('../examples/histogram/main.mjs', import.meta.url), 'utf8'),
       readFileSync(new URL('../examples/histogram/worker.mjs', import.meta.url), 'utf8'),
+      readFileSync(new URL('../examples/slot-tree/main.mjs', import.meta.url), 'utf8'),
     ]);
   });
 });

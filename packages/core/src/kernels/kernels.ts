@@ -3,7 +3,7 @@
  * kernels (the readable reference and fallback) and by WebAssembly SIMD (the fast path). A backend is chosen
  * once per run; every buffer a backend's kernels touch must come from its `alloc`.
  */
-import { reduceSlots } from '@shardprop/worker-pool/browser';
+import { presumSlotRun, reduceSlotTree } from '@shardprop/worker-pool/browser';
 import { lossAndGradient } from '../losses/loss.js';
 import { AdamOptimizer } from '../optim/adam.js';
 import { MomentumOptimizer } from '../optim/momentum.js';
@@ -27,7 +27,10 @@ export interface Kernels {
   readonly gemmNt: typeof gemmNt;
   readonly activationForward: typeof activationForward;
   readonly activationBackward: typeof activationBackward;
-  readonly reduceSlots: typeof reduceSlots;
+  /** The shard slots' mean gradient, summed in the slot tree's order (`reduceSlotTree` in @shardprop/worker-pool). */
+  readonly reduceSlotTree: typeof reduceSlotTree;
+  /** A thread's run of shard slots pre-summed in place, for `reduceSlotTree` (`presumSlotRun` there). */
+  readonly presumSlotRun: typeof presumSlotRun;
   /** The loss and its gradient fused with the output activation's backward pass (`../losses/loss.ts`). */
   readonly lossAndGradient: typeof lossAndGradient;
   /**
@@ -61,7 +64,8 @@ export const jsKernels: Kernels = {
   gemmNt,
   activationForward,
   activationBackward,
-  reduceSlots,
+  reduceSlotTree,
+  presumSlotRun,
   lossAndGradient,
   optimizerUpdate: (optimizer, params, grads, state, paramCount, from, to, step, learningRate) =>
     optimizer.update(params, grads, state, paramCount, from, to, step, learningRate),
@@ -100,7 +104,8 @@ function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {
     gemmNt: calls.gemmNt as typeof gemmNt,
     activationForward: calls.activationForward as typeof activationForward,
     activationBackward: calls.activationBackward as typeof activationBackward,
-    reduceSlots: calls.reduceSlots as typeof reduceSlots,
+    reduceSlotTree: calls.reduceSlotTree as typeof reduceSlotTree,
+    presumSlotRun: calls.presumSlotRun as typeof presumSlotRun,
     lossAndGradient: wasmLossAndGradient(calls),
     optimizerUpdate: wasmOptimizerUpdate(calls),
     allocF32: (length) => k.alloc(Float32Array, length),

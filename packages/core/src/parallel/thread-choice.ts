@@ -35,7 +35,8 @@ export interface StepWork {
  *   floats are in this core's cache;
  * - a float that another core has just written costs about 0.6 ns more to read: the seed network's reduce of
  *   every gradient slot took 26.5 us per step on each of 2 threads at batch 256 against 5.5 us on one, and 7.5
- *   against 1.8 us at batch 32, half the slots having been written by the other core;
+ *   against 1.8 us at batch 32, half the slots having been written by the other core (since then each thread
+ *   pre-sums its own slots, and the others read one partial sum per thread);
  * - a barrier itself (the meeting, beyond the data moved) costs about 2 us;
  * - starting and stopping the workers of a run (threads, their modules and kernels, the data copied into shared
  *   memory) took about 150 ms for 2 workers on the quiet machine (a 1-epoch `fitParallel` of 64 rows, against
@@ -58,10 +59,10 @@ function updateMicroseconds(work: StepWork): number {
 /**
  * Whether the threads of a parallel run should each reduce and update all the parameters in their own copy (one
  * barrier per step) rather than their range of the shared parameters (two barriers per step), on 2 threads: yes
- * only where the update each copy repeats, and the gradient slots every copy reads from the other cores, cost
- * less than the second barrier, as for networks of a few hundred parameters. From the seed network up the update
- * is worth sharing: there ranges took 6-7% less time per epoch than copies on 2 threads, at batch 32 and 256 (in
- * turns, 3 rounds). The weights are the same bits either way.
+ * only where the update each copy repeats, and the partial sums every copy reads from the other cores, cost
+ * less than the second barrier. On the seed network that is so at batch 32 (4 shards: copies took 9.9 against
+ * 10.4 ms per epoch on 2 threads, in turns, 6 rounds) and not at batch 256, whose 16 shards make the update cost
+ * as much again (ranges took 6.3-6.6 against 6.6 ms). The weights are the same bits either way.
  */
 export function replicatesUpdate(work: StepWork): boolean {
   return syncMicroseconds(work, 2, true) < syncMicroseconds(work, 2, false);
@@ -69,15 +70,17 @@ export function replicatesUpdate(work: StepWork): boolean {
 
 /**
  * Modelled microseconds a step spends on `threads` threads beyond its shards: the reduce and update (all of it
- * in each copy, or a 1/threads range), the floats other cores wrote that each thread reads (copies: every
- * gradient slot the others wrote; ranges: their part of the slots over its own range, and their ranges of the
- * updated parameters before the next forward pass), and the barriers (one or two).
+ * in each copy, or a 1/threads range), the floats other cores wrote that each thread reads (copies: the partial
+ * sum of the gradient slots of every other thread; ranges: those partial sums over its own range, and the
+ * others' ranges of the updated parameters before the next forward pass), and the barriers (one or two).
  */
 function syncMicroseconds(work: StepWork, threads: number, replicate: boolean): number {
   const shards = shardCount(work.batchSize, work.shards);
   const P = work.paramCount;
   const others = (threads - 1) / threads;
-  const remoteFloats = replicate ? shards * P * others : (shards * P * others) / threads + P * others;
+  // Each thread pre-sums its own run of the gradient slots, so the others read about one partial sum per thread.
+  const partials = Math.min(shards, threads);
+  const remoteFloats = replicate ? partials * P * others : (partials * P * others) / threads + P * others;
   const update = replicate ? updateMicroseconds(work) : updateMicroseconds(work) / threads;
   const barriers = replicate ? 1 : 2;
   return update + (remoteFloats * STEP_COST.nsPerRemoteFloat) / 1000 + barriers * STEP_COST.barrierMicroseconds;

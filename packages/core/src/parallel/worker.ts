@@ -10,7 +10,14 @@
  * results cannot: every share of the same fixed shards gives the same bits).
  */
 // The browser entry: this module also runs in Web Workers (see ./shared.ts).
-import { Barrier, partitionRange, type Remote, SharedArena, wrapRemote } from '@shardprop/worker-pool/browser';
+import {
+  Barrier,
+  partitionRange,
+  type Remote,
+  SharedArena,
+  slotTreeScratchLength,
+  wrapRemote,
+} from '@shardprop/worker-pool/browser';
 import { jsKernels, type Kernels, wasmKernels } from '../kernels/kernels.js';
 import { loadWasmKernels, type WasmKernels } from '../kernels/wasm/backend.js';
 import { paramLayout } from '../model/layout.js';
@@ -73,6 +80,7 @@ export default function trainWorker(task: WorkerTask): { steps: number } {
     params: own.params,
     slotSets,
     grad: own.grad,
+    slotScratch: kernels.allocF32(slotTreeScratchLength(task.maxShards)),
     optState: own.optState,
     rules: { ...task.rules, learningRate: task.optimizer.learningRate },
     normParts: own.normParts,

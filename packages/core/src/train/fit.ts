@@ -2,6 +2,7 @@
  * Single-thread training: `fit` runs the shared epoch loop with an engine that executes every shard of a step
  * and then the whole update, in this thread. The parallel trainer runs the same step functions on workers.
  */
+import { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
 import type { Dataset } from '../data/dataset.js';
 import { checkFiniteData } from '../data/finite.js';
 import { checkSparseLabels } from '../data/labels.js';
@@ -143,6 +144,7 @@ class SingleThreadEngine implements EpochEngine {
         },
       ],
       grad: alloc(layout.paramCount),
+      slotScratch: alloc(slotTreeScratchLength(shardCount(batch, opts.shards))),
       optState: this.state,
       rules: updateRules(opts),
       normParts: new Float64Array(normBlockCount(layout.paramCount)),

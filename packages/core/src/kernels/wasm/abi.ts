@@ -22,14 +22,26 @@ export interface WasmKernelExports {
   gemmNt(out: number, d: number, b: number, m: number, k: number, n: number): void;
   activationForward(act: number, z: number, rows: number, cols: number): void;
   activationBackward(act: number, g: number, a: number, rows: number, cols: number): void;
-  reduceSlots(
+  sumSlotTree(
     slots: number,
     slotCount: number,
     slotLength: number,
+    lo: number,
+    hi: number,
+    runs: number,
     out: number,
     from: number,
     to: number,
     scale: number,
+    scratch: number,
+  ): void;
+  presumSlotRun(
+    slots: number,
+    slotCount: number,
+    slotLength: number,
+    first: number,
+    last: number,
+    scratch: number,
   ): void;
   sgdUpdate(params: number, grads: number, from: number, to: number, lr: number): void;
   momentumUpdate(

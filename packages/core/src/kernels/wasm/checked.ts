@@ -5,6 +5,8 @@
  * RangeError or TypeError, never a silent read or write of another array's bytes. Having checked, each wrapper
  * calls the direct one (`direct.ts`), which turns the arrays into byte addresses: the two cannot disagree.
  */
+
+import { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
 import type { ActivationName } from '../../model/activation-names.js';
 import { WASM_ACTIVATION_CODES, type WasmKernelExports } from './abi.js';
 import { type Arena, type ArenaArray, type ArenaArrayConstructor, isCount } from './arena.js';
@@ -94,17 +96,29 @@ export interface WasmKernels {
     cols: number,
   ): void;
   /**
-   * As `reduceSlots` in `@shardprop/worker-pool` for float32 slots and output, bit for bit: `out[i]` for i in
-   * [from, to) is the float32 sum of the slots in slot order, times `scale` in float64, rounded once.
+   * As `reduceSlotTree` in `@shardprop/worker-pool` for float32 slots, output and scratch, bit for bit: `out[i]` for
+   * i in [from, to) is the float32 sum of the slots in the slot tree's order (a node inside one of `runs` runs read
+   * from its first slot, pre-summed), times `scale` in float64, rounded once.
    */
-  reduceSlots(
+  reduceSlotTree(
     slots: Float32Array,
     slotCount: number,
     slotLength: number,
+    runs: number,
     out: Float32Array,
     from: number,
     to: number,
-    scale?: number,
+    scale: number,
+    scratch: Float32Array,
+  ): void;
+  /** As `presumSlotRun` in `@shardprop/worker-pool` for float32 slots and scratch, bit for bit. */
+  presumSlotRun(
+    slots: Float32Array,
+    slotCount: number,
+    slotLength: number,
+    first: number,
+    last: number,
+    scratch: Float32Array,
   ): void;
 
   // Optimizer updates over the parameters [from, to) of `paramCount`, in float32 (see src/optim/*.ts for the
@@ -280,6 +294,15 @@ export function checkedKernels(
     }
   }
 
+  /** A slot tree's checks: the counts, every slot inside `slots`, and scratch enough for the tree. */
+  function slotTree(name: string, slots: Float32Array, slotCount: number, slotLength: number, scratch: Float32Array) {
+    if (!(isCount(slotCount) && slotCount >= 1 && isCount(slotLength))) {
+      throw new RangeError(`${name}: need slotCount >= 1 and slotLength >= 0, got ${slotCount}, ${slotLength}`);
+    }
+    fits(slots, 0, slotCount * slotLength);
+    fits(scratch, 0, slotTreeScratchLength(slotCount));
+  }
+
   // The calls themselves are the direct ones: each wrapper below only checks, then passes its arguments on.
   const direct = directWasmKernels(raw);
 
@@ -329,17 +352,24 @@ export function checkedKernels(
       fits(a, aOff, rows * cols);
       direct.activationBackward(act, g, gOff, a, aOff, rows, cols);
     },
-    reduceSlots(slots, slotCount, slotLength, out, from, to, scale = 1) {
-      if (!(isCount(slotCount) && slotCount >= 1 && isCount(slotLength))) {
-        throw new RangeError(`reduceSlots: need slotCount >= 1 and slotLength >= 0, got ${slotCount}, ${slotLength}`);
-      }
+    reduceSlotTree(slots, slotCount, slotLength, runs, out, from, to, scale, scratch) {
+      slotTree('reduceSlotTree', slots, slotCount, slotLength, scratch);
+      if (!(isCount(runs) && runs >= 1)) throw new RangeError(`reduceSlotTree: need runs >= 1, got ${runs}`);
       if (!(isCount(from) && isCount(to) && from <= to && to <= slotLength)) {
-        throw new RangeError(`reduceSlots: need 0 <= from <= to <= slotLength (${slotLength}), got ${from}, ${to}`);
+        throw new RangeError(`reduceSlotTree: need 0 <= from <= to <= slotLength (${slotLength}), got ${from}, ${to}`);
       }
-      if (typeof scale !== 'number') throw new TypeError(`reduceSlots: scale must be a number, got ${typeof scale}`);
-      fits(slots, 0, slotCount * slotLength);
+      if (typeof scale !== 'number') throw new TypeError(`reduceSlotTree: scale must be a number, got ${typeof scale}`);
       fits(out, 0, to);
-      direct.reduceSlots(slots, slotCount, slotLength, out, from, to, scale);
+      direct.reduceSlotTree(slots, slotCount, slotLength, runs, out, from, to, scale, scratch);
+    },
+    presumSlotRun(slots, slotCount, slotLength, first, last, scratch) {
+      slotTree('presumSlotRun', slots, slotCount, slotLength, scratch);
+      if (!(isCount(first) && isCount(last) && first <= last && last <= slotCount)) {
+        throw new RangeError(
+          `presumSlotRun: need 0 <= first <= last <= slotCount (${slotCount}), got ${first}, ${last}`,
+        );
+      }
+      direct.presumSlotRun(slots, slotCount, slotLength, first, last, scratch);
     },
     sgdUpdate(params, grads, from, to, learningRate) {
       range('sgdUpdate', to, from, to);

@@ -17,7 +17,8 @@ export type DirectWasmKernels = Pick<
   | 'gemmNt'
   | 'activationForward'
   | 'activationBackward'
-  | 'reduceSlots'
+  | 'reduceSlotTree'
+  | 'presumSlotRun'
   | 'sgdUpdate'
   | 'momentumUpdate'
   | 'adamUpdate'
@@ -54,8 +55,23 @@ export function directWasmKernels(raw: WasmKernelExports): DirectWasmKernels {
     activationBackward(act, g, gOff, a, aOff, rows, cols) {
       raw.activationBackward(codes[act], at(g, gOff), at(a, aOff), rows, cols);
     },
-    reduceSlots(slots, slotCount, slotLength, out, from, to, scale = 1) {
-      raw.reduceSlots(at(slots, 0), slotCount, slotLength, at(out, 0), from, to, scale);
+    reduceSlotTree(slots, slotCount, slotLength, runs, out, from, to, scale, scratch) {
+      raw.sumSlotTree(
+        at(slots, 0),
+        slotCount,
+        slotLength,
+        0,
+        slotCount,
+        runs,
+        at(out, 0),
+        from,
+        to,
+        scale,
+        at(scratch, 0),
+      );
+    },
+    presumSlotRun(slots, slotCount, slotLength, first, last, scratch) {
+      raw.presumSlotRun(at(slots, 0), slotCount, slotLength, first, last, at(scratch, 0));
     },
     sgdUpdate(params, grads, from, to, learningRate) {
       raw.sgdUpdate(at(params, 0), at(grads, 0), from, to, learningRate);
