@@ -11,42 +11,47 @@ import { normBlockCount } from '../train/clipping.js';
 import { metricChunks, metricPartWidth } from '../train/metrics.js';
 import type { UpdateRules } from '../train/step.js';
 
-/** Int32 words of the `control` view. The step barrier occupies the first three. */
+/**
+ * Int32 words of the `control` view, in two 64-byte cache lines (the arena aligns every view to one). The first
+ * holds what thread 0 and the main thread write to keep the books (thread 0 writes the step counts every step);
+ * the second holds only what every thread touches each step, the step barrier and the stop decision, so that
+ * thread 0's bookkeeping does not take that line from a thread spinning at the barrier.
+ */
 export const Ctl = {
-  /** First of the step barrier's words. */
-  BARRIER: 0,
   /** Incremented by the main thread to issue a command; workers sleep on it between commands. */
-  COMMAND: 3,
+  COMMAND: 0,
   /** The command: RUN_STEPS, EVALUATE or EXIT. */
-  COMMAND_KIND: 4,
+  COMMAND_KIND: 1,
   /** Workers that finished the current command; the main thread waits on it. */
-  DONE: 5,
+  DONE: 2,
   /** Set by the main thread to ask for a stop after the current step. */
-  STOP_REQUEST: 6,
+  STOP_REQUEST: 3,
+  /** Outcome of the epoch: one of the Status values. */
+  STATUS: 4,
+  /** Step (1-based, within the epoch) at which a non-finite loss appeared. */
+  FAIL_STEP: 5,
+  /** Steps completed in the current epoch (written by thread 0); the next command continues after them. */
+  STEPS_DONE: 6,
+  /** Rows completed in the current epoch (written by thread 0). */
+  ROWS_DONE: 7,
+  /** Rows in the current epoch's order. */
+  EPOCH_ROWS: 8,
+  /** Optimizer updates so far (written by thread 0). */
+  OPT_STEP: 9,
+  /** RUN_STEPS: threads that take part (workers 0 .. ACTIVE-1); the others only count themselves done. */
+  ACTIVE: 10,
+  /** RUN_STEPS: the last step (1-based, within the epoch) to run. */
+  LAST_STEP: 11,
+  /** The current epoch (0-based): it keys the dropout masks. */
+  EPOCH: 12,
+  /** First of the step barrier's three words (the second cache line). */
+  BARRIER: 16,
   /**
    * Thread 0's decision, copied from STOP_REQUEST before a step's first barrier so every thread agrees: two words,
    * the step's parity picks one, so thread 0 can write the next step's while a slower thread still reads this one.
    */
-  STOP_DECISION: 7,
-  /** Outcome of the epoch: one of the Status values. */
-  STATUS: 9,
-  /** Step (1-based, within the epoch) at which a non-finite loss appeared. */
-  FAIL_STEP: 10,
-  /** Steps completed in the current epoch (written by thread 0); the next command continues after them. */
-  STEPS_DONE: 11,
-  /** Rows completed in the current epoch (written by thread 0). */
-  ROWS_DONE: 12,
-  /** Rows in the current epoch's order. */
-  EPOCH_ROWS: 13,
-  /** Optimizer updates so far (written by thread 0). */
-  OPT_STEP: 14,
-  /** RUN_STEPS: threads that take part (workers 0 .. ACTIVE-1); the others only count themselves done. */
-  ACTIVE: 15,
-  /** RUN_STEPS: the last step (1-based, within the epoch) to run. */
-  LAST_STEP: 16,
-  /** The current epoch (0-based): it keys the dropout masks. */
-  EPOCH: 17,
-  WORDS: 18,
+  STOP_DECISION: 19,
+  WORDS: 32,
 } as const;
 
 export const Command = { RUN_STEPS: 1, EXIT: 2, EVALUATE: 3 } as const;
