@@ -24,14 +24,15 @@ export class Rng {
       let z = s;
       z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
       z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
-      return (z ^ (z >>> 15)) >>> 0;
+      // The word as an int32 (the bits of splitmix32's uint32): a uint32 above 2^31 then made `| 0` deoptimise.
+      return z ^ (z >>> 15);
     };
     // Stored as int32 (the same bits): the state words then always fit one field representation, where uint32
     // values above 2^31 made V8 deoptimise nextUint32 ("not a Smi") for each new generator.
-    this.a = next() | 0;
-    this.b = next() | 0;
-    this.c = next() | 0;
-    this.d = next() | 0;
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 

@@ -15,7 +15,9 @@
  * step's slots while another still reads this step's.
  */
 import { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
-import { uncheckedKernels } from '../kernels/kernels.js';
+import { type Kernels, uncheckedKernels } from '../kernels/kernels.js';
+import type { LossName } from '../losses/loss.js';
+import type { ParamLayout } from '../model/layout.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { FloatArray } from '../types.js';
 import { blockSquares, clipToNorm, clipValues, normOfParts } from './clipping.js';
@@ -63,60 +65,112 @@ export interface StepSlots {
  * Checks once that the kernels can address every buffer the steps pass them, at the sizes the steps use, and
  * returns the buffers with kernels that skip the per-call checks (as piscina validates its options once, in the
  * constructor). The steps only ever pass these buffers, with at most `ws.capacity` rows per pass and at most one
- * gradient slot per shard of the largest batch, so what holds here holds for every call. A no-op check for the
- * js kernels, which take any typed array.
+ * gradient slot per shard of the largest batch, so what holds here holds for every call. No check for the js
+ * kernels, which take any typed array.
+ *
+ * The result (and its context) is made by constructors, not object literals: V8 gives a literal's fields that hold
+ * objects a looser type on the literal's second creation, which threw away the step's code optimised during a
+ * thread's first run ("code dependencies") as soon as its second run set up; a constructor's fields keep theirs.
  * @throws TypeError or RangeError (the checked wrappers' errors) when a buffer is outside the kernels' memory or
  *   shorter than the steps need.
  */
 export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
   const { ctx, ws } = buffers;
   const wasm = ctx.kernels.wasm;
-  if (!wasm) return buffers;
   const { layout, targetCols } = ctx;
-  const paramCount = layout.paramCount;
-  const rows = Math.floor(buffers.x.length / layout.inputSize);
-  const slots = shardCount(Math.max(1, Math.min(buffers.batchSize, rows)), buffers.shards);
-  const need: [FloatArray, number][] = [
-    [buffers.params, paramCount],
-    [buffers.grad, paramCount],
-    [buffers.slotScratch, slotTreeScratchLength(slots)],
-    ...buffers.slotSets.map((set): [FloatArray, number] => [set.grad, slots * paramCount]),
-    [buffers.optState, buffers.optState.length],
-    [ws.input, ws.capacity * layout.inputSize],
-    [ws.target, ws.capacity * targetCols],
-    [ws.deltaA, ws.capacity * layout.maxWidth],
-    [ws.deltaB, ws.capacity * layout.maxWidth],
-    ...layout.layers.map((l, i): [FloatArray, number] => [ws.acts[i], ws.capacity * l.outSize]),
-    // The outputs after dropout are the next layer's input in the kernels (the masks are read by TypeScript only).
-    ...layout.layers.map((l, i): [FloatArray, number] => [ws.dropped[i], l.dropout > 0 ? ws.capacity * l.outSize : 0]),
-  ];
-  for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
-  // Field by field rather than by spreading: spread copies took a new hidden class on a thread's third run,
-  // which threw away the step's optimised code (V8: "wrong map") and compiled it again.
-  const unchecked: StepContext = {
-    kernels: uncheckedKernels(ctx.kernels),
-    layout,
-    loss: ctx.loss,
-    targetCols,
-    seed: ctx.seed,
-  };
-  return {
-    ctx: unchecked,
-    optimizer: buffers.optimizer,
-    batchSize: buffers.batchSize,
-    shards: buffers.shards,
-    x: buffers.x,
-    y: buffers.y,
-    w: buffers.w,
-    params: buffers.params,
-    slotSets: buffers.slotSets,
-    grad: buffers.grad,
-    slotScratch: buffers.slotScratch,
-    optState: buffers.optState,
-    rules: buffers.rules,
-    normParts: buffers.normParts,
-    ws,
-  };
+  if (wasm) {
+    const paramCount = layout.paramCount;
+    const rows = Math.floor(buffers.x.length / layout.inputSize);
+    const slots = shardCount(Math.max(1, Math.min(buffers.batchSize, rows)), buffers.shards);
+    const need: [FloatArray, number][] = [
+      [buffers.params, paramCount],
+      [buffers.grad, paramCount],
+      [buffers.slotScratch, slotTreeScratchLength(slots)],
+      ...buffers.slotSets.map((set): [FloatArray, number] => [set.grad, slots * paramCount]),
+      [buffers.optState, buffers.optState.length],
+      [ws.input, ws.capacity * layout.inputSize],
+      [ws.target, ws.capacity * targetCols],
+      [ws.deltaA, ws.capacity * layout.maxWidth],
+      [ws.deltaB, ws.capacity * layout.maxWidth],
+      ...layout.layers.map((l, i): [FloatArray, number] => [ws.acts[i], ws.capacity * l.outSize]),
+      // The outputs after dropout are the next layer's input in the kernels (the masks are read by TypeScript only).
+      ...layout.layers.map((l, i): [FloatArray, number] => [
+        ws.dropped[i],
+        l.dropout > 0 ? ws.capacity * l.outSize : 0,
+      ]),
+    ];
+    for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
+  }
+  const kernels = wasm ? uncheckedKernels(ctx.kernels) : ctx.kernels;
+  return new CheckedStepBuffers(buffers, new CheckedStepContext(kernels, layout, ctx.loss, targetCols, ctx.seed));
+}
+
+/** A step context made by a constructor (see {@link checkStepBuffers}). */
+class CheckedStepContext implements StepContext {
+  // Declared for the type checker only: the constructor creates the fields.
+  declare readonly kernels: Kernels;
+  declare readonly layout: ParamLayout;
+  declare readonly loss: LossName;
+  declare readonly targetCols: number;
+  declare readonly seed: number | undefined;
+
+  constructor(kernels: Kernels, layout: ParamLayout, loss: LossName, targetCols: number, seed: number | undefined) {
+    this.kernels = kernels;
+    this.layout = layout;
+    this.loss = loss;
+    this.targetCols = targetCols;
+    this.seed = seed;
+  }
+}
+
+/** A step's slots made by a constructor (see {@link checkStepBuffers}). */
+class CheckedStepSlots implements StepSlots {
+  // Declared for the type checker only: the constructor creates the fields.
+  declare readonly grad: FloatArray;
+  declare readonly loss: Float64Array;
+
+  constructor(grad: FloatArray, loss: Float64Array) {
+    this.grad = grad;
+    this.loss = loss;
+  }
+}
+
+/** Step buffers made by a constructor, with the checked context (see {@link checkStepBuffers}). */
+class CheckedStepBuffers implements StepBuffers {
+  // Declared for the type checker only: the constructor creates the fields.
+  declare readonly ctx: StepContext;
+  declare readonly optimizer: Optimizer;
+  declare readonly batchSize: number;
+  declare readonly shards: number | undefined;
+  declare readonly x: FloatArray;
+  declare readonly y: FloatArray;
+  declare readonly w: FloatArray | undefined;
+  declare readonly params: FloatArray;
+  declare readonly slotSets: readonly StepSlots[];
+  declare readonly grad: FloatArray;
+  declare readonly slotScratch: FloatArray;
+  declare readonly optState: FloatArray;
+  declare readonly rules: UpdateRules;
+  declare readonly normParts: Float64Array;
+  declare readonly ws: Workspace;
+
+  constructor(b: StepBuffers, ctx: StepContext) {
+    this.ctx = ctx;
+    this.optimizer = b.optimizer;
+    this.batchSize = b.batchSize;
+    this.shards = b.shards;
+    this.x = b.x;
+    this.y = b.y;
+    this.w = b.w;
+    this.params = b.params;
+    this.slotSets = b.slotSets.map((set) => new CheckedStepSlots(set.grad, set.loss));
+    this.grad = b.grad;
+    this.slotScratch = b.slotScratch;
+    this.optState = b.optState;
+    this.rules = b.rules;
+    this.normParts = b.normParts;
+    this.ws = b.ws;
+  }
 }
 
 /** Which part of every step this thread computes. */

@@ -5,7 +5,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { checkSparseLabels } from '../data/labels.js';
-import { jsKernels, type Kernels } from '../kernels/kernels.js';
+import { jsKernels, type Kernels, uncheckedKernels } from '../kernels/kernels.js';
 import { type LossInput, type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { Mlp } from '../model/mlp.js';
@@ -118,8 +118,13 @@ export function chunkEvaluator(
   const last = layout.layers[layout.layers.length - 1];
   const classification = isClassification(loss);
   let ws: Workspace<Float32Array> | undefined;
+  // Unchecked calls, as the training step makes them (the same functions, so the layer code V8 optimised for the
+  // step stays valid when a run evaluates): the workspace is the kernels' own, sized for every chunk, and the
+  // weights are checked once per call below.
+  const k = uncheckedKernels(kernels);
   return (params, data, first, end, parts) => {
     ws ??= createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), kernels.allocF32);
+    kernels.wasm?.ptr(params, 0, layout.paramCount);
     for (let chunk = first; chunk < end; chunk++) {
       const start = chunk * CHUNK_ROWS;
       const n = Math.min(CHUNK_ROWS, data.rows - start);
@@ -127,9 +132,9 @@ export function chunkEvaluator(
       // A chunk's rows are consecutive: one block copy each (no index order to build over every row).
       ws.input.set(data.x.subarray(start * layout.inputSize, (start + n) * layout.inputSize));
       ws.target.set(data.y.subarray(start * tCols, (start + n) * tCols));
-      const out = forwardRows(kernels, layout, params, ws, n);
+      const out = forwardRows(k, layout, params, ws, n);
       parts.fill(0, at, at + width);
-      parts[at] = kernels.lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
+      parts[at] = k.lossAndGradient(loss, last.activation, out, 0, ws.target, 0, ws.deltaA, 0, n, cols);
       for (let r = 0; r < n; r++) {
         const o = r * cols;
         if (!classification) {

@@ -38,14 +38,43 @@ export function createWorkspace<T extends FloatArray>(
   if (!Number.isInteger(capacity) || capacity <= 0) {
     throw new RangeError(`workspace capacity must be a positive integer, got ${capacity}`);
   }
-  return {
+  return new WorkspaceArrays(
     capacity,
-    input: alloc(capacity * layout.inputSize),
-    target: alloc(capacity * targetCols),
-    acts: layout.layers.map((l) => alloc(capacity * l.outSize)),
-    mask: layout.layers.map((l) => alloc(l.dropout > 0 ? capacity * l.outSize : 0)),
-    dropped: layout.layers.map((l) => alloc(l.dropout > 0 ? capacity * l.outSize : 0)),
-    deltaA: alloc(capacity * layout.maxWidth),
-    deltaB: alloc(capacity * layout.maxWidth),
-  };
+    alloc(capacity * layout.inputSize),
+    alloc(capacity * targetCols),
+    layout.layers.map((l) => alloc(capacity * l.outSize)),
+    layout.layers.map((l) => alloc(l.dropout > 0 ? capacity * l.outSize : 0)),
+    layout.layers.map((l) => alloc(l.dropout > 0 ? capacity * l.outSize : 0)),
+    alloc(capacity * layout.maxWidth),
+    alloc(capacity * layout.maxWidth),
+  );
+}
+
+/**
+ * A workspace made by a constructor, not an object literal: V8 gives a literal's fields that hold objects a looser
+ * type on the literal's second creation (its boilerplate), which threw away the step's code optimised during a
+ * thread's first run (V8: "code dependencies") when the second workspace was made, e.g. for the fold's scoring.
+ * A constructor's fields keep their type.
+ */
+class WorkspaceArrays<T extends FloatArray> implements Workspace<T> {
+  // Declared for the type checker only: the constructor creates the fields.
+  declare readonly capacity: number;
+  declare readonly input: T;
+  declare readonly target: T;
+  declare readonly acts: T[];
+  declare readonly mask: T[];
+  declare readonly dropped: T[];
+  declare readonly deltaA: T;
+  declare readonly deltaB: T;
+
+  constructor(capacity: number, input: T, target: T, acts: T[], mask: T[], dropped: T[], deltaA: T, deltaB: T) {
+    this.capacity = capacity;
+    this.input = input;
+    this.target = target;
+    this.acts = acts;
+    this.mask = mask;
+    this.dropped = dropped;
+    this.deltaA = deltaA;
+    this.deltaB = deltaB;
+  }
 }
