@@ -11,6 +11,7 @@ export const SEED_FILE = 'seed problem (built in)';
 export const SEED_ROWS = 10_000;
 export const SEED_FEATURES = 39;
 
+/** 10^0 .. 10^22, parsed from their decimals: every one exact in a double. */
 const POW10 = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 /**
@@ -21,7 +22,6 @@ const POW10 = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
  * the double nearest the decimal, as `Number` parses it.
  */
 export function sixDigits(v: number): number {
-  // (POW10 below: 10^0 .. 10^22, every one exact in a double.)
   const a = Math.abs(v);
   if (!(a >= 1e-300 && a < 1e300)) return Number(v.toPrecision(6));
   let k = 5 - Math.floor(Math.log10(a));
