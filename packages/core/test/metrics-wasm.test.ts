@@ -7,7 +7,7 @@ import type { LossName } from '../src/losses/loss.js';
 import { Mlp } from '../src/model/mlp.js';
 import { mlpSpec } from '../src/model/spec.js';
 import { fit } from '../src/train/fit.js';
-import { evaluate } from '../src/train/metrics.js';
+import { chunkEvaluator, combineMetricParts, evaluate, metricChunks, metricPartWidth } from '../src/train/metrics.js';
 import { randomData } from './helpers.js';
 
 describe.skipIf(!wasmKernelsSupported())('evaluate on wasm kernels', () => {
@@ -56,4 +56,26 @@ describe.skipIf(!wasmKernelsSupported())('evaluate on wasm kernels', () => {
       expect(last?.accuracy).toBe(evaluate(model, train, 'categoricalCrossentropy', backend).accuracy);
     },
   );
+
+  it('an evaluator used on small data and then on larger data makes room for the longer chunks', () => {
+    const model = Mlp.create(mlpSpec(7, [16, 2], 'tanh', 'linear'), { seed: 4 });
+    const kernels = createKernels('wasm');
+    const small = randomData(40, 7, 2, 'meanSquaredError');
+    const large = randomData(1300, 7, 2, 'meanSquaredError');
+    const params = kernels.allocF32(model.layout.paramCount);
+    params.set(model.params);
+    const evaluator = chunkEvaluator(kernels, model.layout, 'meanSquaredError');
+    const width = metricPartWidth(2);
+    const chunks = metricChunks(large.rows);
+    evaluator(params, small, 0, metricChunks(small.rows), new Float64Array(metricChunks(small.rows) * width));
+    const reused = new Float64Array(chunks * width);
+    evaluator(params, large, 0, chunks, reused);
+    const fresh = new Float64Array(chunks * width);
+    chunkEvaluator(kernels, model.layout, 'meanSquaredError')(params, large, 0, chunks, fresh);
+    expect(Array.from(reused)).toEqual(Array.from(fresh));
+    expect(combineMetricParts(reused, large.rows, 2, 'meanSquaredError').loss).toBeCloseTo(
+      evaluate(model, large, 'meanSquaredError').loss,
+      5,
+    );
+  });
 });

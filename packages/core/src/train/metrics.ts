@@ -105,7 +105,7 @@ export function metricPartWidth(outputs: number): number {
  * Evaluates chunks `[first, end)` of `data`'s rows (`CHUNK_ROWS` rows each) with `params`, writing each chunk's
  * sums at its own place in `parts` (see {@link metricPartWidth}). Which thread evaluates which chunks does not
  * change a bit of the result: every chunk's sums are its own, and {@link combineMetricParts} adds them in order.
- * The workspace is made on the first call, in the kernels' memory.
+ * The workspace is made on the first call, in the kernels' memory (again if a later call's chunks are longer).
  */
 export function chunkEvaluator(
   kernels: Kernels,
@@ -123,7 +123,10 @@ export function chunkEvaluator(
   // weights are checked once per call below.
   const k = uncheckedKernels(kernels);
   return (params, data, first, end, parts) => {
-    ws ??= createWorkspace(layout, tCols, Math.min(CHUNK_ROWS, data.rows), kernels.allocF32);
+    // Made on the first call, and again for data with longer chunks: the unchecked calls must never pass more rows
+    // than the workspace holds.
+    const rows = Math.min(CHUNK_ROWS, data.rows);
+    if (ws === undefined || ws.capacity < rows) ws = createWorkspace(layout, tCols, rows, kernels.allocF32);
     kernels.wasm?.ptr(params, 0, layout.paramCount);
     for (let chunk = first; chunk < end; chunk++) {
       const start = chunk * CHUNK_ROWS;

@@ -1,9 +1,10 @@
 /**
  * The training step, written once for every trainer. A mini-batch of B rows is split into S fixed shards
  * (S depends on B and the `shards` option, never on the number of threads). Each shard's gradient *sum* goes
- * into its own slot; the slots are then summed in a fixed pairwise order, scaled by 1/B, and one optimizer update is
- * applied (the slots in a fixed pairwise tree, see `reduceSlotTree` in @shardprop/worker-pool). The single-thread `fit` runs all shards then the whole update; the parallel trainer runs the same
- * two functions with shards and parameter ranges divided among threads, so both produce identical bits.
+ * into its own slot; the slots are then summed in a fixed pairwise tree (`reduceSlotTree` in @shardprop/worker-pool),
+ * scaled by 1/B, and one optimizer update is applied. The single-thread `fit` runs all shards then the whole update;
+ * the parallel trainer runs the same two functions with shards and parameter ranges divided among threads, so both
+ * produce identical bits.
  */
 
 import { gatherRows } from '../data/gather.js';
@@ -282,8 +283,8 @@ export function plainUpdateRules(learningRate: number): UpdateRules {
 
 /**
  * Second half of a step over the parameter range [from, to): reduce the shard gradients into the mean
- * gradient (in the slot tree's order, no slot pre-summed; `scratch` holds `slotTreeScratchLength(shardTotal)`), then apply the optimizer on the kernels (`step` is the 1-based update count) at the optimizer's own
- * learning rate. On wasm kernels the update runs in WebAssembly, so `state` must be in the kernels' memory like
+ * gradient (in the slot tree's order, no slot pre-summed; `scratch` holds `slotTreeScratchLength(shardTotal)`),
+ * then apply the optimizer on the kernels (`step` is the 1-based update count) at the optimizer's own learning rate. On wasm kernels the update runs in WebAssembly, so `state` must be in the kernels' memory like
  * the other buffers. (The step loop runs the same two calls with penalties and clipping between them.)
  */
 export function reduceAndUpdate(
