@@ -7,7 +7,8 @@ import { V } from './simd';
 const CHUNK: i32 = 256;
 const CHUNK_BYTES: usize = 1024;
 
-/** The tree's shape and the small nodes' sums, inlined (static methods as in simd.ts: biome refuses decorators on functions). */
+/** The tree's shape and the small nodes' sums, inlined. */
+// biome-ignore lint/complexity/noStaticOnlyClass: AssemblyScript's @inline is only TypeScript-valid on methods.
 class T {
   /** Where node [lo, hi) (two slots or more) splits: after the largest power of two below its size. */
   @inline static split(lo: i32, hi: i32): i32 {
