@@ -129,6 +129,30 @@ describe('measuredThreadPlan', () => {
     expect(plan.trials).toEqual([]);
   });
 
+  it('a run that ends during a recheck reports the count it chose, described by the times that chose it', () => {
+    const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 1e6, warmupMs: 30, trialMs: 5, recheckMs: 200 });
+    // 2 threads twice as fast, until the recheck: then every count is slow alike.
+    let rechecking = false;
+    simulate(plan, 30, 100, (t) => (rechecking ? 3 : t === 2 ? 0.5 : 1));
+    expect(plan.chosen).toBe(2);
+    const decided = plan.decidedTrials;
+    expect(describeThreadChoice(plan)).toMatch(
+      /^auto: fastest measured \(ms per step: 1 thread 1\.0, 2 threads 0\.50\)$/,
+    );
+    // Step into the next recheck and stop after three of its six timed runs: one count then has two new times,
+    // enough to move its median of the latest three.
+    rechecking = true;
+    for (let guard = 0; plan.trials.length < decided + 3 && guard < 10_000; guard++) {
+      const seg = plan.next(100);
+      plan.record(seg.threads, seg.steps, seg.steps * 3);
+    }
+    expect(plan.trials.length).toBe(decided + 3);
+    expect(plan.decidedTrials).toBe(decided);
+    expect(plan.chosen).toBe(2);
+    // The description still gives the times that chose 2, not the unfinished round's.
+    expect(describeThreadChoice(plan)).toMatch(/1 thread 1\.0, 2 threads 0\.50\)$/);
+  });
+
   it('more threads must be faster by the margin: a near tie goes to fewer threads', () => {
     const plan = measuredThreadPlan(seed(256, 2), { totalSteps: 40 * 100, warmupMs: 30, trialMs: 5 });
     simulate(plan, 40, 100, (t) => (t === 2 ? 0.99 : 1));

@@ -268,9 +268,12 @@ export class SharedMemoryEngine implements EpochEngine {
     Atomics.store(this.control, Ctl.STOP_REQUEST, 1);
   }
 
-  /** The thread count in use now, and what was measured to choose it. */
+  /**
+   * The thread count the run stands by (the count in use, except while a recheck of the counts runs: a run that
+   * ends in one reports the count it had chosen, which its description's times chose), and what was measured.
+   */
   get threads(): number {
-    return this.plan.threads;
+    return this.plan.chosen;
   }
 
   get threadTrials(): readonly ThreadTrial[] {

@@ -149,8 +149,15 @@ export interface ThreadPlan {
   record(threads: number, steps: number, ms: number): void;
   /** The count in use now (after the last `next`). */
   readonly threads: number;
+  /**
+   * The count the plan stands by: the last completed round of trials' choice, or else the count in use. It differs
+   * from `threads` only while a recheck times the candidates again (a run can end in the middle of one).
+   */
+  readonly chosen: number;
   /** What was measured to choose (empty for a fixed count or a cost-model choice). */
   readonly trials: readonly ThreadTrial[];
+  /** How many of `trials` the choice rests on: those up to the last completed round (a recheck adds more). */
+  readonly decidedTrials: number;
   /** What the count in use rests on. */
   readonly basis: ThreadBasis;
   /** The counts this plan may use, fewest first. */
@@ -163,7 +170,9 @@ export function fixedThreadPlan(threads: number): ThreadPlan {
     next: (left) => ({ threads, steps: left }),
     record: () => {},
     threads,
+    chosen: threads,
     trials: [],
+    decidedTrials: 0,
     basis: 'fixed',
     candidates: [threads],
   };
@@ -230,8 +239,9 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
   let roundsDone = 0;
   let interval = recheckMs;
   let settledMs = 0;
-  /** The count the last round of trials chose (0 before any). */
+  /** The count the last round of trials chose (0 before any), and the trials it rests on. */
   let chosen = 0;
+  let decidedTrials = 0;
 
   const startTrials = () => {
     phase = 'trial';
@@ -310,12 +320,19 @@ export function measuredThreadPlan(work: StepWork, options: MeasuredPlanOptions)
       if (queue.length === 0) {
         settle(choose());
         measuring = true;
+        decidedTrials = trials.length;
       }
     },
     get threads() {
       return current;
     },
+    get chosen() {
+      return measuring ? chosen : current;
+    },
     trials,
+    get decidedTrials() {
+      return decidedTrials;
+    },
     get basis(): ThreadBasis {
       if (candidates.length === 1) return 'only';
       if (measuring) return 'measured';
@@ -347,7 +364,7 @@ export function latestTrialMedians(
  * thread (`'thread'`, `'worker'`). For example `auto: fastest measured (1 thread 0.041 ms/step, 2 threads 0.055)`.
  */
 export function describeThreadChoice(
-  plan: Pick<ThreadPlan, 'basis' | 'trials' | 'candidates'>,
+  plan: Pick<ThreadPlan, 'basis' | 'trials' | 'decidedTrials' | 'candidates'>,
   noun = 'thread',
 ): string {
   const counted = (n: number) => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -361,7 +378,10 @@ export function describeThreadChoice(
     case 'measuring':
       return `auto: timing ${plan.candidates.map(counted).join(', ')} on the first steps`;
     case 'measured': {
-      const times = latestTrialMedians(plan.trials).map((m) => `${counted(m.threads)} ${m.msPerStep.toPrecision(2)}`);
+      // The times the choice rests on: a recheck under way when the run ended does not count yet.
+      const times = latestTrialMedians(plan.trials.slice(0, plan.decidedTrials)).map(
+        (m) => `${counted(m.threads)} ${m.msPerStep.toPrecision(2)}`,
+      );
       return `auto: fastest measured (ms per step: ${times.join(', ')})`;
     }
   }
