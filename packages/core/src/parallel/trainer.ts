@@ -90,7 +90,7 @@ export function autoStartsWorkers(model: Mlp, rows: number, options: ParallelFit
 /**
  * Trains `model` in place on `data` on worker threads (default `threads: 'auto'`). Same semantics and results as
  * `fit`; progress (`onBatchEnd`) arrives a few times a second rather than after every step. The result's
- * `threads` and `threadTrials` say which count trained at the end and what was measured to choose it.
+ * `threads` and `threadTrials` say which count the run settled on and what was measured to choose it.
  */
 export async function fitParallel(model: Mlp, data: Dataset, options: ParallelFitOptions): Promise<FitResult> {
   return fitWithLauncher(model, data, options, threadLauncher());

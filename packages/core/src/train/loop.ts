@@ -123,7 +123,7 @@ export interface FitResult {
    * partly trained weights) or early stopping restored the best epoch's.
    */
   resumeParams: Float32Array;
-  /** Threads at the end of the run (1 for `fit`). */
+  /** The thread count the run settled on: the one at its end, outside a recheck of the counts (1 for `fit`). */
   threads?: number;
   /** What `threads: 'auto'` measured to choose (empty for `fit` and for a given count). */
   threadTrials?: ThreadTrial[];
