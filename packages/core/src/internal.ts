@@ -9,6 +9,8 @@
 export { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
 export { gatherRows } from './data/gather.js';
 export { checkClassWeight, checkSampleWeight, rowClass } from './data/row-weights.js';
+// The ONNX opsets, for the CLI's help, without loading the ONNX writer (protobufjs).
+export { DEFAULT_ONNX_OPSET, MAX_ONNX_OPSET, MIN_ONNX_OPSET } from './export/onnx-opsets.js';
 export { activationBackward, activationForward } from './kernels/activations.js';
 export { gemmBias, gemmNt, gemmTnBias } from './kernels/gemm.js';
 export { resolveBackend } from './kernels/kernels.js';

@@ -27,12 +27,9 @@ import { paramLayout } from '../model/layout.js';
 import type { ModelSpec } from '../model/spec.js';
 import { checkExportInputs, ExportError, exportMetadata, float32Bytes } from './common.js';
 
-/** The opset `toOnnx` targets unless told otherwise. */
-export const DEFAULT_ONNX_OPSET = 17;
-/** The oldest opset `toOnnx` writes (Softmax over the last axis only needs 13). */
-export const MIN_ONNX_OPSET = 13;
-/** The newest opset `toOnnx` writes (ONNX 1.18's). */
-export const MAX_ONNX_OPSET = 23;
+import { DEFAULT_ONNX_OPSET, MAX_ONNX_OPSET, MIN_ONNX_OPSET } from './onnx-opsets.js';
+
+export { DEFAULT_ONNX_OPSET, MAX_ONNX_OPSET, MIN_ONNX_OPSET };
 
 /** ONNX `TensorProto.DataType.FLOAT`. */
 const FLOAT = 1;
