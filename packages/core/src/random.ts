@@ -24,7 +24,8 @@ export class Rng {
       let z = s;
       z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
       z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
-      // The word as an int32 (the bits of splitmix32's uint32): a uint32 above 2^31 then made `| 0` deoptimise.
+      // The word as an int32 (the bits of splitmix32's uint32): `| 0` of a uint32 at or above 2^30, which is no
+      // small integer to V8, deoptimised the inlined constructor ("not a Smi").
       return z ^ (z >>> 15);
     };
     // Stored as int32 (the same bits): the state words then always fit one field representation, where uint32

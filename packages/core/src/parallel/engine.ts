@@ -269,8 +269,8 @@ export class SharedMemoryEngine implements EpochEngine {
   }
 
   /**
-   * The thread count the run stands by (the count in use, except while a recheck of the counts runs: a run that
-   * ends in one reports the count it had chosen, which its description's times chose), and what was measured.
+   * The thread count the run settled on (`ThreadPlan.chosen`): the count in use, except during a recheck of the
+   * counts, where it stays the one the last completed round chose.
    */
   get threads(): number {
     return this.plan.chosen;
