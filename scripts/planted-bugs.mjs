@@ -417,14 +417,16 @@ function makeCopy() {
 }
 
 /**
- * core's worker threads load bundles of dist/ (packages/core/scripts/bundle-workers.mjs, part of its build): made
- * after the build, and again after every change to dist/, so that a bug planted in code the workers run is in them.
+ * core's worker threads and the `shardprop` command load bundles of dist/ (packages/core/scripts/bundle-workers.mjs
+ * and packages/cli/scripts/bundle-bin.mjs, part of their builds): made after the build, and again after every
+ * change to dist/, so that a bug planted in code they run is in them.
  */
 function bundleWorkers(copy) {
-  const script = join(copy, 'packages', 'core', 'scripts', 'bundle-workers.mjs');
-  if (!existsSync(script)) return;
-  const bundled = sh(process.execPath, [script], copy);
-  if (bundled.status !== 0) throw new Error(`bundling the workers failed:\n${bundled.stdout}${bundled.stderr}`);
+  for (const script of ['packages/core/scripts/bundle-workers.mjs', 'packages/cli/scripts/bundle-bin.mjs']) {
+    if (!existsSync(join(copy, script))) continue;
+    const bundled = sh(process.execPath, [join(copy, script)], copy);
+    if (bundled.status !== 0) throw new Error(`${script} failed:\n${bundled.stdout}${bundled.stderr}`);
+  }
 }
 
 /** What tsc emits for one source (isolatedModules: a per-file transpile is exactly the build's JavaScript). */

@@ -1,8 +1,8 @@
-// The packages as a user gets them: `pnpm pack` core and worker-pool (their `files`, with `workspace:*` turned
-// into versions), `npm install` both tarballs into a fresh project outside the workspace (third-party
-// dependencies from the registry), then train, save, load, fitParallel and tune there, and run worker-pool's README
-// example from the installed package. Packing runs each package's prepack (`tsc -b`, a no-op after the build, and
-// core's worker bundles).
+// The packages as a user gets them: `pnpm pack` every package (their `files`, with `workspace:*` turned into
+// versions), `npm install` the tarballs into a fresh project outside the workspace (third-party dependencies from
+// the registry), then train, save, load, fitParallel and tune there, run worker-pool's README example from the
+// installed package, and the installed `shardprop` command. Packing runs each package's prepack (`tsc -b`, a no-op
+// after the build, then core's worker bundles and the CLI's one-file command).
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,8 @@ const exec = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const packages = fileURLToPath(new URL('../../', import.meta.url));
 const project = mkdtempSync(join(tmpdir(), 'shardprop-pack-install-'));
+// Beside it, not inside: Node would otherwise find what the CLI's project lacks in the library's node_modules.
+const cliProject = mkdtempSync(join(tmpdir(), 'shardprop-pack-install-cli-'));
 const tarballs: Record<string, string> = {};
 
 async function pack(name: string): Promise<string> {
@@ -34,14 +36,26 @@ async function listing(tgz: string): Promise<string[]> {
 beforeAll(async () => {
   tarballs.workerPool = await pack('worker-pool');
   tarballs.core = await pack('core');
+  tarballs.tabular = await pack('tabular');
+  tarballs.cli = await pack('cli');
   writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
+  // The CLI in a project of its own: it depends on protobufjs, whose absence the library's project checks.
+  writeFileSync(join(cliProject, 'package.json'), '{ "name": "cli-user", "private": true }\n');
+  const all = [tarballs.workerPool, tarballs.core, tarballs.tabular, tarballs.cli];
+  await exec(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...all], {
+    cwd: cliProject,
+    timeout: 170_000,
+  });
   await exec(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarballs.workerPool, tarballs.core], {
     cwd: project,
     timeout: 170_000,
   });
-}, 180_000);
+}, 340_000);
 
-afterAll(() => rmSync(project, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(project, { recursive: true, force: true });
+  rmSync(cliProject, { recursive: true, force: true });
+});
 
 describe('packed tarballs installed with npm outside the workspace', () => {
   it('ship the wasm once (no raw .wasm, no base64 source, no literal type), the README examples, no workspace: range', async () => {
@@ -81,5 +95,26 @@ describe('packed tarballs installed with npm outside the workspace', () => {
         .map(Number)
         .reduce((a, b) => a + b, 0),
     ).toBe(1_000_000);
+  });
+
+  it('the installed shardprop command is one bundled file that trains on its bundled data', async () => {
+    const cli = join(cliProject, 'node_modules', '@shardprop', 'cli');
+    const manifest = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8'));
+    expect(manifest.bin).toEqual({ shardprop: './dist/bin.js' });
+    // Its third-party imports are inside the file; ours (and Node's) stay imports.
+    const bin = readFileSync(join(cli, 'dist', 'bin.js'), 'utf8');
+    const imported = new Set([...bin.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]));
+    expect([...imported].filter((m) => !/^(node:|@shardprop\/)/.test(m) && m !== 'stream')).toEqual([]);
+    const shardprop = join(cliProject, 'node_modules', '.bin', 'shardprop');
+    const version = await exec(shardprop, ['--version'], { cwd: cliProject, timeout: 30_000 });
+    expect(version.stdout.trim()).toBe(manifest.version);
+    const { stdout } = await exec(shardprop, ['train', '--epochs', '2', '--threads', '1', '--json', '--out', 'model'], {
+      cwd: cliProject,
+      timeout: 60_000,
+    });
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ ok: true, status: 'complete', rows: 10_000, epochsRun: 2, threads: 1 });
+    expect(result.history).toHaveLength(2);
+    expect(readFileSync(join(cliProject, 'model', 'model.json'), 'utf8')).toContain('"generatedBy":"shardprop"');
   });
 });
