@@ -124,7 +124,7 @@ export type {
   OptimizerSnapshot,
   TrainEndContext,
 } from './train/options.js';
-export { DEFAULT_MAX_SHARDS, DEFAULT_MIN_SHARD_ROWS, shardCount } from './train/step.js';
+export { DEFAULT_MAX_SHARDS, DEFAULT_MIN_SHARD_ROWS, DEFAULT_SHARD_ROWS, shardCount } from './train/step.js';
 // Model selection (the search itself, on worker threads, is `tune` in @shardprop/core/parallel)
 export { checkMetric, greaterIsBetter, metricValue, TUNE_METRICS, type TuneMetric } from './tune/fold-fit.js';
 export {

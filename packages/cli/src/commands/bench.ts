@@ -52,7 +52,11 @@ export function registerBench(program: Command, runner: Runner): Command {
     .option('--layers <units>', 'the network, output last (default: 39,39,39,1)', parseIntList(1), [39, 39, 39, 1])
     .option('--activation <name>', 'activation of every layer (default: sigmoid)', 'sigmoid')
     .option('--lr <rate>', 'sgd learning rate (default: 0.1)', parsePositive, 0.1)
-    .option('--shards <n>', 'most shards per batch (default: 1 per 8 rows, at most 16)', parseIntArg(1))
+    .option(
+      '--shards <n>',
+      'most shards per batch (default: 1 per 16 rows, 2 from 16 rows, at most 16)',
+      parseIntArg(1),
+    )
     .option('--no-main', 'leave out the main-thread baseline (fit, no workers)')
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(

@@ -98,7 +98,7 @@ export function registerTrain(program: Command, runner: Runner): Command {
     )
     .option(
       '--shards <n>',
-      'most shards per batch; fixes the arithmetic so results never depend on --threads (default: 1 per 8 rows, at most 16)',
+      'most shards per batch; fixes the arithmetic so results never depend on --threads (default: 1 per 16 rows, 2 from 16 rows, at most 16)',
       parseIntArg(1),
     )
     .option('--seed <n>', 'seed of the initialisation and the shuffles (default: 1)', parseIntArg(0))
