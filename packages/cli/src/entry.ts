@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// The shardprop command. The build bundles it with its third-party modules into dist/bin.js (scripts/bundle-bin.mjs),
+// the file package.json's `bin` names.
 import { main } from './main.js';
 
 // A closed pipe (e.g. `shardprop predict ... | head`) ends the output quietly.
