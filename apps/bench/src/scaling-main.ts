@@ -14,6 +14,8 @@ import {
   projectStepMs,
   scalingData,
   type Trainer,
+  WARMUP_STEPS,
+  warmupEpochs,
 } from './scaling.js';
 import { WORKLOADS } from './workloads.js';
 
@@ -23,10 +25,11 @@ Trains the seed network (39-39-39-1) at batch 1, 32 and 256 and the wide network
 with fit (the main thread), fitParallel on 1 and 2 workers and on threads 'auto', interleaved; prints median
 [min-max] ms per epoch and the ratios; then per-phase costs of one step and the projected speed-up at 4..32 cores.
   --reps N       repetitions of every trainer (default 5)
-  --warmup N     untimed epochs per run (default 10: each worker's V8 optimises its code over the first epochs,
-                 and 2 workers do it on the cores they train on; on the seed network at batch 32 their epochs
-                 2-9 took 15-35 ms, against 10 once warm)
-  --epochs N     timed epochs per run (default 3; the median counts)
+  --warmup N     untimed epochs per run, at least (default 10), and as many more as 1,200 steps take, up to 30:
+                 each worker's V8 optimises its code over the first hundreds of steps and epochs, and 2 workers do
+                 it on the cores they train on (seed network, batch 32: epochs 2-9 took 15-35 ms against 10 once
+                 warm; batch 256: some epochs up to the 30th took 12-19 ms against 6-7)
+  --epochs N     timed epochs per run (default 5; the median counts)
   --wide-rows N  rows of the wide network's data (default 4000)
   --json         one JSON document on stdout`;
 
@@ -51,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       reps: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '10' },
-      epochs: { type: 'string', default: '3' },
+      epochs: { type: 'string', default: '5' },
       'wide-rows': { type: 'string', default: '4000' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -72,14 +75,16 @@ async function main(argv: string[]): Promise<void> {
   const wideRows = Math.max(256, int(values['wide-rows'], 'wide-rows'));
   const cores = availableParallelism();
   const log = values.json ? (_: string) => {} : (line: string) => console.log(line);
-  log(`${cores} cores; ${reps} repetitions x (${warmup} warm-up + ${epochs} timed epochs), interleaved`);
+  log(
+    `${cores} cores; ${reps} repetitions x (at least ${warmup} warm-up epochs and ${WARMUP_STEPS} steps, then ${epochs} timed epochs), interleaved`,
+  );
   const doc: unknown[] = [];
   for (const w of WORKLOADS) {
     const data = scalingData(w, wideRows);
     const trainers: Trainer[] = ['fit', 1, 2, 'auto'];
-    const rows = await measureTrainers(w, data, trainers, reps, warmup, epochs);
-    const phases = measurePhases(w, data);
     const steps = Math.ceil(data.rows / w.batchSize);
+    const rows = await measureTrainers(w, data, trainers, reps, warmupEpochs(steps, warmup), epochs);
+    const phases = measurePhases(w, data);
     const at = (t: Trainer) => rows.find((r) => r.trainer === t);
     const one = at(1) as MeasuredRow;
     const two = at(2) as MeasuredRow;
@@ -94,7 +99,9 @@ async function main(argv: string[]): Promise<void> {
       speedup: oneStepMs / projectStepMs(calibrated, syncUs, t),
     }));
     log('');
-    log(`${w.title}, ${data.rows} rows (${steps} steps per epoch, ${phases.shards} shards per batch)`);
+    log(
+      `${w.title}, ${data.rows} rows (${steps} steps per epoch, ${phases.shards} shards per batch; ${warmupEpochs(steps, warmup)} warm-up epochs)`,
+    );
     for (const r of rows) {
       const s = r.msPerEpoch;
       const autoNote = r.autoThreads ? `  (ended on ${r.autoThreads.join(', ')} threads)` : '';

@@ -178,6 +178,21 @@ export async function measureTrainers(
   }));
 }
 
+/**
+ * Untimed epochs before the timed ones: at least `minEpochs`, and enough for `WARMUP_STEPS` steps, up to
+ * `WARMUP_MAX_EPOCHS`. A worker's V8 optimises its step functions after some hundreds of steps and the functions it
+ * calls once per epoch after some epochs, compiling on the cores the workers train on: the seed network at batch
+ * 256 (40 steps per epoch) took 12-19 ms for some epochs between 10 and 30 on 2 workers, 6-7 ms for most.
+ */
+export function warmupEpochs(stepsPerEpoch: number, minEpochs: number): number {
+  return Math.max(minEpochs, Math.min(WARMUP_MAX_EPOCHS, Math.ceil(WARMUP_STEPS / Math.max(1, stepsPerEpoch))));
+}
+
+/** Steps a run warms up for at least (see {@link warmupEpochs}). */
+export const WARMUP_STEPS = 1200;
+/** Most untimed epochs {@link warmupEpochs} asks for the steps (the wide network's 16 steps per epoch). */
+export const WARMUP_MAX_EPOCHS = 30;
+
 /** The rows of a workload used for the scaling run (the wide network trains on fewer to keep a run short). */
 export function scalingData(w: Workload, wideRows: number): Dataset {
   return workloadData(w, w.family === 'B' ? wideRows : w.rows);

@@ -1,7 +1,7 @@
 // The scaling projection: whole shards per thread (no gain past the shard count), the update split evenly, and
 // synchronisation only with more than one thread.
 import { describe, expect, it } from 'vitest';
-import { projectStepMs } from '../src/scaling.js';
+import { projectStepMs, warmupEpochs } from '../src/scaling.js';
 
 describe('projectStepMs', () => {
   const c = { shards: 4, batchSize: 32, computeUs: 800, updateUs: 40, replicated: false };
@@ -24,5 +24,15 @@ describe('projectStepMs', () => {
 
   it('a replicated update is done whole by every thread', () => {
     expect(projectStepMs({ ...c, replicated: true }, 10, 2)).toBeCloseTo((400 + 40 + 10) / 1000, 10);
+  });
+});
+
+describe('warmupEpochs', () => {
+  it('at least the given epochs, and enough for 1,200 steps up to 30 epochs', () => {
+    // Seed network, 10,000 rows: batch 1 (10,000 steps per epoch), 32 (313), 256 (40); wide, 4,000 rows at 256 (16).
+    expect([10_000, 313, 40, 16].map((steps) => warmupEpochs(steps, 10))).toEqual([10, 10, 30, 30]);
+    expect(warmupEpochs(100, 10)).toBe(12);
+    expect(warmupEpochs(100, 0)).toBe(12);
+    expect(warmupEpochs(100, 50)).toBe(50);
   });
 });
