@@ -385,6 +385,14 @@ const BUGS = [
     replace: ['const buffer: unknown = k.memory.buffer;'],
     pkg: 'core',
   },
+  {
+    // The default shards back to one per 8 rows (batch 32 in 4 shards again).
+    id: 'shard-count-per-8-rows',
+    file: 'packages/core/src/train/step.ts',
+    find: ['Math.max(Math.floor(batchRows / DEFAULT_SHARD_ROWS),'],
+    replace: ['Math.max(Math.floor(batchRows / DEFAULT_MIN_SHARD_ROWS),'],
+    pkg: 'core',
+  },
 ];
 
 // Packaging tests measure the packages, not the numerics; they need the network and add minutes.
