@@ -25,10 +25,11 @@ Trains the seed network (39-39-39-1) at batch 1, 32 and 256 and the wide network
 with fit (the main thread), fitParallel on 1 and 2 workers and on threads 'auto', interleaved; prints median
 [min-max] ms per epoch and the ratios; then per-phase costs of one step and the projected speed-up at 4..32 cores.
   --reps N       repetitions of every trainer (default 5)
-  --warmup N     untimed epochs per run, at least (default 10), and as many more as 1,200 steps take, up to 30:
-                 each worker's V8 optimises its code over the first hundreds of steps and epochs, and 2 workers do
-                 it on the cores they train on (seed network, batch 32: epochs 2-9 took 15-35 ms against 10 once
-                 warm; batch 256: some epochs up to the 30th took 12-19 ms against 6-7)
+  --warmup N     untimed epochs per run, at least (default 20), and as many more as 1,200 steps take, up to 30:
+                 each worker's V8 optimises its code over the first hundreds of steps and tens of epochs, and 2
+                 workers do it on the cores they train on (seed network, batch 32: epochs 2-9 took 15-35 ms and
+                 some of 10-17 up to 27 ms, against 8-10 once warm; batch 256: some epochs up to the 30th took
+                 12-19 ms against 6-7)
   --epochs N     timed epochs per run (default 5; the median counts)
   --wide-rows N  rows of the wide network's data (default 4000)
   --json         one JSON document on stdout`;
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       reps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '20' },
       epochs: { type: 'string', default: '5' },
       'wide-rows': { type: 'string', default: '4000' },
       json: { type: 'boolean', default: false },

@@ -181,8 +181,9 @@ export async function measureTrainers(
 /**
  * Untimed epochs before the timed ones: at least `minEpochs`, and enough for `WARMUP_STEPS` steps, up to
  * `WARMUP_MAX_EPOCHS`. A worker's V8 optimises its step functions after some hundreds of steps and the functions it
- * calls once per epoch after some epochs, compiling on the cores the workers train on: the seed network at batch
- * 256 (40 steps per epoch) took 12-19 ms for some epochs between 10 and 30 on 2 workers, 6-7 ms for most.
+ * calls once per epoch after some epochs, compiling on the cores the workers train on: on 2 workers the seed network
+ * took up to 27 ms for some epochs between 10 and 17 at batch 32 (8-10 ms once warm), and 12-19 ms for some up to
+ * the 30th at batch 256 (40 steps per epoch; 6-7 ms for most).
  */
 export function warmupEpochs(stepsPerEpoch: number, minEpochs: number): number {
   return Math.max(minEpochs, Math.min(WARMUP_MAX_EPOCHS, Math.ceil(WARMUP_STEPS / Math.max(1, stepsPerEpoch))));

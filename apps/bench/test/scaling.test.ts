@@ -30,7 +30,7 @@ describe('projectStepMs', () => {
 describe('warmupEpochs', () => {
   it('at least the given epochs, and enough for 1,200 steps up to 30 epochs', () => {
     // Seed network, 10,000 rows: batch 1 (10,000 steps per epoch), 32 (313), 256 (40); wide, 4,000 rows at 256 (16).
-    expect([10_000, 313, 40, 16].map((steps) => warmupEpochs(steps, 10))).toEqual([10, 10, 30, 30]);
+    expect([10_000, 313, 40, 16].map((steps) => warmupEpochs(steps, 20))).toEqual([20, 20, 30, 30]);
     expect(warmupEpochs(100, 10)).toBe(12);
     expect(warmupEpochs(100, 0)).toBe(12);
     expect(warmupEpochs(100, 50)).toBe(50);
