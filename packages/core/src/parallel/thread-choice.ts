@@ -61,8 +61,8 @@ function updateMicroseconds(work: StepWork): number {
  * barrier per step) rather than their range of the shared parameters (two barriers per step), on 2 threads: yes
  * only where the update each copy repeats, and the partial sums every copy reads from the other cores, cost
  * less than the second barrier. On the seed network that is so at batch 32 (then in 4 shards: copies took 9.9
- * against 10.4 ms per epoch on 2 threads, in turns, 6 rounds) and not at batch 256, whose 16 shards make the update cost
- * as much again (ranges took 6.3-6.6 against 6.6 ms). The weights are the same bits either way.
+ * against 10.4 ms per epoch on 2 threads, in turns, 6 rounds) and not at batch 256, whose 16 shards make the
+ * update cost as much again (ranges took 6.3-6.6 against 6.6 ms). The weights are the same bits either way.
  */
 export function replicatesUpdate(work: StepWork): boolean {
   return syncMicroseconds(work, 2, true) < syncMicroseconds(work, 2, false);
@@ -98,10 +98,10 @@ export function modelStepMicroseconds(work: StepWork, threads: number): number {
 
 /**
  * The thread count the cost model expects to be fastest for `work`: never more threads than shards per batch
- * (a batch of B rows has at most B / 8 shards by default, so batch 1 always trains on one thread; see `shardCount`), and a second
- * thread only where its saved work outweighs the synchronisation it adds. Given the run's `totalSteps`, more
- * threads must also save more than starting the workers costs (a short run trains on the calling thread). The
- * choice for runs too short to measure, and the starting point of a measured choice.
+ * (see `shardCount`: a batch of B rows has at most B / 8 shards by default, so batch 1 always trains on one
+ * thread), and a second thread only where its saved work outweighs the synchronisation it adds. Given the run's
+ * `totalSteps`, more threads must also save more than starting the workers costs (a short run trains on the
+ * calling thread). The choice for runs too short to measure, and the starting point of a measured choice.
  */
 export function estimateThreads(work: StepWork, totalSteps = Number.POSITIVE_INFINITY): number {
   let best = 1;

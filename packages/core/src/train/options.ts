@@ -123,7 +123,7 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Seed for the shuffles (default 1). */
   seed?: number;
-  /** Upper bound on shards per batch (default: one per 16 rows, two from 16 rows on, at most 16). Fixes the arithmetic. */
+  /** Most shards per batch (default: one per 16 rows, two from 16 rows on, at most 16). Fixes the arithmetic. */
   shards?: number;
   /** Fraction of rows, taken from the end as in Keras, held out for validation (default 0). */
   validationSplit?: number;
