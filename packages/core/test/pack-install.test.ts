@@ -5,6 +5,7 @@
 // after the build, then core's worker bundles and the CLI's one-file command).
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +105,8 @@ describe('packed tarballs installed with npm outside the workspace', () => {
     // Its third-party imports are inside the file; ours (and Node's) stay imports.
     const bin = readFileSync(join(cli, 'dist', 'bin.js'), 'utf8');
     const imported = new Set([...bin.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]));
-    expect([...imported].filter((m) => !/^(node:|@shardprop\/)/.test(m) && m !== 'stream')).toEqual([]);
+    expect(imported.size).toBeGreaterThan(0);
+    expect([...imported].filter((m) => !isBuiltin(m) && !m.startsWith('@shardprop/'))).toEqual([]);
     const shardprop = join(cliProject, 'node_modules', '.bin', 'shardprop');
     const version = await exec(shardprop, ['--version'], { cwd: cliProject, timeout: 30_000 });
     expect(version.stdout.trim()).toBe(manifest.version);
