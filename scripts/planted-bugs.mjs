@@ -63,8 +63,8 @@ const BUGS = [
   {
     id: 'partial-batch-divides-by-batch-size',
     file: 'packages/core/src/train/epoch-steps.ts',
-    find: ['k.reduceSlots(gradSlots, shards, P, grad, from, to, 1 / batchRows);'],
-    replace: ['k.reduceSlots(gradSlots, shards, P, grad, from, to, 1 / batchSize);'],
+    find: ['k.reduceSlotTree(gradSlots, shards, P, runs, grad, from, to, 1 / batchRows, slotScratch);'],
+    replace: ['k.reduceSlotTree(gradSlots, shards, P, runs, grad, from, to, 1 / batchSize, slotScratch);'],
     pkg: 'core',
   },
   {
