@@ -84,7 +84,8 @@ async function main(argv: string[]): Promise<void> {
     const data = scalingData(w, wideRows);
     const trainers: Trainer[] = ['fit', 1, 2, 'auto'];
     const steps = Math.ceil(data.rows / w.batchSize);
-    const rows = await measureTrainers(w, data, trainers, reps, warmupEpochs(steps, warmup), epochs);
+    const warm = warmupEpochs(steps, warmup);
+    const rows = await measureTrainers(w, data, trainers, reps, warm, epochs);
     const phases = measurePhases(w, data);
     const at = (t: Trainer) => rows.find((r) => r.trainer === t);
     const one = at(1) as MeasuredRow;
@@ -101,7 +102,7 @@ async function main(argv: string[]): Promise<void> {
     }));
     log('');
     log(
-      `${w.title}, ${data.rows} rows (${steps} steps per epoch, ${phases.shards} shards per batch; ${warmupEpochs(steps, warmup)} warm-up epochs)`,
+      `${w.title}, ${data.rows} rows (${steps} steps per epoch, ${phases.shards} shards per batch; ${warm} warm-up epochs)`,
     );
     for (const r of rows) {
       const s = r.msPerEpoch;
