@@ -21,7 +21,7 @@
 // This file is the module's entry: it only names the exported kernels, in the order the module has always exported
 // them (the order fixes the export section, so the compiled bytes do not depend on how the source is split). Each
 // module below holds one job: simd.ts the inline vector helpers, gemm.ts the three matrix products, activations.ts,
-// reduce.ts (slot reduction in the slot tree's order), optimizers.ts and losses.ts.
+// reduce.ts (slot reduction in the slot tree's order), optimizers.ts, losses.ts and gather.ts (row gathering).
 
 // biome-ignore-all assist/source/organizeImports: the order of these lines is the module's export order.
 export { gemmBias, gemmTnBias, gemmNt } from './gemm';
@@ -29,3 +29,4 @@ export { activationForward, activationBackward } from './activations';
 export { sumSlotTree, presumSlotRun } from './reduce';
 export { sgdUpdate, momentumUpdate, adamUpdate, rmspropUpdate } from './optimizers';
 export { mseGradient, bceGradient, cceGradient } from './losses';
+export { gatherRows } from './gather';

@@ -26,8 +26,16 @@ function gradient(kernels: Kernels, model: Mlp, loss: LossName, f64: boolean): F
   params.set(model.params);
   const ws = createWorkspace(layout, targetCols, data.rows, alloc);
   const grad = alloc(layout.paramCount);
-  const order = Int32Array.from({ length: data.rows }, (_, i) => i);
-  shardGradient({ kernels, layout, loss, targetCols }, params, data.x, data.y, order, 0, data.rows, ws, grad, 0);
+  // The wasm kernels gather the rows in their own memory: the data and the order go there.
+  const x = alloc(data.x.length);
+  x.set(data.x);
+  const y = alloc(data.y.length);
+  y.set(data.y);
+  const order = kernels.wasm ? kernels.wasm.alloc(Int32Array, data.rows) : new Int32Array(data.rows);
+  order.forEach((_, i) => {
+    order[i] = i;
+  });
+  shardGradient({ kernels, layout, loss, targetCols }, params, x, y, order, 0, data.rows, ws, grad, 0);
   return Float64Array.from(grad);
 }
 

@@ -13,6 +13,7 @@ import { normBlockCount } from '../src/train/clipping.js';
 import { checkStepBuffers, runSteps, type StepBuffers, singleThreadShare } from '../src/train/epoch-steps.js';
 import { maxShareRows, plainUpdateRules, shardCount } from '../src/train/step.js';
 import { createWorkspace } from '../src/train/workspace.js';
+import type { FloatArray } from '../src/types.js';
 import { randomData } from './helpers.js';
 
 // The wasm step kernels skip the per-call checks because checkStepBuffers made them once: it must refuse every
@@ -24,6 +25,13 @@ interface StepCase {
   optimizer: OptimizerConfig;
   loss: LossName;
   spec: ModelSpec;
+}
+
+/** A copy of `rows` made by `alloc` (in the kernels' memory, for wasm). */
+function inMemory(alloc: (length: number) => FloatArray, rows: Float32Array): FloatArray {
+  const copy = alloc(rows.length);
+  copy.set(rows);
+  return copy;
 }
 
 describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
@@ -48,8 +56,9 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
       optimizer,
       batchSize,
       shards,
-      x: data.x,
-      y: data.y,
+      // As fit: the wasm kernels gather the rows in their memory.
+      x: inMemory(alloc, data.x),
+      y: inMemory(alloc, data.y),
       params,
       slotSets: [{ grad: alloc(slots * layout.paramCount), loss: new Float64Array(slots) }],
       grad: alloc(layout.paramCount),
@@ -74,8 +83,22 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
     expect(() => checkStepBuffers({ ...b, grad: new Float32Array(layout.paramCount) })).toThrow(
       /not a view of this WebAssembly memory/,
     );
+    expect(() => checkStepBuffers({ ...b, x: Float32Array.from(b.x) })).toThrow(/not a view of this WebAssembly/);
+    expect(() => checkStepBuffers({ ...b, y: Float32Array.from(b.y) })).toThrow(/not a view of this WebAssembly/);
     const ws = { ...b.ws, acts: [b.ws.acts[0], new Float32Array(b.ws.acts[1].length)] };
     expect(() => checkStepBuffers({ ...b, ws })).toThrow(TypeError);
+  });
+
+  it('refuses an order outside the kernels memory, which the rows are gathered by', () => {
+    const b = checkStepBuffers(buffers());
+    const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
+    const at = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: 0 };
+    const share = singleThreadShare(layout.paramCount);
+    expect(() => runSteps(b, share, sync, new Int32Array(data.rows), data.rows, at, Infinity)).toThrow(
+      /order must be an Int32Array of the kernels memory/,
+    );
+    const order = b.ctx.kernels.wasm?.alloc(Int32Array, data.rows) as Int32Array;
+    expect(runSteps(b, share, sync, order, data.rows, at, Infinity).rowsDone).toBe(data.rows);
   });
 
   it('refuses a buffer shorter than the steps use', () => {
@@ -125,9 +148,12 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
       const cLayout = paramLayout(c.spec);
       const cData = randomData(50, 5, 3, c.loss, 11);
       // Two epochs' worth of steps in a fixed order, the last batch of each partial (50 rows, batches of 16).
-      const order = Int32Array.from({ length: cData.rows }, (_, i) => (i * 7) % cData.rows);
+      const fixedOrder = Int32Array.from({ length: cData.rows }, (_, i) => (i * 7) % cData.rows);
       const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
       const run = (b: StepBuffers) => {
+        const wasm = b.ctx.kernels.wasm;
+        const order = wasm ? wasm.alloc(Int32Array, fixedOrder.length) : fixedOrder;
+        order.set(fixedOrder);
         let lossSum = 0;
         for (let epoch = 0; epoch < 2; epoch++) {
           const at = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: epoch * 4 };

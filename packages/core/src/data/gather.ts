@@ -26,6 +26,36 @@ export function gatherRows<T extends Float32Array | Float64Array>(
   out: T,
   outRow = 0,
 ): T {
+  checkGather(cols, indices, start, end, out, outRow);
+  const srcRows = sourceRows(src, cols);
+  let o = outRow * cols;
+  for (let k = start; k < end; k++) {
+    const r = indices[k];
+    if (!(Number.isInteger(r) && r >= 0 && r < srcRows)) throw badRowIndex(indices, k, srcRows);
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[o + c] = src[base + c];
+    o += cols;
+  }
+  return out;
+}
+
+/** The rows of `src` at `cols` values a row (every index is below it). */
+export function sourceRows(src: ArrayLike<number>, cols: number): number {
+  return cols === 0 ? Number.POSITIVE_INFINITY : Math.floor(src.length / cols);
+}
+
+/**
+ * Checks a gather's range and destination, as {@link gatherRows} does (and the WebAssembly kernel's wrapper).
+ * @throws RangeError when `[start, end)` is not within `indices` or `out` has too few values
+ */
+export function checkGather(
+  cols: number,
+  indices: ArrayLike<number>,
+  start: number,
+  end: number,
+  out: ArrayLike<number>,
+  outRow: number,
+): void {
   if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= indices.length)) {
     throw new RangeError(`gather range [${start}, ${end}) must lie within [0, ${indices.length}]`);
   }
@@ -34,16 +64,9 @@ export function gatherRows<T extends Float32Array | Float64Array>(
       `out has ${out.length} values, too few for ${end - start} rows of ${cols} starting at row ${outRow}`,
     );
   }
-  const srcRows = cols === 0 ? Number.POSITIVE_INFINITY : src.length / cols;
-  let o = outRow * cols;
-  for (let k = start; k < end; k++) {
-    const r = indices[k];
-    if (!(Number.isInteger(r) && r >= 0 && r < srcRows)) {
-      throw new RangeError(`indices[${k}] = ${r} is not a row index in [0, ${srcRows})`);
-    }
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[o + c] = src[base + c];
-    o += cols;
-  }
-  return out;
+}
+
+/** The error for `indices[k]`, which is not a row of a source with `srcRows` rows. */
+export function badRowIndex(indices: ArrayLike<number>, k: number, srcRows: number): RangeError {
+  return new RangeError(`indices[${k}] = ${indices[k]} is not a row index in [0, ${srcRows})`);
 }

@@ -4,6 +4,7 @@
  * once per run; every buffer a backend's kernels touch must come from its `alloc`.
  */
 import { presumSlotRun, reduceSlotTree } from '@shardprop/worker-pool/browser';
+import { gatherRows } from '../data/gather.js';
 import { lossAndGradient } from '../losses/loss.js';
 import { AdamOptimizer } from '../optim/adam.js';
 import { MomentumOptimizer } from '../optim/momentum.js';
@@ -33,6 +34,11 @@ export interface Kernels {
   readonly presumSlotRun: typeof presumSlotRun;
   /** The loss and its gradient fused with the output activation's backward pass (`../losses/loss.ts`). */
   readonly lossAndGradient: typeof lossAndGradient;
+  /**
+   * A batch's rows copied out of the data by the epoch's order (`../data/gather.ts`). On `wasm` the data, the
+   * order (an Int32Array) and the destination must all lie in the kernels' memory.
+   */
+  readonly gatherRows: typeof gatherRows;
   /**
    * `optimizer.update(params, grads, state, paramCount, from, to, step, learningRate)` on this backend. The TypeScript
    * `update` is the reference (and what `js` runs); `wasm` runs the built-in optimizers' formulas in float32
@@ -67,6 +73,7 @@ export const jsKernels: Kernels = {
   reduceSlotTree,
   presumSlotRun,
   lossAndGradient,
+  gatherRows,
   optimizerUpdate: (optimizer, params, grads, state, paramCount, from, to, step, learningRate) =>
     optimizer.update(params, grads, state, paramCount, from, to, step, learningRate),
   allocF32: (length) => new Float32Array(length),
@@ -107,6 +114,7 @@ function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {
     reduceSlotTree: calls.reduceSlotTree as typeof reduceSlotTree,
     presumSlotRun: calls.presumSlotRun as typeof presumSlotRun,
     lossAndGradient: wasmLossAndGradient(calls),
+    gatherRows: calls.gatherRows as typeof gatherRows,
     optimizerUpdate: wasmOptimizerUpdate(calls),
     allocF32: (length) => k.alloc(Float32Array, length),
     wasm: k,

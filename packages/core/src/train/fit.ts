@@ -10,6 +10,7 @@ import { checkSampleWeight, rowWeights } from '../data/row-weights.js';
 import { trainValidationSplit } from '../data/split.js';
 import type { KernelBackend, Kernels } from '../kernels/kernels.js';
 import { withKernels } from '../kernels/lease.js';
+import type { WasmKernels } from '../kernels/wasm/backend.js';
 import { targetWidth } from '../losses/loss.js';
 import type { Mlp } from '../model/mlp.js';
 import { normBlockCount } from './clipping.js';
@@ -105,6 +106,8 @@ class SingleThreadEngine implements EpochEngine {
   /** The model's parameters, or a copy inside the WebAssembly memory where the kernels can reach it. */
   private readonly params: Float32Array;
   private readonly state: Float32Array;
+  /** Where the wasm kernels read each epoch's order (in their memory; null for the js kernels). */
+  private readonly order: Int32Array | null;
   private step: number;
   readonly backend: KernelBackend;
   /** Every log and result says so, as the parallel trainer's do. */
@@ -128,13 +131,17 @@ class SingleThreadEngine implements EpochEngine {
     this.state = kernels.backend === 'js' ? init.state : alloc(init.state.length);
     if (this.state !== init.state) this.state.set(init.state);
     this.step = init.step;
+    // The wasm kernels gather each batch's rows in their own memory (about 8x the TypeScript loop): the training
+    // rows are copied there once, as the parallel trainer copies them into its arena, and each epoch's order too.
+    const wasm = kernels.wasm;
+    this.order = wasm ? wasm.alloc(Int32Array, data.rows) : null;
     this.buffers = checkStepBuffers({
       ctx: { kernels, layout, loss: opts.loss, targetCols, seed: opts.seed },
       optimizer: opts.optimizer,
       batchSize: opts.batchSize,
       shards: opts.shards,
-      x: data.x,
-      y: data.y,
+      x: wasm ? inKernelsMemory(wasm, data.x.subarray(0, data.rows * data.features)) : data.x,
+      y: wasm ? inKernelsMemory(wasm, data.y.subarray(0, data.rows * targetCols)) : data.y,
       w: data.weights,
       params: this.params,
       slotSets: [
@@ -173,7 +180,9 @@ class SingleThreadEngine implements EpochEngine {
       },
     };
     const start = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: this.step };
-    const r = runSteps(this.buffers, this.share, sync, order, order.length, start, Number.POSITIVE_INFINITY, epoch);
+    if (this.order) this.order.set(order);
+    const steps = this.order ?? order;
+    const r = runSteps(this.buffers, this.share, sync, steps, order.length, start, Number.POSITIVE_INFINITY, epoch);
     this.step = r.optimizerStep;
     if (params !== this.model.params) this.model.params.set(params);
     // Checked before the update, so the weights never take a step from a non-finite gradient.
@@ -188,6 +197,14 @@ class SingleThreadEngine implements EpochEngine {
   async evaluate(params: Float32Array): Promise<Metrics> {
     return evaluateWeights(this.model.layout, params, this.data, this.opts.loss, this.kernels);
   }
+}
+
+/** `rows` where the kernels can read them: the view itself when it lies in their memory already, else a copy. */
+function inKernelsMemory(wasm: WasmKernels, rows: Float32Array): Float32Array {
+  if (wasm.owns(rows)) return rows;
+  const copy = wasm.alloc(Float32Array, rows.length);
+  copy.set(rows);
+  return copy;
 }
 
 /**

@@ -7,7 +7,6 @@
  * produce identical bits.
  */
 
-import { gatherRows } from '../data/gather.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import { denseForward, denseInputGradient, denseWeightGradient } from '../model/dense.js';
@@ -189,8 +188,8 @@ export function shardRangeGradients(
   const P = layout.paramCount;
   const base = shardStart(first, batchRows, shardTotal);
   const rows = shardStart(last, batchRows, shardTotal) - base;
-  gatherRows(x, layout.inputSize, order, batchFrom + base, batchFrom + base + rows, ws.input);
-  gatherRows(y, ctx.targetCols, order, batchFrom + base, batchFrom + base + rows, ws.target);
+  k.gatherRows(x, layout.inputSize, order, batchFrom + base, batchFrom + base + rows, ws.input);
+  k.gatherRows(y, ctx.targetCols, order, batchFrom + base, batchFrom + base + rows, ws.target);
   const out = trainForwardRows(ctx, params, ws, rows, order, batchFrom + base, epoch);
   const layers = layout.layers;
   let dz = ws.deltaA;

@@ -88,4 +88,14 @@ export interface WasmKernelExports {
   mseGradient(a: number, y: number, dz: number, n: number, cols: number): number;
   bceGradient(a: number, y: number, dz: number, n: number, cols: number, fused: number): number;
   cceGradient(a: number, y: number, dz: number, rows: number, cols: number, fused: number, sparse: number): number;
+  /** Copies rows `order[start..end)` (int32 at `order`) of `src` (`srcRows x cols`) to `out`; -1, or the bad k. */
+  gatherRows(
+    src: number,
+    cols: number,
+    order: number,
+    start: number,
+    end: number,
+    out: number,
+    srcRows: number,
+  ): number;
 }

@@ -7,6 +7,7 @@
  */
 
 import { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
+import { checkGather } from '../../data/gather.js';
 import type { ActivationName } from '../../model/activation-names.js';
 import { WASM_ACTIVATION_CODES, type WasmKernelExports } from './abi.js';
 import { type Arena, type ArenaArray, type ArenaArrayConstructor, isCount } from './arena.js';
@@ -215,6 +216,21 @@ export interface WasmKernels {
     fused: boolean,
     sparse: boolean,
   ): number;
+  /**
+   * As `gatherRows` in `../../data/gather.ts` for float32 rows: copies rows `order[start] .. order[end - 1]` of
+   * `src` (`cols` floats a row) into `out` from row `outRow`; `order` is an Int32Array of this memory too.
+   * @throws RangeError (the TypeScript function's words) for a bad range, too small an `out` or an index that is
+   *   not a row of `src`: the rows before it are copied.
+   */
+  gatherRows(
+    src: Float32Array,
+    cols: number,
+    order: Int32Array,
+    start: number,
+    end: number,
+    out: Float32Array,
+    outRow?: number,
+  ): Float32Array;
 }
 
 /** The kernels over `memory` (an instance of `module` whose exports are `raw`, allocating through `arena`). */
@@ -422,6 +438,16 @@ export function checkedKernels(
         }
       }
       return direct.cceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused, sparse);
+    },
+    gatherRows(src, cols, order, start, end, out, outRow = 0) {
+      if (!(isCount(cols) && cols >= 1)) throw new RangeError(`gatherRows: cols must be a positive int, got ${cols}`);
+      checkGather(cols, order, start, end, out, outRow);
+      fits(src, 0, src.length);
+      fits(out, outRow * cols, (end - start) * cols);
+      if (!(order instanceof Int32Array && owns(order))) {
+        throw new TypeError('gatherRows: order must be an Int32Array view of this WebAssembly memory');
+      }
+      return direct.gatherRows(src, cols, order, start, end, out, outRow);
     },
   };
 }

@@ -6,6 +6,7 @@
  * and when the data is prepared (`checkData` in train/fit.ts); the step then only passes those buffers, with row
  * counts up to the capacity they were checked for. Internal: not exported from the package.
  */
+import { badRowIndex, sourceRows } from '../../data/gather.js';
 import { WASM_ACTIVATION_CODES, type WasmKernelExports } from './abi.js';
 import type { WasmKernels } from './checked.js';
 
@@ -26,6 +27,7 @@ export type DirectWasmKernels = Pick<
   | 'mseGradient'
   | 'bceGradient'
   | 'cceGradient'
+  | 'gatherRows'
 >;
 
 /** `view[off]`'s byte address. */
@@ -129,6 +131,13 @@ export function directWasmKernels(raw: WasmKernelExports): DirectWasmKernels {
     },
     cceGradient(a, aOff, y, yOff, dz, dzOff, rows, cols, fused, sparse) {
       return raw.cceGradient(at(a, aOff), at(y, yOff), at(dz, dzOff), rows, cols, fused ? 1 : 0, sparse ? 1 : 0);
+    },
+    gatherRows(src, cols, order, start, end, out, outRow = 0) {
+      // The index check stays in the module (one compare a row): the order is data, not a buffer checked at setup.
+      const srcRows = sourceRows(src, cols);
+      const bad = raw.gatherRows(at(src, 0), cols, order.byteOffset, start, end, at(out, outRow * cols), srcRows);
+      if (bad >= 0) throw badRowIndex(order, bad, srcRows);
+      return out;
     },
   };
 }
