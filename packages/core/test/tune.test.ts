@@ -203,6 +203,25 @@ describe('tune', () => {
     expect(result.best).toBeNull();
   });
 
+  it('lets a timer stop a fit on the calling thread, which gives the event loop a turn after each epoch', async () => {
+    // One thread: the one fit runs on this thread. Far more epochs than could end before the test's timeout, so
+    // the search can only end by the timer's abort, which needs the event loop while the fit runs.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 100);
+    const result = await tune(data, {
+      ...base,
+      space: [{}],
+      validationSplit: 0.25,
+      folds: undefined,
+      epochs: 1_000_000,
+      threads: 1,
+      signal: controller.signal,
+    });
+    clearTimeout(timer);
+    expect(result.aborted).toBe(true);
+    expect(result.trials).toEqual([]);
+  });
+
   it('rejects options that cannot work, naming them', async () => {
     await expect(tune(data, { ...base, metric: 'accuracy' })).rejects.toThrow(/accuracy" needs a classification loss/);
     await expect(tune(data, { ...base, threads: 0 })).rejects.toThrow(/options.threads/);

@@ -1,10 +1,10 @@
 /**
  * Model selection on every core: grid or random search with k-fold cross-validation (or one holdout split), and
- * optionally successive halving. Every (candidate x split) fit is one single-threaded job on a worker pool (or,
- * in a rung with fewer fits than threads, a data-parallel `fitParallel` on its share of the threads); the
- * data goes into shared memory once and each worker gathers a split's rows from it the first time it needs
- * them. A job's result depends only on the candidate, the split and the data, so the results are the same
- * for any thread count. The best candidate is then trained on all rows, as `fit` would, with `fitParallel`
+ * optionally successive halving. Every (candidate x split) fit is one single-threaded job on one of the search's
+ * lanes: the calling thread and `threads - 1` pool workers (or, in a rung with fewer fits than threads, a
+ * data-parallel `fitParallel` on its share of the threads); the data goes into shared memory once and each
+ * thread gathers a split's rows from it the first time it needs them. A job's result depends only on the
+ * candidate, the split and the data, so the results are the same for any thread count. The best candidate is then trained on all rows, as `fit` would, with `fitParallel`
  * (threads 'auto') so that the one fit left may use every core where that pays.
  */
 import { setMaxListeners } from 'node:events';
@@ -17,6 +17,7 @@ import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
 import { Mlp } from '../model/mlp.js';
+import { fit } from '../train/fit.js';
 import type { FitResult } from '../train/loop.js';
 import { isClassification } from '../train/metrics.js';
 import type { Callbacks, FitOptions } from '../train/options.js';
@@ -96,7 +97,10 @@ export interface TuneOptions
   earlyStopping?: { patience: number };
   /** Successive halving: all candidates on a third of a third... of the epochs, the best third goes on. */
   halving?: boolean;
-  /** Concurrent fits (default, and `'auto'`: every core, one single-threaded fit per core). */
+  /**
+   * Concurrent fits (default, and `'auto'`: every core, one single-threaded fit per core): the calling thread runs
+   * one lane of fits itself, `threads - 1` pool workers the others.
+   */
   threads?: number | 'auto';
   /** Train the best candidate on all rows at the end (default true). */
   refit?: boolean;
@@ -155,6 +159,11 @@ export function splitsFor(
   const k = options.folds ?? 5;
   const stratify = options.stratify ?? isClassification(loss);
   return kFolds(data.rows, k, options.seed ?? 1, stratify ? classLabels(data, loss) : null);
+}
+
+/** Resolves on the event loop's next turn (after pending I/O: workers' messages, signals). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function shared<T extends Float32Array | Int32Array>(array: T): T {
@@ -258,21 +267,35 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         const share = Math.floor(threads / jobs.length);
         const spread = new Set(share > 1 ? jobs.filter((job) => spreadsOver(job, share, folds)) : []);
         const pooled = jobs.length - spread.size;
-        const poolThreads = Math.min(threads - spread.size * share, pooled);
-        if (pooled > 0) pool ??= startPool(data, folds, poolThreads, kernels !== 'js' ? wasmKernelsModule() : null);
+        const lanes = Math.min(threads - spread.size * share, pooled);
+        // This thread takes one of the lanes itself unless it coordinates data-parallel fits: it would otherwise
+        // only wait for the workers, and it needs no start-up while they start (nor does a 1-thread search start
+        // any). The other lanes are pool workers.
+        const here = spread.size === 0 && lanes > 0 ? 1 : 0;
+        if (lanes - here > 0) {
+          pool ??= startPool(data, folds, lanes - here, kernels !== 'js' ? wasmKernelsModule() : null);
+        }
         const p = pool;
-        const fitHere = (job: FoldFitJob) => {
+        const splitsHere = () => {
           mainSplits ??= new SplitCache(data, folds);
-          return runFoldFit(mainSplits, job, (model, rows, fitOptions) =>
+          return mainSplits;
+        };
+        const spreadFit = (job: FoldFitJob) =>
+          runFoldFit(splitsHere(), job, (model, rows, fitOptions) =>
             fitParallel(model, rows, { ...fitOptions, threads: 'auto', maxThreads: share, signal: stop.signal }),
           );
-        };
-        const runJob = async (job: FoldFitJob): Promise<void> => {
+        // The fit itself, as a worker runs it (the same bits), giving the event loop a turn after each epoch so that
+        // the workers' results, progress and Ctrl-C are not held up until it ends.
+        const fitOnThisThread = (job: FoldFitJob) =>
+          runFoldFit(splitsHere(), job, (model, rows, fitOptions) =>
+            fit(model, rows, { ...fitOptions, signal: stop.signal, callbacks: { onEpochEnd: nextTurn } }),
+          );
+        const fitOnPool = (job: FoldFitJob) =>
+          (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
+        const runJob = async (job: FoldFitJob, run: (job: FoldFitJob) => Promise<FoldFitResult>): Promise<void> => {
           let result: FoldFitResult;
           try {
-            result = spread.has(job)
-              ? await fitHere(job)
-              : await (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
+            result = await run(job);
           } catch (error) {
             if (signal?.aborted || error instanceof FoldFitAborted) {
               aborted = true;
@@ -298,16 +321,18 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
             options.onTrialEnd?.(trial);
           }
         };
-        // The pooled fits go out one per free thread, in the order above: handing them all to the pool at once
-        // would leave the order to its queue, which does not keep it (a long fit could then run last, alone).
+        // The lanes take the fits one at a time, in the order above: handing them all to the pool at once would
+        // leave the order to its queue, which does not keep it (a long fit could then run last, alone). The
+        // workers' lanes start first, so that their first fits are on their way while this thread trains.
         const queue = jobs.filter((job) => !spread.has(job));
         let next = 0;
-        const lane = async (): Promise<void> => {
-          while (next < queue.length) await runJob(queue[next++]);
+        const lane = async (run: (job: FoldFitJob) => Promise<FoldFitResult>): Promise<void> => {
+          while (next < queue.length && !aborted) await runJob(queue[next++], run);
         };
         await Promise.all([
-          ...[...spread].map(runJob),
-          ...Array.from({ length: Math.min(poolThreads, queue.length) }, lane),
+          ...[...spread].map((job) => runJob(job, spreadFit)),
+          ...Array.from({ length: lanes - here }, () => lane(fitOnPool)),
+          ...(here ? [lane(fitOnThisThread)] : []),
         ]);
       }
       if (signal?.aborted) aborted = true;
