@@ -373,8 +373,8 @@ const BUGS = [
     // The search's fits handed to the pool all at once: the pool's queue does not keep the costliest-first order.
     id: 'tune-order-not-kept',
     file: 'packages/core/src/parallel/tune.ts',
-    find: ['while (next < queue.length) await runJob(queue[next++]);'],
-    replace: ['await Promise.all(queue.splice(0).map(runJob));'],
+    find: ['while (next < queue.length && !aborted) await runJob(queue[next++], run);'],
+    replace: ['await Promise.all(queue.splice(next).map((job) => runJob(job, run)));'],
     pkg: 'core',
   },
   {
@@ -391,6 +391,30 @@ const BUGS = [
     file: 'packages/core/src/train/step.ts',
     find: ['Math.max(Math.floor(batchRows / DEFAULT_SHARD_ROWS),'],
     replace: ['Math.max(Math.floor(batchRows / DEFAULT_MIN_SHARD_ROWS),'],
+    pkg: 'core',
+  },
+  {
+    // The wasm gather's destination row taken as a float offset (rows from outRow > 0 land in the wrong place).
+    id: 'wasm-gather-out-row-in-floats',
+    file: 'packages/core/src/kernels/wasm/direct.ts',
+    find: ['order.byteOffset, start, end, at(out, outRow * cols), srcRows);'],
+    replace: ['order.byteOffset, start, end, at(out, outRow), srcRows);'],
+    pkg: 'core',
+  },
+  {
+    // fit on wasm kernels never copies the epoch's order into the kernels' memory (every batch reads row 0).
+    id: 'fit-order-not-copied',
+    file: 'packages/core/src/train/fit.ts',
+    find: ['    if (this.order) this.order.set(order);\n'],
+    replace: [''],
+    pkg: 'core',
+  },
+  {
+    // The search's fit on the calling thread never gives the event loop a turn (Ctrl-C waits for its end).
+    id: 'tune-here-no-turns',
+    file: 'packages/core/src/parallel/tune.ts',
+    find: ['callbacks: { onEpochEnd: nextTurn } }'],
+    replace: ['callbacks: {} }'],
     pkg: 'core',
   },
 ];
