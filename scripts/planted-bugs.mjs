@@ -547,7 +547,8 @@ try {
     bundleWorkers(copy);
     const text = `${run.stdout}${run.stderr}`;
     // A failure that is only a time limit (a test's own spawn timeout) is reported apart: it proves nothing.
-    const timedOut = text.match(/.*(?:timed? ?out|ETIMEDOUT).*/i)?.[0];
+    // (Vitest's and spawnSync's words: "timed out", ETIMEDOUT; not any line naming setTimeout or clearTimeout.)
+    const timedOut = text.match(/.*(?:timed out|ETIMEDOUT).*/i)?.[0];
     const outcome = run.status === 0 ? 'survived' : timedOut ? 'timeout' : 'caught';
     const failed = text.match(/FAIL\s+(\S+.*?)(?:\n|$)/)?.[1];
     const by =
