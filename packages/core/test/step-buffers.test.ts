@@ -1,8 +1,9 @@
 import { slotTreeScratchLength } from '@shardprop/worker-pool';
 import { describe, expect, it } from 'vitest';
+import { sameBits } from '../../../test-utils/bits.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { createKernels } from '../src/kernels/kernels.js';
-import { wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
+import { loadWasmKernels, wasmKernelsSupported } from '../src/kernels/wasm/backend.js';
 import { type LossName, targetWidth } from '../src/losses/loss.js';
 import { paramLayout } from '../src/model/layout.js';
 import { Mlp } from '../src/model/mlp.js';
@@ -11,6 +12,7 @@ import { createOptimizer } from '../src/optim/create.js';
 import type { OptimizerConfig } from '../src/optim/optimizer.js';
 import { normBlockCount } from '../src/train/clipping.js';
 import { checkStepBuffers, runSteps, type StepBuffers, singleThreadShare } from '../src/train/epoch-steps.js';
+import { rowsInKernelsMemory } from '../src/train/fit.js';
 import { maxShareRows, plainUpdateRules, shardCount } from '../src/train/step.js';
 import { createWorkspace } from '../src/train/workspace.js';
 import type { FloatArray } from '../src/types.js';
@@ -83,22 +85,33 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
     expect(() => checkStepBuffers({ ...b, grad: new Float32Array(layout.paramCount) })).toThrow(
       /not a view of this WebAssembly memory/,
     );
-    expect(() => checkStepBuffers({ ...b, x: Float32Array.from(b.x) })).toThrow(/not a view of this WebAssembly/);
-    expect(() => checkStepBuffers({ ...b, y: Float32Array.from(b.y) })).toThrow(/not a view of this WebAssembly/);
     const ws = { ...b.ws, acts: [b.ws.acts[0], new Float32Array(b.ws.acts[1].length)] };
     expect(() => checkStepBuffers({ ...b, ws })).toThrow(TypeError);
   });
 
-  it('refuses an order outside the kernels memory, which the rows are gathered by', () => {
-    const b = checkStepBuffers(buffers());
+  it('gathers rows outside the kernels memory with the TypeScript loop, to the same bits', () => {
+    // Data or an order that does not lie in the kernels' memory (rows too large for it stay where they are) takes
+    // the TypeScript gather; inside it, the WebAssembly one. Two epochs of each must take the same steps.
     const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
-    const at = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: 0 };
     const share = singleThreadShare(layout.paramCount);
-    expect(() => runSteps(b, share, sync, new Int32Array(data.rows), data.rows, at, Infinity)).toThrow(
-      /order must be an Int32Array of the kernels memory/,
-    );
-    const order = b.ctx.kernels.wasm?.alloc(Int32Array, data.rows) as Int32Array;
-    expect(runSteps(b, share, sync, order, data.rows, at, Infinity).rowsDone).toBe(data.rows);
+    const fixed = Int32Array.from({ length: data.rows }, (_, i) => (i * 7) % data.rows);
+    const run = (inside: boolean) => {
+      const set = buffers();
+      const wasm = set.ctx.kernels.wasm as NonNullable<typeof set.ctx.kernels.wasm>;
+      const b = checkStepBuffers(inside ? set : { ...set, x: Float32Array.from(set.x), y: Float32Array.from(set.y) });
+      const order = inside ? wasm.alloc(Int32Array, data.rows) : new Int32Array(data.rows);
+      order.set(fixed);
+      let lossSum = 0;
+      for (let epoch = 0; epoch < 2; epoch++) {
+        const at = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: epoch * 4 };
+        lossSum += runSteps(b, share, sync, order, data.rows, at, Infinity).lossSum;
+      }
+      return { params: Float32Array.from(b.params), lossSum };
+    };
+    const inside = run(true);
+    const outside = run(false);
+    expect(outside.lossSum).toBe(inside.lossSum);
+    expect(sameBits(outside.params, inside.params)).toBe(true);
   });
 
   it('refuses a buffer shorter than the steps use', () => {
@@ -187,3 +200,26 @@ function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-3));
   return worst;
 }
+
+describe.skipIf(!wasmKernelsSupported())("fit's training rows in the kernels' memory", () => {
+  it('copies rows that fit, keeps those already there, and leaves rows too large for the memory where they are', () => {
+    // 4 pages (256 KiB) at most: 10 rows fit, 20,000 rows of 4 features (320 KB) do not.
+    const k = loadWasmKernels(new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true }));
+    if (!k) throw new Error('unsupported');
+    const small = randomData(10, 4, 1, 'meanSquaredError');
+    const copied = rowsInKernelsMemory(k, small, 1);
+    expect(copied && k.owns(copied.x) && k.owns(copied.y) && k.owns(copied.order)).toBe(true);
+    expect([...(copied?.x ?? [])]).toEqual([...small.x]);
+    expect(copied?.order.length).toBe(10);
+    const kept = rowsInKernelsMemory(k, { ...small, x: copied?.x as Float32Array }, 1);
+    // The same floats, not a copy of them.
+    expect(kept?.x.buffer).toBe(copied?.x.buffer);
+    expect(kept?.x.byteOffset).toBe(copied?.x.byteOffset);
+
+    const top = k.mark();
+    const large = { x: new Float32Array(80_000), y: new Float32Array(20_000), rows: 20_000, features: 4, outputs: 1 };
+    expect(rowsInKernelsMemory(k, large, 1)).toBeNull();
+    // What the failed copy took is given back.
+    expect(k.mark()).toBe(top);
+  });
+});

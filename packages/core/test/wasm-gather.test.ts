@@ -92,19 +92,40 @@ describe.skipIf(!wasmKernelsSupported())('wasm gatherRows against the TypeScript
   });
 
   it('the checked kernels refuse a bad range, a short destination and arrays outside the memory', () => {
-    const k = wasmKernels(K);
     const src = source(4, 3, new Rng(2));
     const order = K.alloc(Int32Array, 4);
     const out = K.alloc(Float32Array, 12);
-    expect(() => k.gatherRows(src, 3, order, 2, 5, out)).toThrow('gather range [2, 5) must lie within [0, 4]');
-    expect(() => k.gatherRows(src, 3, order, 0, 4, out, 1)).toThrow(
+    expect(() => K.gatherRows(src, 3, order, 2, 5, out)).toThrow('gather range [2, 5) must lie within [0, 4]');
+    expect(() => K.gatherRows(src, 3, order, 0, 4, out, 1)).toThrow(
       'out has 12 values, too few for 4 rows of 3 starting at row 1',
     );
-    expect(() => k.gatherRows(src, 0, order, 0, 4, out)).toThrow(RangeError);
-    expect(() => k.gatherRows(Float32Array.from(src), 3, order, 0, 4, out)).toThrow(/not a view of this WebAssembly/);
-    expect(() => k.gatherRows(src, 3, order, 0, 4, new Float32Array(12))).toThrow(/not a view of this WebAssembly/);
-    expect(() => k.gatherRows(src, 3, new Int32Array(4), 0, 4, out)).toThrow(
+    expect(() => K.gatherRows(src, 0, order, 0, 4, out)).toThrow(RangeError);
+    expect(() => K.gatherRows(Float32Array.from(src), 3, order, 0, 4, out)).toThrow(/not a view of this WebAssembly/);
+    expect(() => K.gatherRows(src, 3, order, 0, 4, new Float32Array(12))).toThrow(/not a view of this WebAssembly/);
+    expect(() => K.gatherRows(src, 3, new Int32Array(4), 0, 4, out)).toThrow(
       'gatherRows: order must be an Int32Array view of this WebAssembly memory',
     );
+  });
+
+  it("the step's kernels gather arrays outside the memory with the TypeScript loop: the same bits and errors", () => {
+    const src = source(5, 7, new Rng(3));
+    const inside = K.alloc(Int32Array, 6);
+    inside.set([4, 0, 2, 2, 3, 1]);
+    const want = K.alloc(Float32Array, 42);
+    wasmKernels(K).gatherRows(src, 7, inside, 0, 6, want);
+    for (const k of [wasmKernels(K), uncheckedKernels(wasmKernels(K))]) {
+      for (const [s, o, out] of [
+        [Float32Array.from(src), inside, K.alloc(Float32Array, 42)],
+        [src, Int32Array.from(inside), K.alloc(Float32Array, 42)],
+        [src, inside, new Float32Array(42)],
+        [Float64Array.from(src), Array.from(inside), new Float64Array(42)],
+      ] as const) {
+        expect(k.gatherRows(s, 7, o, 0, 6, out)).toBe(out);
+        expect(sameBits(Float32Array.from(out), want)).toBe(true);
+      }
+      expect(() => k.gatherRows(Float32Array.from(src), 7, [0, 5], 0, 2, new Float32Array(14))).toThrow(
+        'indices[1] = 5 is not a row index in [0, 5)',
+      );
+    }
   });
 });

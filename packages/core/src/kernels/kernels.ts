@@ -35,8 +35,9 @@ export interface Kernels {
   /** The loss and its gradient fused with the output activation's backward pass (`../losses/loss.ts`). */
   readonly lossAndGradient: typeof lossAndGradient;
   /**
-   * A batch's rows copied out of the data by the epoch's order (`../data/gather.ts`). On `wasm` the data, the
-   * order (an Int32Array) and the destination must all lie in the kernels' memory.
+   * A batch's rows copied out of the data by the epoch's order (`../data/gather.ts`). On `wasm`, a WebAssembly
+   * loop (about 8x the TypeScript one) when the data, the order (an Int32Array) and the destination all lie in the
+   * kernels' memory, else the TypeScript loop: the same bits either way.
    */
   readonly gatherRows: typeof gatherRows;
   /**
@@ -114,11 +115,27 @@ function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {
     reduceSlotTree: calls.reduceSlotTree as typeof reduceSlotTree,
     presumSlotRun: calls.presumSlotRun as typeof presumSlotRun,
     lossAndGradient: wasmLossAndGradient(calls),
-    gatherRows: calls.gatherRows as typeof gatherRows,
+    gatherRows: wasmGatherRows(k, calls),
     optimizerUpdate: wasmOptimizerUpdate(calls),
     allocF32: (length) => k.alloc(Float32Array, length),
     wasm: k,
   };
+}
+
+/**
+ * `gatherRows` on the wasm kernels: the module's loop where it can reach every array, else the TypeScript one (data
+ * too large for the kernels' memory stays where it is; see `fit`).
+ */
+function wasmGatherRows(k: WasmKernels, calls: DirectWasmKernels): typeof gatherRows {
+  return ((src, cols, order, start, end, out, outRow = 0) => {
+    if (src instanceof Float32Array && order instanceof Int32Array && out instanceof Float32Array) {
+      if (k.owns(src) && k.owns(order) && k.owns(out)) {
+        calls.gatherRows(src, cols, order, start, end, out, outRow);
+        return out;
+      }
+    }
+    return gatherRows(src, cols, order, start, end, out, outRow);
+  }) as typeof gatherRows;
 }
 
 /** `lossAndGradient` on the wasm kernels: the same cases as loss.ts, each with the same fusing rule. */

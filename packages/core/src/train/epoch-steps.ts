@@ -83,9 +83,6 @@ export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
     const rows = Math.floor(buffers.x.length / layout.inputSize);
     const slots = shardCount(Math.max(1, Math.min(buffers.batchSize, rows)), buffers.shards);
     const need: [FloatArray, number][] = [
-      // The rows are gathered from the data by the kernels, so the data lies in their memory too.
-      [buffers.x, rows * layout.inputSize],
-      [buffers.y, rows * targetCols],
       [buffers.params, paramCount],
       [buffers.grad, paramCount],
       [buffers.slotScratch, slotTreeScratchLength(slots)],
@@ -238,10 +235,6 @@ export function runSteps(
   const { ctx, optimizer, batchSize, x, y, w, params, slotSets, grad, slotScratch, optState, ws, rules, normParts } =
     buffers;
   const { kernels: k, layout } = ctx;
-  // The one buffer that comes per call: the wasm kernels gather the batch's rows by it, in their memory.
-  if (k.wasm && !(order instanceof Int32Array && k.wasm.owns(order))) {
-    throw new TypeError('runSteps: on wasm kernels the order must be an Int32Array of the kernels memory');
-  }
   const P = layout.paramCount;
   const { paramFrom: from, paramTo: to } = share;
   const penalized = rules.l1 !== 0 || rules.l2 !== 0;

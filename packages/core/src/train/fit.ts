@@ -131,17 +131,13 @@ class SingleThreadEngine implements EpochEngine {
     this.state = kernels.backend === 'js' ? init.state : alloc(init.state.length);
     if (this.state !== init.state) this.state.set(init.state);
     this.step = init.step;
-    // The wasm kernels gather each batch's rows in their own memory (about 8x the TypeScript loop): the training
-    // rows are copied there once, as the parallel trainer copies them into its arena, and each epoch's order too.
-    const wasm = kernels.wasm;
-    this.order = wasm ? wasm.alloc(Int32Array, data.rows) : null;
-    this.buffers = checkStepBuffers({
+    const buffers: StepBuffers = {
       ctx: { kernels, layout, loss: opts.loss, targetCols, seed: opts.seed },
       optimizer: opts.optimizer,
       batchSize: opts.batchSize,
       shards: opts.shards,
-      x: wasm ? inKernelsMemory(wasm, data.x.subarray(0, data.rows * data.features)) : data.x,
-      y: wasm ? inKernelsMemory(wasm, data.y.subarray(0, data.rows * targetCols)) : data.y,
+      x: data.x,
+      y: data.y,
       w: data.weights,
       params: this.params,
       slotSets: [
@@ -156,7 +152,13 @@ class SingleThreadEngine implements EpochEngine {
       rules: updateRules(opts),
       normParts: new Float64Array(normBlockCount(layout.paramCount)),
       ws: createWorkspace(layout, targetCols, maxShareRows(batch, opts.shards, 1), alloc),
-    });
+    };
+    // The wasm kernels gather each batch's rows in their own memory (about 8x the TypeScript loop): the training
+    // rows go there once, as the parallel trainer copies them into its arena, and each epoch's order before its
+    // steps. Allocated after the step's own buffers, so that rows too large for the memory only stay where they are.
+    const rows = kernels.wasm ? rowsInKernelsMemory(kernels.wasm, data, targetCols) : null;
+    this.order = rows?.order ?? null;
+    this.buffers = checkStepBuffers(rows ? { ...buffers, x: rows.x, y: rows.y } : buffers);
     this.share = singleThreadShare(layout.paramCount);
   }
 
@@ -199,12 +201,34 @@ class SingleThreadEngine implements EpochEngine {
   }
 }
 
-/** `rows` where the kernels can read them: the view itself when it lies in their memory already, else a copy. */
-function inKernelsMemory(wasm: WasmKernels, rows: Float32Array): Float32Array {
-  if (wasm.owns(rows)) return rows;
-  const copy = wasm.alloc(Float32Array, rows.length);
-  copy.set(rows);
-  return copy;
+/**
+ * The training rows and an epoch's order inside the kernels' memory (the rows where they lie when they already do),
+ * or null when they do not fit in it: the step then gathers them with the TypeScript loop, the same bits.
+ */
+export function rowsInKernelsMemory(
+  wasm: WasmKernels,
+  data: TrainingSet,
+  targetCols: number,
+): { x: Float32Array; y: Float32Array; order: Int32Array } | null {
+  const mark = wasm.mark();
+  try {
+    const inside = (rows: Float32Array) => {
+      if (wasm.owns(rows)) return rows;
+      const copy = wasm.alloc(Float32Array, rows.length);
+      copy.set(rows);
+      return copy;
+    };
+    return {
+      x: inside(data.x.subarray(0, data.rows * data.features)),
+      y: inside(data.y.subarray(0, data.rows * targetCols)),
+      order: wasm.alloc(Int32Array, data.rows),
+    };
+  } catch (error) {
+    // Past the memory's maximum: give back what was taken (nothing else allocates meanwhile: this thread's run).
+    if (!(error instanceof RangeError)) throw error;
+    wasm.release(mark);
+    return null;
+  }
 }
 
 /**
