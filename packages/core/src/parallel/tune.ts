@@ -4,8 +4,9 @@
  * lanes: the calling thread and `threads - 1` pool workers (or, in a rung with fewer fits than threads, a
  * data-parallel `fitParallel` on its share of the threads); the data goes into shared memory once and each
  * thread gathers a split's rows from it the first time it needs them. A job's result depends only on the
- * candidate, the split and the data, so the results are the same for any thread count. The best candidate is then trained on all rows, as `fit` would, with `fitParallel`
- * (threads 'auto') so that the one fit left may use every core where that pays.
+ * candidate, the split and the data, so the results are the same for any thread count. The best candidate is then
+ * trained on all rows, as `fit` would, with `fitParallel` (threads 'auto') so that the one fit left may use every
+ * core where that pays.
  */
 import { setMaxListeners } from 'node:events';
 import { WorkerPool } from '@shardprop/worker-pool';
