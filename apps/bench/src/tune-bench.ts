@@ -68,8 +68,8 @@ export interface TuneSample {
   refitMs: number | null;
   /**
    * Where a shardprop run's wall time goes (null for scikit-learn): from the call until the first fit finished
-   * (the pool's start-up and the first, cold fit), until the last fit finished (the search), and the fits' own
-   * milliseconds summed over all of them (what the threads share).
+   * (the calling thread's first fit, while any workers start), until the last fit finished (the search), and the
+   * fits' own milliseconds summed over all of them (what the threads share).
    */
   phases: { firstFitMs: number; searchMs: number; fitsMs: number } | null;
   /** Cores other processes kept busy meanwhile (shardprop only). */
@@ -222,8 +222,9 @@ export function toMarkdown(r: TuneBenchResult): string {
   if (phased.length > 0) {
     lines.push(
       '',
-      'Where the time goes (medians, s): until the first fit is done (pool start-up and one cold fit), the rest of',
-      'the search, after it (the refit and closing the pool); the time of the fits themselves summed, and divided by the threads.',
+      'Where the time goes (medians, s): until the first fit is done (the calling thread fits from the start, the',
+      "workers start meanwhile), the rest of the search, after it (the refit, and closing the workers' pool); the time",
+      'of the fits themselves summed, and divided by the threads.',
       '',
       '| runner | first fit done | rest of the search | after the search | fits summed | per thread |',
       '|---|---:|---:|---:|---:|---:|',

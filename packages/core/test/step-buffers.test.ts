@@ -114,6 +114,15 @@ describe.skipIf(!wasmKernelsSupported())('checkStepBuffers (wasm)', () => {
     expect(sameBits(outside.params, inside.params)).toBe(true);
   });
 
+  it('refuses an order outside the kernels memory when the rows are gathered there', () => {
+    const b = checkStepBuffers(buffers());
+    const sync = { shardsDone: () => {}, gradientDone: () => {}, stepDone: () => false };
+    const at = { step: 1, lossSum: 0, rowsDone: 0, optimizerStep: 0 };
+    expect(() =>
+      runSteps(b, singleThreadShare(layout.paramCount), sync, new Int32Array(data.rows), data.rows, at, Infinity),
+    ).toThrow('runSteps: the order must be an Int32Array of the kernels memory, where the rows are gathered');
+  });
+
   it('refuses a buffer shorter than the steps use', () => {
     const b = buffers();
     const k = b.ctx.kernels;

@@ -35,9 +35,9 @@ export interface Kernels {
   /** The loss and its gradient fused with the output activation's backward pass (`../losses/loss.ts`). */
   readonly lossAndGradient: typeof lossAndGradient;
   /**
-   * A batch's rows copied out of the data by the epoch's order (`../data/gather.ts`). On `wasm`, a WebAssembly
-   * loop (about 8x the TypeScript one) when the data, the order (an Int32Array) and the destination all lie in the
-   * kernels' memory, else the TypeScript loop: the same bits either way.
+   * A batch's rows copied out of the data by the epoch's order (`../data/gather.ts`). On `wasm` a WebAssembly loop
+   * (about 8x the TypeScript one), so the data, the order (an Int32Array) and the destination must all lie in the
+   * kernels' memory; {@link withTypeScriptGather} gives kernels for data that does not.
    */
   readonly gatherRows: typeof gatherRows;
   /**
@@ -103,6 +103,28 @@ export function uncheckedKernels(kernels: Kernels): Kernels {
 
 const unchecked = new WeakMap<WasmKernels, Kernels>();
 
+/**
+ * `kernels` gathering rows with the TypeScript loop (the same bits), for a run whose data does not lie in the wasm
+ * kernels' memory (rows too large for it stay where they are). One set per kernels object, as `uncheckedKernels`.
+ * Internal: not exported from the package.
+ */
+export function withTypeScriptGather(kernels: Kernels): Kernels {
+  if (kernels.gatherRows === gatherRows) return kernels;
+  let set = typeScriptGather.get(kernels);
+  if (!set) {
+    set = { ...kernels, gatherRows };
+    typeScriptGather.set(kernels, set);
+  }
+  return set;
+}
+
+/** Whether `kernels` gather rows in WebAssembly (so every array of a gather must lie in their memory). */
+export function gathersInWasm(kernels: Kernels): boolean {
+  return kernels.wasm !== undefined && kernels.gatherRows !== gatherRows;
+}
+
+const typeScriptGather = new WeakMap<Kernels, Kernels>();
+
 /** The common interface over `k`'s memory, making the kernel calls through `calls` (checked or direct). */
 function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {
   return {
@@ -115,27 +137,11 @@ function wasmKernelsWith(k: WasmKernels, calls: DirectWasmKernels): Kernels {
     reduceSlotTree: calls.reduceSlotTree as typeof reduceSlotTree,
     presumSlotRun: calls.presumSlotRun as typeof presumSlotRun,
     lossAndGradient: wasmLossAndGradient(calls),
-    gatherRows: wasmGatherRows(k, calls),
+    gatherRows: calls.gatherRows as typeof gatherRows,
     optimizerUpdate: wasmOptimizerUpdate(calls),
     allocF32: (length) => k.alloc(Float32Array, length),
     wasm: k,
   };
-}
-
-/**
- * `gatherRows` on the wasm kernels: the module's loop where it can reach every array, else the TypeScript one (data
- * too large for the kernels' memory stays where it is; see `fit`).
- */
-function wasmGatherRows(k: WasmKernels, calls: DirectWasmKernels): typeof gatherRows {
-  return ((src, cols, order, start, end, out, outRow = 0) => {
-    if (src instanceof Float32Array && order instanceof Int32Array && out instanceof Float32Array) {
-      if (k.owns(src) && k.owns(order) && k.owns(out)) {
-        calls.gatherRows(src, cols, order, start, end, out, outRow);
-        return out;
-      }
-    }
-    return gatherRows(src, cols, order, start, end, out, outRow);
-  }) as typeof gatherRows;
 }
 
 /** `lossAndGradient` on the wasm kernels: the same cases as loss.ts, each with the same fusing rule. */

@@ -15,7 +15,7 @@
  * step's slots while another still reads this step's.
  */
 import { slotTreeScratchLength } from '@shardprop/worker-pool/browser';
-import { type Kernels, uncheckedKernels } from '../kernels/kernels.js';
+import { gathersInWasm, type Kernels, uncheckedKernels, withTypeScriptGather } from '../kernels/kernels.js';
 import type { LossName } from '../losses/loss.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -101,7 +101,10 @@ export function checkStepBuffers(buffers: StepBuffers): StepBuffers {
     ];
     for (const [view, length] of need) wasm.ptr(view as Float32Array, 0, length);
   }
-  const kernels = wasm ? uncheckedKernels(ctx.kernels) : ctx.kernels;
+  // Rows too large for the kernels' memory stay where they are (see `fit`): the TypeScript loop gathers them.
+  const inMemory = (a: FloatArray) => a instanceof Float32Array && wasm?.owns(a) === true;
+  const direct = wasm ? uncheckedKernels(ctx.kernels) : ctx.kernels;
+  const kernels = wasm && !(inMemory(buffers.x) && inMemory(buffers.y)) ? withTypeScriptGather(direct) : direct;
   return new CheckedStepBuffers(buffers, new CheckedStepContext(kernels, layout, ctx.loss, targetCols, ctx.seed));
 }
 
@@ -235,6 +238,10 @@ export function runSteps(
   const { ctx, optimizer, batchSize, x, y, w, params, slotSets, grad, slotScratch, optState, ws, rules, normParts } =
     buffers;
   const { kernels: k, layout } = ctx;
+  // The one array that comes per call: a WebAssembly gather reads it in the kernels' memory.
+  if (gathersInWasm(k) && !(order instanceof Int32Array && k.wasm?.owns(order))) {
+    throw new TypeError('runSteps: the order must be an Int32Array of the kernels memory, where the rows are gathered');
+  }
   const P = layout.paramCount;
   const { paramFrom: from, paramTo: to } = share;
   const penalized = rules.l1 !== 0 || rules.l2 !== 0;
