@@ -417,6 +417,30 @@ const BUGS = [
     replace: ['callbacks: {} }'],
     pkg: 'core',
   },
+  {
+    // A search worker keeps the first search's splits for every later search (same shape, wrong rows).
+    id: 'search-worker-stale-data',
+    file: 'packages/core/src/parallel/tune-worker.ts',
+    find: ['if (latest?.id !== data.id) {'],
+    replace: ['if (latest === undefined) {'],
+    pkg: 'core',
+  },
+  {
+    // A finished search closes its workers: the next one starts and warms up new ones.
+    id: 'search-workers-not-kept',
+    file: 'packages/core/src/parallel/search-workers.ts',
+    find: ['if (broken || kept !== entry) return forget(entry);'],
+    replace: ['return forget(entry);'],
+    pkg: 'core',
+  },
+  {
+    // A search beside a running one shares its workers, and the first to end leaves them to the timer.
+    id: 'search-workers-shared-while-lent',
+    file: 'packages/core/src/parallel/search-workers.ts',
+    find: ['  if (kept?.lent) {\n    const pool'],
+    replace: ['  if (kept?.lent && threads < 0) {\n    const pool'],
+    pkg: 'core',
+  },
 ];
 
 // Packaging tests measure the packages, not the numerics; they need the network and add minutes.

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export { closeSearchWorkers, SEARCH_WORKERS_IDLE_MS, startSearchWorkers } from './search-workers.js';
 export { type SharedDatasetOptions, sharedDataset } from './shared-data.js';
 export {
   describeThreadChoice,

@@ -3,18 +3,17 @@
  * optionally successive halving. Every (candidate x split) fit is one single-threaded job on one of the search's
  * lanes: the calling thread and `threads - 1` pool workers (or, in a rung with fewer fits than threads, a
  * data-parallel `fitParallel` on its share of the threads); the data goes into shared memory once and each
- * thread gathers a split's rows from it the first time it needs them. A job's result depends only on the
+ * thread gathers a split's rows from it the first time it needs them. The workers outlive the search, started and
+ * warm for the next one (`search-workers.ts`). A job's result depends only on the
  * candidate, the split and the data, so the results are the same for any thread count. The best candidate is then
  * trained on all rows, as `fit` would, with `fitParallel` (threads 'auto') so that the one fit left may use every
  * core where that pays.
  */
 import { setMaxListeners } from 'node:events';
-import { WorkerPool } from '@shardprop/worker-pool';
 import type { Dataset } from '../data/dataset.js';
 import { classLabels, foldCount, foldRows, holdoutFolds, kFolds } from '../data/folds.js';
 import type { ClassWeight } from '../data/row-weights.js';
 import type { KernelPreference } from '../kernels/kernels.js';
-import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import { type LossName, parseLoss, targetWidth } from '../losses/loss.js';
 import { paramLayout, trainFlopsPerRow } from '../model/layout.js';
 import { Mlp } from '../model/mlp.js';
@@ -45,12 +44,12 @@ import {
   type TrialResult,
   type TuneSettings,
 } from '../tune/trials.js';
+import { leaseSearchWorkers, type SearchWorkersLease } from './search-workers.js';
 import { autoStartsWorkers, defaultThreads, fitParallel } from './trainer.js';
-import type { TuneWorkerData } from './tune-worker.js';
+import type { SearchData } from './tune-worker.js';
 
-// Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one,
-// bundled into one file (scripts/bundle-workers.mjs) so that each thread starts faster.
-const TUNE_WORKER_URL = new URL('../../dist/parallel/tune-worker.bundle.js', import.meta.url);
+/** Tells one search's data from another's in the workers, which outlive a search. */
+let searches = 0;
 
 /** Progress after each finished fit. */
 export interface TuneProgress {
@@ -100,7 +99,9 @@ export interface TuneOptions
   halving?: boolean;
   /**
    * Concurrent fits (default, and `'auto'`: every core, one single-threaded fit per core): the calling thread runs
-   * one lane of fits itself, `threads - 1` pool workers the others.
+   * one lane of fits itself, `threads - 1` pool workers the others. The workers wait
+   * `SEARCH_WORKERS_IDLE_MS` for the next search in the process before they exit (`closeSearchWorkers` closes
+   * them at once, `startSearchWorkers` starts them early); idle, they never keep the process alive.
    */
   threads?: number | 'auto';
   /** Train the best candidate on all rows at the end (default true). */
@@ -212,7 +213,8 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   const finished = new Map<number, TrialResult>();
   const completed = options.completed ?? [];
   let done = 0;
-  let pool: WorkerPool<FoldFitJob, FoldFitResult> | undefined;
+  let workers: SearchWorkersLease | undefined;
+  let sharedData: SearchData | undefined;
   let mainSplits: SplitCache | undefined;
   const signal = options.signal;
   let aborted = signal?.aborted === true;
@@ -274,9 +276,11 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         // any). The other lanes are pool workers.
         const here = spread.size === 0 && lanes > 0 ? 1 : 0;
         if (lanes - here > 0) {
-          pool ??= startPool(data, folds, lanes - here, kernels !== 'js' ? wasmKernelsModule() : null);
+          workers ??= leaseSearchWorkers(lanes - here);
+          sharedData ??= searchData(data, folds);
         }
-        const p = pool;
+        const pool = workers?.pool;
+        const poolData = sharedData;
         const splitsHere = () => {
           mainSplits ??= new SplitCache(data, folds);
           return mainSplits;
@@ -292,7 +296,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
             fit(model, rows, { ...fitOptions, signal: stop.signal, callbacks: { onEpochEnd: nextTurn } }),
           );
         const fitOnPool = (job: FoldFitJob) =>
-          (p as WorkerPool<FoldFitJob, FoldFitResult>).run(job, { signal: stop.signal });
+          (pool as NonNullable<typeof pool>).run({ data: poolData as SearchData, job }, { signal: stop.signal });
         const runJob = async (job: FoldFitJob, run: (job: FoldFitJob) => Promise<FoldFitResult>): Promise<void> => {
           let result: FoldFitResult;
           try {
@@ -350,13 +354,13 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       }
     }
   } catch (error) {
-    await pool?.close();
+    await workers?.release(true);
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  // The pool's threads exit while the refit runs (about 30 ms of a 2-thread search on the seed problem).
-  const closing = pool?.close();
+  // The workers wait for the next search (see search-workers.ts) while this one refits.
+  void workers?.release(false);
 
   const trials = [...finished.values()].sort((a, b) => a.index - b.index);
   const leaderboard = rankTrials(trials, metric);
@@ -375,13 +379,9 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
     threads,
     aborted,
   };
-  try {
-    if (best && options.refit !== false) {
-      result.refit = await refitBest(data, resolved[best.index], loss, kernels, threads, options);
-      result.aborted = result.refit.result.aborted;
-    }
-  } finally {
-    await closing;
+  if (best && options.refit !== false) {
+    result.refit = await refitBest(data, resolved[best.index], loss, kernels, threads, options);
+    result.aborted = result.refit.result.aborted;
   }
   return result;
 }
@@ -421,22 +421,17 @@ async function refitBest(
   return { model, result };
 }
 
-function startPool(
-  data: Dataset,
-  folds: Int32Array,
-  threads: number,
-  wasmModule: WebAssembly.Module | null,
-): WorkerPool<FoldFitJob, FoldFitResult> {
-  const workerData: TuneWorkerData = {
+/** The search's data for its workers: the rows and folds in shared memory (copied there once if they are not). */
+function searchData(data: Dataset, folds: Int32Array): SearchData {
+  return {
+    id: ++searches,
     x: shared(data.x.subarray(0, data.rows * data.features)),
     y: shared(data.y.subarray(0, data.rows * data.outputs)),
     folds: shared(folds),
     rows: data.rows,
     features: data.features,
     outputs: data.outputs,
-    ...(wasmModule ? { wasmModule } : {}),
   };
-  return new WorkerPool<FoldFitJob, FoldFitResult>({ filename: TUNE_WORKER_URL, threads, workerData });
 }
 
 /** True when the job's fit, given `threads` of its own, would train data-parallel (see `autoStartsWorkers`). */

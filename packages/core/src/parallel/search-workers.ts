@@ -1,0 +1,105 @@
+/**
+ * The pool workers of `tune`, kept from one search to the next. A fresh worker costs a search twice: Node takes
+ * 50-90 ms to start it, and its first fits run at about half speed while V8 compiles the step's JavaScript in the
+ * worker's own isolate (about 100 ms of compiling on the seed problem, on cores the other lanes are using). On a
+ * small search that is most of what a second thread gains, and it is paid again by every search whose workers are
+ * new. So a finished search leaves its workers to the next one for `SEARCH_WORKERS_IDLE_MS`, then closes them.
+ *
+ * The workers hold no search's data of their own: every job names its search's data (views over shared memory and
+ * an id), and a worker keeps the splits it gathered for the latest id only. Idle workers never keep the process
+ * alive (piscina unreferences a thread while it has no task), nor does the timer.
+ */
+import { WorkerPool } from '@shardprop/worker-pool';
+import { wasmKernelsModule } from '../kernels/wasm/backend.js';
+import type { FoldFitResult } from '../tune/fold-fit.js';
+import type { TuneWorkerData, TuneWorkerJob } from './tune-worker.js';
+
+// Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one,
+// bundled into one file (scripts/bundle-workers.mjs) so that each thread starts faster.
+const TUNE_WORKER_URL = new URL('../../dist/parallel/tune-worker.bundle.js', import.meta.url);
+
+/** How long the workers of a finished search wait for the next search before they exit (ms). */
+export const SEARCH_WORKERS_IDLE_MS = 10_000;
+
+export type SearchPool = WorkerPool<TuneWorkerJob, FoldFitResult>;
+
+/** Workers lent to one search; `release` gives them back (`broken`: a job failed unexpectedly, close them). */
+export interface SearchWorkersLease {
+  pool: SearchPool;
+  release(broken: boolean): Promise<void>;
+}
+
+interface Kept {
+  pool: SearchPool;
+  /** A search holds the pool. */
+  lent: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+let kept: Kept | undefined;
+
+function newPool(threads: number): SearchPool {
+  // The kernels' module whatever a search's kernels: compiled once per process, shared with every worker (its
+  // optimised code included); null where WebAssembly SIMD is missing, and each worker then uses TypeScript.
+  const wasmModule = wasmKernelsModule();
+  const workerData: TuneWorkerData = wasmModule ? { wasmModule } : {};
+  return new WorkerPool<TuneWorkerJob, FoldFitResult>({ filename: TUNE_WORKER_URL, threads, workerData });
+}
+
+function forget(entry: Kept): Promise<void> {
+  clearTimeout(entry.timer);
+  if (kept === entry) kept = undefined;
+  return entry.pool.close();
+}
+
+/**
+ * At least `threads` search workers for one search: the kept ones when they are idle and enough, otherwise new
+ * ones (kept in their place when no search holds the old ones; a search running beside another gets its own,
+ * closed when it is released).
+ */
+export function leaseSearchWorkers(threads: number): SearchWorkersLease {
+  if (kept?.lent) {
+    const pool = newPool(threads);
+    return { pool, release: () => pool.close() };
+  }
+  if (kept && (kept.pool.size < threads || kept.pool.closed)) void forget(kept);
+  const entry: Kept = kept ?? { pool: newPool(threads), lent: false, timer: undefined };
+  kept = entry;
+  clearTimeout(entry.timer);
+  entry.timer = undefined;
+  entry.lent = true;
+  return {
+    pool: entry.pool,
+    release: (broken) => {
+      entry.lent = false;
+      if (broken || kept !== entry) return forget(entry);
+      entry.timer = setTimeout(() => void forget(entry), SEARCH_WORKERS_IDLE_MS);
+      entry.timer.unref();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Starts `threads` search workers now, for the next `tune` call in this process with `threads + 1` threads (the
+ * calling thread is a lane of its own): a program that reads its data first can start them meanwhile, so that the
+ * search finds them started. They exit after `SEARCH_WORKERS_IDLE_MS` if no search comes. A no-op when idle
+ * workers enough are there already.
+ */
+export function startSearchWorkers(threads: number): void {
+  if (!(Number.isSafeInteger(threads) && threads >= 1)) {
+    throw new RangeError(`threads must be a positive integer, got ${String(threads)}`);
+  }
+  if (kept?.lent) return;
+  void leaseSearchWorkers(threads).release(false);
+}
+
+/**
+ * Closes the search workers kept for later searches, and resolves once their threads have exited; a running
+ * search keeps its workers until it ends, and they close then instead of waiting for the next search.
+ */
+export function closeSearchWorkers(): Promise<void> {
+  const entry = kept;
+  kept = undefined;
+  return entry && !entry.lent ? forget(entry) : Promise.resolve();
+}
