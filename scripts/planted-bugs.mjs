@@ -441,6 +441,14 @@ const BUGS = [
     replace: ['  if (kept?.lent && threads < 0) {\n    const pool'],
     pkg: 'core',
   },
+  {
+    // The idle workers' timer holds the process open until it fires.
+    id: 'search-workers-timer-ref',
+    file: 'packages/core/src/parallel/search-workers.ts',
+    find: ['      entry.timer.unref();\n'],
+    replace: [''],
+    pkg: 'core',
+  },
 ];
 
 // Packaging tests measure the packages, not the numerics; they need the network and add minutes.

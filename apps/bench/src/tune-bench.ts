@@ -1,9 +1,10 @@
 /**
  * `pnpm bench:tune`: model selection side by side (issue 14). The search: hidden layers (16) or (39, 39),
  * learning rate 0.1 or 0.5, sigmoid, plain SGD, batch 32, 20 epochs, 3-fold cross-validation, then the best
- * refit on all rows, on the seed problem (10,000 rows). shardprop's `tune` with 1 and 2 threads and
- * scikit-learn's `GridSearchCV(MLPRegressor, n_jobs=2)` (Debian's python3-sklearn; skipped where absent) take
- * turns in every round; writes `results/<date>-tune-<host>.{json,md}`.
+ * refit on all rows, on the seed problem (10,000 rows). shardprop's `tune` with 1 and 2 threads (later searches in
+ * this process, and the first search of a fresh process each) and scikit-learn's `GridSearchCV(MLPRegressor,
+ * n_jobs=2)` (Debian's python3-sklearn; skipped where absent) take turns in every round; writes
+ * `results/<date>-tune-<host>.{json,md}`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,8 @@ import { type Spread, spread } from './stats.js';
 const HELP = `Usage: pnpm bench:tune [-- options]   (or: node apps/bench/dist/tune-bench.js [options])
 
 Times the same grid search (2 x 2 candidates, 3 folds, 20 epochs, best refit) with shardprop tune on 1 and 2
-threads and with scikit-learn's GridSearchCV(MLPRegressor, n_jobs=2), in turns, and writes
+threads (in this process, whose threads are warm after the first round, and as the first search of a fresh
+process) and with scikit-learn's GridSearchCV(MLPRegressor, n_jobs=2), in turns, and writes
 results/<date>-tune-<host>.json and .md.
 
 Options:
@@ -31,6 +33,8 @@ Options:
   --no-sklearn      leave scikit-learn out
   --wait-idle S     before each round, wait up to S seconds for other processes to go quiet (shared machines)
   --out DIR         where to write the reports (default apps/bench/results)
+  --one-search T    run one search on T threads in this process, print its sample as JSON, and end (what the
+                    fresh-process runners start)
   --help            this text`;
 
 const SKLEARN_SCRIPT = fileURLToPath(new URL('../sklearn_tune_bench.py', import.meta.url));
@@ -138,6 +142,23 @@ function shardpropRunner(data: Dataset, epochs: number, threads: number): Runner
   };
 }
 
+/**
+ * The first search of a fresh Node process: nothing is warm, neither the calling thread's code nor any worker
+ * (what one `shardprop tune` command gets). The child times its `tune` call alone, as the runner above does.
+ */
+function freshProcessRunner(epochs: number, quick: boolean, threads: number): Runner {
+  return {
+    id: `fresh process: shardprop tune, ${threads} thread${threads === 1 ? '' : 's'}`,
+    async run() {
+      const args = [fileURLToPath(import.meta.url), '--one-search', String(threads), ...(quick ? ['--quick'] : [])];
+      const text = execFileSync(process.execPath, args, { encoding: 'utf8' });
+      const sample = JSON.parse(text.trim().split('\n').at(-1) as string) as TuneSample;
+      if (sample.phases?.fitsMs === undefined) throw new Error(`--one-search printed no sample: ${text}`);
+      return sample;
+    },
+  };
+}
+
 /** The Python with scikit-learn to use, or null (the runner is skipped, as the PyTorch one is). */
 export function findPython(candidates: readonly string[]): string | null {
   for (const python of candidates) {
@@ -223,8 +244,8 @@ export function toMarkdown(r: TuneBenchResult): string {
     lines.push(
       '',
       'Where the time goes (medians, s): until the first fit is done (the calling thread fits from the start, the',
-      "workers start meanwhile), the rest of the search, after it (the refit, and closing the workers' pool); the time",
-      'of the fits themselves summed, and divided by the threads.',
+      'workers start meanwhile where they are new), the rest of the search, after it (the refit); the time of the',
+      'fits themselves summed, and divided by the threads.',
       '',
       '| runner | first fit done | rest of the search | after the search | fits summed | per thread |',
       '|---|---:|---:|---:|---:|---:|',
@@ -241,10 +262,18 @@ export function toMarkdown(r: TuneBenchResult): string {
   const find = (prefix: string) => r.results.find((row) => row.runner.startsWith(prefix));
   const t1 = find('shardprop tune, 1 thread');
   const t2 = find('shardprop tune, 2 threads');
+  const f1 = find('fresh process: shardprop tune, 1 thread');
+  const ff2 = find('fresh process: shardprop tune, 2 threads');
   const sk = find('scikit-learn');
   lines.push('');
   if (t1 && t2)
-    lines.push(`- 2 threads vs 1 thread: ${f2(t1.spread.median / t2.spread.median)}x faster (target >= 1.7x)`);
+    lines.push(
+      `- 2 threads vs 1 thread: ${f2(t1.spread.median / t2.spread.median)}x faster (target >= 1.7x); a later search in a process, whose calling thread and search workers are warm`,
+    );
+  if (f1 && ff2)
+    lines.push(
+      `- the first search of a fresh process, 2 threads vs 1 thread: ${f2(f1.spread.median / ff2.spread.median)}x faster (nothing warm: what one \`shardprop tune\` command's search gets)`,
+    );
   if (t2 && sk)
     lines.push(
       `- shardprop on 2 threads vs GridSearchCV n_jobs=2: ${f2(sk.spread.median / t2.spread.median)}x faster (target >= 5x)`,
@@ -259,7 +288,7 @@ export function toMarkdown(r: TuneBenchResult): string {
     );
   }
   lines.push(
-    '- GridSearchCV times only `fit` (not Python start-up or imports); shardprop times the whole `tune` call, worker start-up included.',
+    "- GridSearchCV times only `fit` (not Python start-up or imports); shardprop times the whole `tune` call, the start of any new workers included (in a fresh process: the call alone, not Node's start-up or the imports).",
     '- CPU s: this process and its worker threads; refit s: the refit of the best candidate on all rows, after the search (threads auto, up to the search threads).',
     '- MLPRegressor has an identity output, shardprop a sigmoid one: the best MSEs are comparable, not equal.',
   );
@@ -276,6 +305,7 @@ async function main(argv: string[]): Promise<void> {
       'no-sklearn': { type: 'boolean', default: false },
       'wait-idle': { type: 'string' },
       out: { type: 'string' },
+      'one-search': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -291,8 +321,20 @@ async function main(argv: string[]): Promise<void> {
   const rows = quick ? 600 : 10_000;
   const epochs = quick ? 2 : 20;
   const data = seedProblem({ rows, seed: 1 });
+  if (values['one-search'] !== undefined) {
+    const threads = Number(values['one-search']);
+    if (!(Number.isInteger(threads) && threads >= 1))
+      throw new RangeError(`--one-search takes a positive integer, got "${values['one-search']}"`);
+    process.stdout.write(`${JSON.stringify(await shardpropRunner(data, epochs, threads).run())}\n`);
+    return;
+  }
 
-  const runners = [shardpropRunner(data, epochs, 1), shardpropRunner(data, epochs, 2)];
+  const runners = [
+    shardpropRunner(data, epochs, 1),
+    shardpropRunner(data, epochs, 2),
+    freshProcessRunner(epochs, quick, 1),
+    freshProcessRunner(epochs, quick, 2),
+  ];
   const skipped: string[] = [];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'shardprop-tune-bench-'));
   try {

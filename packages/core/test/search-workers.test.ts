@@ -98,19 +98,25 @@ describe('search workers', () => {
     expect(started - before).toBe(1);
   });
 
-  it(
-    'exit after waiting idle for the next search',
-    async () => {
-      await search(first, 2);
-      await new Promise((resolve) => setTimeout(resolve, SEARCH_WORKERS_IDLE_MS + 500));
-      const before = started;
-      await search(first, 2);
-      expect(started - before).toBe(1);
-    },
-    SEARCH_WORKERS_IDLE_MS + 30_000,
-  );
+  it('exit after waiting keepWorkersMs for the next search, or with the search for 0', async () => {
+    await tune(first, { ...base, threads: 2, keepWorkersMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    let before = started;
+    await tune(first, { ...base, threads: 2, keepWorkersMs: 0 });
+    expect(started - before).toBe(1);
+    before = started;
+    await tune(first, { ...base, threads: 2, keepWorkersMs: Number.POSITIVE_INFINITY });
+    expect(started - before).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await search(first, 2);
+    expect(started - before).toBe(1);
+    await expect(tune(first, { ...base, threads: 2, keepWorkersMs: -1 })).rejects.toThrow(
+      /options.keepWorkersMs must be a number of milliseconds >= 0, got -1/,
+    );
+    expect(() => startSearchWorkers(1, 0)).toThrow(/idleMs must be a positive number of milliseconds, got 0/);
+  });
 
-  it('never keep the process alive', () => {
+  it('never keep the process alive', { timeout: 30_000 }, () => {
     // A program that searches on 2 threads and closes nothing ends when its work does, before the workers'
     // idle time is up.
     const dist = fileURLToPath(new URL('../dist/parallel/index.js', import.meta.url));
@@ -121,10 +127,14 @@ describe('search workers', () => {
       const r = await tune(seedProblem({ rows: 300, seed: 3 }), ${JSON.stringify({ ...base, threads: 2 })});
       console.log('searched', r.trials.length);`;
     const t0 = performance.now();
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     const ms = performance.now() - t0;
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('searched 4');
-    expect(ms).toBeLessThan(SEARCH_WORKERS_IDLE_MS - 1_000);
+    expect(SEARCH_WORKERS_IDLE_MS).toBeGreaterThan(20_000);
+    expect(ms).toBeLessThan(10_000);
   });
 });

@@ -3,7 +3,8 @@
  * 50-90 ms to start it, and its first fits run at about half speed while V8 compiles the step's JavaScript in the
  * worker's own isolate (about 100 ms of compiling on the seed problem, on cores the other lanes are using). On a
  * small search that is most of what a second thread gains, and it is paid again by every search whose workers are
- * new. So a finished search leaves its workers to the next one for `SEARCH_WORKERS_IDLE_MS`, then closes them.
+ * new. So a finished search leaves its workers to the next one for a while (`SEARCH_WORKERS_IDLE_MS` unless the
+ * search says otherwise), then closes them.
  *
  * The workers hold no search's data of their own: every job names its search's data (views over shared memory and
  * an id), and a worker keeps the splits it gathered for the latest id only. Idle workers never keep the process
@@ -18,15 +19,21 @@ import type { TuneWorkerData, TuneWorkerJob } from './tune-worker.js';
 // bundled into one file (scripts/bundle-workers.mjs) so that each thread starts faster.
 const TUNE_WORKER_URL = new URL('../../dist/parallel/tune-worker.bundle.js', import.meta.url);
 
-/** How long the workers of a finished search wait for the next search before they exit (ms). */
-export const SEARCH_WORKERS_IDLE_MS = 10_000;
+/**
+ * How long the workers of a finished search wait for the next search before they exit, by default (ms): long
+ * enough for a program that searches in a loop, or a person at a prompt, to find them warm.
+ */
+export const SEARCH_WORKERS_IDLE_MS = 30_000;
 
 export type SearchPool = WorkerPool<TuneWorkerJob, FoldFitResult>;
 
-/** Workers lent to one search; `release` gives them back (`broken`: a job failed unexpectedly, close them). */
+/**
+ * Workers lent to one search; `release` gives them back, to wait `idleMs` for the next search (0, or `broken`: a
+ * job failed unexpectedly, close them now).
+ */
 export interface SearchWorkersLease {
   pool: SearchPool;
-  release(broken: boolean): Promise<void>;
+  release(broken: boolean, idleMs?: number): Promise<void>;
 }
 
 interface Kept {
@@ -70,10 +77,12 @@ export function leaseSearchWorkers(threads: number): SearchWorkersLease {
   entry.lent = true;
   return {
     pool: entry.pool,
-    release: (broken) => {
+    release: (broken, idleMs = SEARCH_WORKERS_IDLE_MS) => {
       entry.lent = false;
-      if (broken || kept !== entry) return forget(entry);
-      entry.timer = setTimeout(() => void forget(entry), SEARCH_WORKERS_IDLE_MS);
+      if (broken || kept !== entry || idleMs <= 0) return forget(entry);
+      // Infinity keeps them until closeSearchWorkers (setTimeout would take it for 1 ms).
+      if (idleMs === Number.POSITIVE_INFINITY) return Promise.resolve();
+      entry.timer = setTimeout(() => void forget(entry), Math.min(idleMs, 2 ** 31 - 1));
       entry.timer.unref();
       return Promise.resolve();
     },
@@ -83,15 +92,18 @@ export function leaseSearchWorkers(threads: number): SearchWorkersLease {
 /**
  * Starts `threads` search workers now, for the next `tune` call in this process with `threads + 1` threads (the
  * calling thread is a lane of its own): a program that reads its data first can start them meanwhile, so that the
- * search finds them started. They exit after `SEARCH_WORKERS_IDLE_MS` if no search comes. A no-op when idle
- * workers enough are there already.
+ * search finds them started. They exit after `idleMs` if no search comes. A no-op when idle workers enough are
+ * there already.
  */
-export function startSearchWorkers(threads: number): void {
+export function startSearchWorkers(threads: number, idleMs = SEARCH_WORKERS_IDLE_MS): void {
   if (!(Number.isSafeInteger(threads) && threads >= 1)) {
     throw new RangeError(`threads must be a positive integer, got ${String(threads)}`);
   }
+  if (!(typeof idleMs === 'number' && idleMs > 0)) {
+    throw new RangeError(`idleMs must be a positive number of milliseconds, got ${String(idleMs)}`);
+  }
   if (kept?.lent) return;
-  void leaseSearchWorkers(threads).release(false);
+  void leaseSearchWorkers(threads).release(false, idleMs);
 }
 
 /**

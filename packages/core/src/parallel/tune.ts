@@ -99,11 +99,16 @@ export interface TuneOptions
   halving?: boolean;
   /**
    * Concurrent fits (default, and `'auto'`: every core, one single-threaded fit per core): the calling thread runs
-   * one lane of fits itself, `threads - 1` pool workers the others. The workers wait
-   * `SEARCH_WORKERS_IDLE_MS` for the next search in the process before they exit (`closeSearchWorkers` closes
-   * them at once, `startSearchWorkers` starts them early); idle, they never keep the process alive.
+   * one lane of fits itself, `threads - 1` pool workers the others (see `keepWorkersMs`).
    */
   threads?: number | 'auto';
+  /**
+   * How long the search's workers wait for the next search in this process before they exit, in ms (default
+   * `SEARCH_WORKERS_IDLE_MS`, 30 s; 0: they exit with the search). A later search finds them started and warm;
+   * idle, they never keep the process alive. `closeSearchWorkers` closes them at once, `startSearchWorkers` starts
+   * them before a search.
+   */
+  keepWorkersMs?: number;
   /** Train the best candidate on all rows at the end (default true). */
   refit?: boolean;
   /** Callbacks of the refit. */
@@ -190,6 +195,10 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   const patience = options.earlyStopping?.patience;
   if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) {
     throw new RangeError(`options.earlyStopping.patience must be a positive integer, got ${patience}`);
+  }
+  const keepWorkersMs = options.keepWorkersMs;
+  if (keepWorkersMs !== undefined && !(typeof keepWorkersMs === 'number' && keepWorkersMs >= 0)) {
+    throw new RangeError(`options.keepWorkersMs must be a number of milliseconds >= 0, got ${String(keepWorkersMs)}`);
   }
   const seed = options.seed ?? 1;
   const candidates = candidatesOf(options.space, options.trials, seed);
@@ -360,7 +369,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
     signal?.removeEventListener('abort', onAbort);
   }
   // The workers wait for the next search (see search-workers.ts) while this one refits.
-  void workers?.release(false);
+  void workers?.release(false, keepWorkersMs);
 
   const trials = [...finished.values()].sort((a, b) => a.index - b.index);
   const leaderboard = rankTrials(trials, metric);
