@@ -429,7 +429,7 @@ const BUGS = [
     // A finished search closes its workers: the next one starts and warms up new ones.
     id: 'search-workers-not-kept',
     file: 'packages/core/src/parallel/search-workers.ts',
-    find: ['if (broken || kept !== entry) return forget(entry);'],
+    find: ['if (broken || kept !== entry || idleMs <= 0) return forget(entry);'],
     replace: ['return forget(entry);'],
     pkg: 'core',
   },

@@ -3,8 +3,9 @@
 //
 // Why: a worker loads its code itself, in a fresh isolate. Loading the ~140 compiled modules one by one took
 // about 45 ms of each worker's start, on top of Node's own 50 ms; one file loads in about 10 ms (measured:
-// tune's worker ready in 95-102 ms unbundled, 60-62 ms bundled). A search or a data-parallel run starts its
-// workers on every call, so this is paid by every short run. The modules stay as they are for the main thread.
+// tune's worker ready in 95-102 ms unbundled, 60-62 ms bundled). A data-parallel run starts its workers on every
+// call, and a process's first search its own, so this is paid by every short run. The modules stay as they are
+// for the main thread.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
