@@ -113,7 +113,9 @@ describe('search workers', () => {
     await expect(tune(first, { ...base, threads: 2, keepWorkersMs: -1 })).rejects.toThrow(
       /options.keepWorkersMs must be a number of milliseconds >= 0, got -1/,
     );
-    expect(() => startSearchWorkers(1, 0)).toThrow(/idleMs must be a positive number of milliseconds, got 0/);
+    expect(() => startSearchWorkers(1, { idleMs: 0 })).toThrow(
+      /options.idleMs must be a positive number of milliseconds, got 0/,
+    );
   });
 
   it('never keep the process alive', { timeout: 30_000 }, () => {

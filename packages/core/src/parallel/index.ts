@@ -3,7 +3,12 @@
  * @packageDocumentation
  */
 
-export { closeSearchWorkers, SEARCH_WORKERS_IDLE_MS, startSearchWorkers } from './search-workers.js';
+export {
+  closeSearchWorkers,
+  SEARCH_WORKERS_IDLE_MS,
+  type StartSearchWorkersOptions,
+  startSearchWorkers,
+} from './search-workers.js';
 export { type SharedDatasetOptions, sharedDataset } from './shared-data.js';
 export {
   describeThreadChoice,

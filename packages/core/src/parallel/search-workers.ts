@@ -89,18 +89,25 @@ export function leaseSearchWorkers(threads: number): SearchWorkersLease {
   };
 }
 
+/** Options of {@link startSearchWorkers}. */
+export interface StartSearchWorkersOptions {
+  /** How long they wait for a search before they exit, in ms (default `SEARCH_WORKERS_IDLE_MS`). */
+  idleMs?: number;
+}
+
 /**
  * Starts `threads` search workers now, for the next `tune` call in this process with `threads + 1` threads (the
  * calling thread is a lane of its own): a program that reads its data first can start them meanwhile, so that the
- * search finds them started. They exit after `idleMs` if no search comes. A no-op when idle workers enough are
- * there already.
+ * search finds them started. They exit after `idleMs` if no search comes. Idle workers enough already there are
+ * kept (their wait starts again).
  */
-export function startSearchWorkers(threads: number, idleMs = SEARCH_WORKERS_IDLE_MS): void {
+export function startSearchWorkers(threads: number, options: StartSearchWorkersOptions = {}): void {
   if (!(Number.isSafeInteger(threads) && threads >= 1)) {
     throw new RangeError(`threads must be a positive integer, got ${String(threads)}`);
   }
+  const { idleMs = SEARCH_WORKERS_IDLE_MS } = options;
   if (!(typeof idleMs === 'number' && idleMs > 0)) {
-    throw new RangeError(`idleMs must be a positive number of milliseconds, got ${String(idleMs)}`);
+    throw new RangeError(`options.idleMs must be a positive number of milliseconds, got ${String(idleMs)}`);
   }
   if (kept?.lent) return;
   void leaseSearchWorkers(threads).release(false, idleMs);

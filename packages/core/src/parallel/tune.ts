@@ -44,9 +44,9 @@ import {
   type TrialResult,
   type TuneSettings,
 } from '../tune/trials.js';
+import { type SearchData, searchData } from './search-data.js';
 import { leaseSearchWorkers, type SearchWorkersLease } from './search-workers.js';
 import { autoStartsWorkers, defaultThreads, fitParallel } from './trainer.js';
-import type { SearchData } from './tune-worker.js';
 
 /** Tells one search's data from another's in the workers, which outlive a search. */
 let searches = 0;
@@ -173,13 +173,6 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function shared<T extends Float32Array | Int32Array>(array: T): T {
-  if (array.buffer instanceof SharedArrayBuffer) return array;
-  const copy = new (array.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
-  copy.set(array);
-  return copy;
-}
-
 /**
  * Searches the candidates of `options.space` by cross-validation on `data`, each (candidate x split) fit a
  * single-threaded job on `options.threads` workers, and trains the best candidate on all rows.
@@ -286,7 +279,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         const here = spread.size === 0 && lanes > 0 ? 1 : 0;
         if (lanes - here > 0) {
           workers ??= leaseSearchWorkers(lanes - here);
-          sharedData ??= searchData(data, folds);
+          sharedData ??= searchData(++searches, data, folds);
         }
         const pool = workers?.pool;
         const poolData = sharedData;
@@ -428,19 +421,6 @@ async function refitBest(
   };
   const result = await fitParallel(model, data, { ...fitOptions, threads: 'auto', maxThreads: threads });
   return { model, result };
-}
-
-/** The search's data for its workers: the rows and folds in shared memory (copied there once if they are not). */
-function searchData(data: Dataset, folds: Int32Array): SearchData {
-  return {
-    id: ++searches,
-    x: shared(data.x.subarray(0, data.rows * data.features)),
-    y: shared(data.y.subarray(0, data.rows * data.outputs)),
-    folds: shared(folds),
-    rows: data.rows,
-    features: data.features,
-    outputs: data.outputs,
-  };
 }
 
 /** True when the job's fit, given `threads` of its own, would train data-parallel (see `autoStartsWorkers`). */
