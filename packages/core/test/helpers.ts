@@ -4,6 +4,7 @@ import type { LossName } from '../src/losses/loss.js';
 import type { ActivationName } from '../src/model/activation-names.js';
 import type { Mlp } from '../src/model/mlp.js';
 import type { ModelSpec } from '../src/model/spec.js';
+import type { TuneOptions } from '../src/parallel/tune.js';
 import { Rng } from '../src/random.js';
 
 /** Random inputs in [-1, 1) and targets that suit `loss` (probabilities, one-hot rows, labels or reals). */
@@ -113,3 +114,21 @@ function activate(act: ActivationName, z: number[]): number[] {
     }
   }
 }
+
+/** A small search for tune's tests: 2 x 2 candidates (hidden 4, or 6 and 6; lr 0.1 or 0.5), 3 folds, 3 epochs. */
+export const SMALL_SEARCH: TuneOptions = {
+  loss: 'mse',
+  layers: [8, 1],
+  optimizer: { name: 'sgd', learningRate: 0.1 },
+  epochs: 3,
+  batchSize: 16,
+  space: {
+    layers: [
+      [4, 1],
+      [6, 6, 1],
+    ],
+    learningRate: [0.1, 0.5],
+  },
+  folds: 3,
+  seed: 7,
+};

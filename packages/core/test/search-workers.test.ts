@@ -11,23 +11,9 @@ import type { Dataset } from '../src/data/dataset.js';
 import { seedProblem } from '../src/data/synthetic.js';
 import { closeSearchWorkers, SEARCH_WORKERS_IDLE_MS, startSearchWorkers } from '../src/parallel/search-workers.js';
 import { type TuneOptions, type TuneResult, tune } from '../src/parallel/tune.js';
+import { SMALL_SEARCH } from './helpers.js';
 
-const base: TuneOptions = {
-  loss: 'mse',
-  layers: [8, 1],
-  optimizer: { name: 'sgd', learningRate: 0.1 },
-  epochs: 3,
-  batchSize: 16,
-  space: {
-    layers: [
-      [4, 1],
-      [6, 6, 1],
-    ],
-    learningRate: [0.1, 0.5],
-  },
-  folds: 3,
-  seed: 7,
-};
+const base: TuneOptions = SMALL_SEARCH;
 // Two problems of the same shape: a worker that kept the first one's rows would train the second without an error,
 // on the wrong rows.
 const first = seedProblem({ rows: 300, seed: 3 });

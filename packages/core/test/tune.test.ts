@@ -12,24 +12,10 @@ import { type TuneOptions, tune } from '../src/parallel/tune.js';
 import { fit } from '../src/train/fit.js';
 import { evaluate } from '../src/train/metrics.js';
 import type { TrialResult } from '../src/tune/trials.js';
+import { SMALL_SEARCH } from './helpers.js';
 
 const data = seedProblem({ rows: 400, seed: 3 });
-const base: TuneOptions = {
-  loss: 'mse',
-  layers: [8, 1],
-  optimizer: { name: 'sgd', learningRate: 0.1 },
-  epochs: 3,
-  batchSize: 16,
-  space: {
-    layers: [
-      [4, 1],
-      [6, 6, 1],
-    ],
-    learningRate: [0.1, 0.5],
-  },
-  folds: 3,
-  seed: 7,
-};
+const base: TuneOptions = SMALL_SEARCH;
 const withoutTime = (trials: TrialResult[]) => trials.map(({ ms: _ms, ...rest }) => rest);
 
 describe('tune', () => {
