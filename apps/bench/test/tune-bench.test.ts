@@ -72,6 +72,7 @@ describe('bench:tune', () => {
     // The target's ratio is of the searches in this process; the fresh processes' has a line of its own.
     expect(md).toMatch(/- 2 threads vs 1 thread: 2\.00x faster \(target >= 1\.7x\); a later search/);
     expect(md).toMatch(/the first search of a fresh process, 2 threads vs 1 thread: 1\.30x faster/);
+    expect(md).toMatch(/the first search of a fresh process on 2 threads vs GridSearchCV n_jobs=2 .*: 4\.50x faster/);
     expect(md).toMatch(/GridSearchCV n_jobs=2: 9\.00x faster \(target >= 5x\)/);
     expect(md).toMatch(/\| shardprop tune, 2 threads \| 1\.00 \| 1\.00 - 1\.00 \| - \| - \|/);
     // The phases: first fit, the rest of the search, after it; the fits summed and shared by the threads.
