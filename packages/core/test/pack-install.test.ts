@@ -98,15 +98,15 @@ describe('packed tarballs installed with npm outside the workspace', () => {
     ).toBe(1_000_000);
   });
 
-  it('the installed shardprop command is one bundled file that trains on its bundled data', async () => {
+  it('the installed shardprop command is one bundled file that trains and tunes on every thread', async () => {
     const cli = join(cliProject, 'node_modules', '@shardprop', 'cli');
     const manifest = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8'));
     expect(manifest.bin).toEqual({ shardprop: './dist/bin.js' });
-    // Its third-party imports are inside the file; ours (and Node's) stay imports.
+    // Its imports are inside the file (or its own chunks), ours included; Node's and piscina's stay imports.
     const bin = readFileSync(join(cli, 'dist', 'bin.js'), 'utf8');
     const imported = new Set([...bin.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]));
     expect(imported.size).toBeGreaterThan(0);
-    expect([...imported].filter((m) => !isBuiltin(m) && !m.startsWith('@shardprop/'))).toEqual([]);
+    expect([...imported].filter((m) => !isBuiltin(m) && !m.startsWith('./bin-chunks/'))).toEqual(['piscina']);
     const shardprop = join(cliProject, 'node_modules', '.bin', 'shardprop');
     const version = await exec(shardprop, ['--version'], { cwd: cliProject, timeout: 30_000 });
     expect(version.stdout.trim()).toBe(manifest.version);
@@ -118,5 +118,19 @@ describe('packed tarballs installed with npm outside the workspace', () => {
     expect(result).toMatchObject({ ok: true, status: 'complete', rows: 10_000, epochsRun: 2, threads: 1 });
     expect(result.history).toHaveLength(2);
     expect(readFileSync(join(cliProject, 'model', 'model.json'), 'utf8')).toContain('"generatedBy":"shardprop"');
+    // Workers, whose files the bundled core finds in the installed @shardprop/core: data-parallel, then a search.
+    const parallel = await exec(shardprop, ['train', '--epochs', '2', '--threads', '2', '--json', '--out', 'model2'], {
+      cwd: cliProject,
+      timeout: 60_000,
+    });
+    expect(JSON.parse(parallel.stdout)).toMatchObject({ ok: true, status: 'complete', threads: 2 });
+    const search = await exec(
+      shardprop,
+      ['tune', '--layers', '4,1|8,1', '--epochs', '1', '--folds', '2', '--threads', '2', '--json', '--out', 'tuned'],
+      { cwd: cliProject, timeout: 60_000 },
+    );
+    const tuned = JSON.parse(search.stdout);
+    expect(tuned.trials).toHaveLength(2);
+    expect(tuned.best.settings.layers).toMatch(/^(4,1|8,1)$/);
   });
 });

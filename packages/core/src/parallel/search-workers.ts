@@ -14,10 +14,7 @@ import { WorkerPool } from '@shardprop/worker-pool';
 import { wasmKernelsModule } from '../kernels/wasm/backend.js';
 import type { FoldFitResult } from '../tune/fold-fit.js';
 import type { TuneWorkerData, TuneWorkerJob } from './tune-worker.js';
-
-// Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one,
-// bundled into one file (scripts/bundle-workers.mjs) so that each thread starts faster.
-const TUNE_WORKER_URL = new URL('../../dist/parallel/tune-worker.bundle.js', import.meta.url);
+import { workerFileUrl } from './worker-files.js';
 
 /**
  * How long the workers of a finished search wait for the next search before they exit, by default (ms): long
@@ -50,7 +47,11 @@ function newPool(threads: number): SearchPool {
   // optimised code included); null where WebAssembly SIMD is missing, and each worker then uses TypeScript.
   const wasmModule = wasmKernelsModule();
   const workerData: TuneWorkerData = wasmModule ? { wasmModule } : {};
-  return new WorkerPool<TuneWorkerJob, FoldFitResult>({ filename: TUNE_WORKER_URL, threads, workerData });
+  return new WorkerPool<TuneWorkerJob, FoldFitResult>({
+    filename: workerFileUrl('tune-worker.bundle.js'),
+    threads,
+    workerData,
+  });
 }
 
 function forget(entry: Kept): Promise<void> {

@@ -24,6 +24,7 @@ import {
   type WorkerLauncher,
 } from './engine.js';
 import type { WorkerTask } from './protocol.js';
+import { workerFileUrl } from './worker-files.js';
 
 export interface ParallelFitOptions
   extends FitOptions,
@@ -36,10 +37,6 @@ export interface ParallelFitOptions
   threads?: number | 'auto';
 }
 
-// Resolved relative to this file in both src/ (under vitest) and dist/: the worker is always the compiled one,
-// bundled into one file (scripts/bundle-workers.mjs) so that each thread starts faster.
-const WORKER_URL = new URL('../../dist/parallel/worker.bundle.js', import.meta.url);
-
 /** Number of logical cores: the most threads `'auto'` uses. */
 export function defaultThreads(): number {
   return availableParallelism();
@@ -49,7 +46,7 @@ export function defaultThreads(): number {
  * Worker threads from a piscina pool, one long task each (grace 1 s after a failure), running the worker module
  * at `workerUrl` (core's own by default).
  */
-export function threadLauncher(workerUrl: URL = WORKER_URL): WorkerLauncher {
+export function threadLauncher(workerUrl: URL = workerFileUrl('worker.bundle.js')): WorkerLauncher {
   let pool: WorkerPool<WorkerTask, { steps: number }> | undefined;
   return {
     start: (tasks, onFailure) => {
