@@ -442,6 +442,14 @@ const BUGS = [
     pkg: 'core',
   },
   {
+    // A bundled core looks for its worker files in the installed package's root instead of its dist/parallel.
+    id: 'worker-files-installed-root',
+    file: 'packages/core/src/parallel/worker-files.ts',
+    find: ['return new URL(`dist/parallel/${name}`, pathToFileURL(manifest));'],
+    replace: ['return new URL(name, pathToFileURL(manifest));'],
+    pkg: 'core',
+  },
+  {
     // The idle workers' timer holds the process open until it fires.
     id: 'search-workers-timer-ref',
     file: 'packages/core/src/parallel/search-workers.ts',
