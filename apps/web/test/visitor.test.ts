@@ -209,7 +209,8 @@ describe.skipIf(!hasChromium)('apps/web as a first-time visitor meets it', () =>
     try {
       // The Data section is locked while training: no silent change of the problem mid-run.
       await page.check('input[name="dataset"][value="iris"]');
-      await page.fill('#epochs', '400');
+      // The most epochs the page takes: iris's 400 could all end before the click on Stop on a fast machine.
+      await page.fill('#epochs', '100000');
       await page.click('#train');
       await page.waitForFunction(() => document.body.dataset.state === 'training');
       expect(await page.isDisabled('input[name="dataset"][value="seed"]')).toBe(true);
