@@ -5,7 +5,8 @@
 // Why: every command starts by loading its modules, and one by one they were most of its start-up: zod alone is
 // about 285 ES modules, commander, csv-parse and ours about 400 more. Measured in turns on the 2-core VM,
 // `shardprop --version` took 400-560 ms unbundled and 310-400 ms with the third-party modules bundled (Node itself:
-// 110-150 ms then); bundling our own packages as well took it from about 252 to 205 ms (5 runs in turns).
+// 110-150 ms then); bundling our own packages as well took it from 267 to 217 ms (medians of 8 rounds in turns,
+// apps/bench/results/2026-12-03-cli-bundle-ab-vm.txt).
 // Two things stay imports: Node's modules, and piscina, which starts its threads from a file of its own package
 // (so the CLI depends on it directly). Core finds its worker files in the installed @shardprop/core
 // (core/src/parallel/worker-files.ts).

@@ -192,7 +192,7 @@ export async function runTune(flags: TuneFlags): Promise<number> {
   const outDir = resolve(outFlag ?? resume ?? DEFAULT_OUT);
 
   // The search's workers start while the data loads (the calling thread is a lane of its own), so that the search
-  // finds them started: about 50-90 ms of each worker's start-up off a 2-thread search.
+  // finds them started: each worker's start (50-90 ms) overlaps the reading instead of the first fits.
   if (threads > 1) startSearchWorkers(threads - 1);
 
   // Data, encoded once for every candidate (as train would encode it).
